@@ -1,0 +1,62 @@
+"""Agencies, their CPS field offices, staff users and agency systems (API clients)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.core.db import UTCDateTime, Versioned, created_field, id_field, json_field
+
+
+class Agency(Versioned, table=True):
+    __tablename__ = "agencies"
+
+    id: uuid.UUID = id_field()
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=8)  # cps | dv
+    jurisdiction: str = Field(default="", max_length=200)
+    created_at: datetime = created_field()
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Office(SQLModel, table=True):
+    __tablename__ = "offices"
+
+    id: uuid.UUID = id_field()
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
+    name: str = Field(max_length=200)
+    timezone: str = Field(max_length=64)
+    created_at: datetime = created_field()
+
+
+class User(Versioned, table=True):
+    __tablename__ = "users"
+
+    id: uuid.UUID = id_field()
+    email: str = Field(max_length=320, sa_column_kwargs={"unique": True})
+    full_name: str = Field(max_length=200)
+    agency_id: uuid.UUID | None = Field(default=None, foreign_key="agencies.id", index=True)
+    roles: list[str] = json_field()
+    active: bool = True
+    password_hash: str = Field(max_length=200)
+    token_version: int = 0  # bumped on deactivation: every token issued before stops working
+    created_at: datetime = created_field()
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiClient(SQLModel, table=True):
+    """An agency system that calls Tandem with client credentials."""
+
+    __tablename__ = "api_clients"
+
+    id: uuid.UUID = id_field()
+    client_id: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=200)
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
+    roles: list[str] = json_field()
+    active: bool = True
+    secret_hash: str = Field(max_length=200)
+    token_version: int = 0  # bumped on secret rotation
+    created_at: datetime = created_field()

@@ -1,0 +1,189 @@
+"""HTTP for agencies, offices, users and agency systems: parse, call one service function, answer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agencies import service
+from app.agencies.schemas import (
+    AgencyCreate,
+    AgencyRead,
+    AgencyUpdate,
+    ClientCreate,
+    ClientRead,
+    ClientWithSecret,
+    OfficeCreate,
+    OfficeRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
+from app.auth.dependencies import current_principal, require
+from app.auth.permissions import AgencyKind, P
+from app.auth.principal import Principal
+from app.core.db import get_session
+from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.core.pagination import Page, PageParams
+
+router = APIRouter(prefix="/api/v1", tags=["agencies"], dependencies=[Depends(current_principal)])
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+
+def _page(items: list[Any], cursor: str | None, schema: Any) -> dict[str, Any]:
+    return {"items": [schema.model_validate(i) for i in items], "next_cursor": cursor}
+
+
+@router.post("/agencies", status_code=status.HTTP_201_CREATED, response_model=AgencyRead)
+async def create_agency(
+    data: AgencyCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.agency_create))],
+) -> Any:
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    agency = await service.create_agency(session, principal, data)
+    return await idem.remember(201, AgencyRead.model_validate(agency))
+
+
+@router.get("/agencies", response_model=Page[AgencyRead])
+async def list_agencies(
+    session: Session, principal: Annotated[Principal, Depends(require(P.agency_read))],
+    page: Annotated[PageParams, Depends()], kind: AgencyKind | None = None,
+) -> Any:
+    items, cursor = await service.list_agencies(session, principal, page, kind)
+    return _page(items, cursor, AgencyRead)
+
+
+@router.get("/agencies/{agency_id}", response_model=AgencyRead)
+async def get_agency(
+    agency_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.agency_read))],
+) -> Any:
+    agency = await service.get_agency(session, principal, agency_id)
+    set_etag(response, agency)
+    return agency
+
+
+@router.patch("/agencies/{agency_id}", response_model=AgencyRead)
+async def update_agency(
+    agency_id: uuid.UUID, data: AgencyUpdate, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.agency_update))], if_match: str | None = IfMatch,
+) -> Any:
+    agency = await service.get_agency(session, principal, agency_id)
+    check_if_match(if_match, agency)
+    agency = await service.update_agency(session, principal, agency, data)
+    set_etag(response, agency)
+    return agency
+
+
+@router.post("/agencies/{agency_id}/offices", status_code=201, response_model=OfficeRead)
+async def create_office(
+    agency_id: uuid.UUID, data: OfficeCreate, session: Session,
+    idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.office_manage))],
+) -> Any:
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    office = await service.create_office(session, principal, agency_id, data)
+    return await idem.remember(201, OfficeRead.model_validate(office))
+
+
+@router.get("/agencies/{agency_id}/offices", response_model=Page[OfficeRead])
+async def list_offices(
+    agency_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.office_read))],
+) -> Any:
+    items, cursor = await service.list_offices(session, principal, agency_id, page)
+    return _page(items, cursor, OfficeRead)
+
+
+@router.get("/offices/{office_id}", response_model=OfficeRead)
+async def get_office(
+    office_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.office_read))],
+) -> Any:
+    return await service.get_office(session, principal, office_id)
+
+
+@router.post("/users", status_code=201, response_model=UserRead)
+async def create_user(
+    data: UserCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.user_manage))],
+) -> Any:
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    user = await service.create_user(session, principal, data)
+    return await idem.remember(201, UserRead.model_validate(user))
+
+
+@router.get("/users", response_model=Page[UserRead])
+async def list_users(
+    session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.user_read))],
+) -> Any:
+    items, cursor = await service.list_users(session, principal, page)
+    return _page(items, cursor, UserRead)
+
+
+@router.get("/users/{user_id}", response_model=UserRead)
+async def get_user(
+    user_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Any:
+    user = await service.get_user(session, principal, user_id)
+    set_etag(response, user)
+    return user
+
+
+@router.patch("/users/{user_id}", response_model=UserRead)
+async def update_user(
+    user_id: uuid.UUID, data: UserUpdate, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.user_manage))], if_match: str | None = IfMatch,
+) -> Any:
+    user = await service.get_user(session, principal, user_id)
+    check_if_match(if_match, user)
+    user = await service.update_user(session, principal, user, data)
+    set_etag(response, user)
+    return user
+
+
+@router.post("/users/{user_id}/deactivate", response_model=UserRead)
+async def deactivate_user(
+    user_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.user_manage))], if_match: str | None = IfMatch,
+) -> Any:
+    user = await service.get_user(session, principal, user_id)
+    check_if_match(if_match, user)
+    user = await service.deactivate_user(session, principal, user)
+    set_etag(response, user)
+    return user
+
+
+@router.post("/clients", status_code=201, response_model=ClientWithSecret)
+async def create_client(
+    data: ClientCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.client_manage))],
+) -> Any:
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    client, secret = await service.create_client(session, principal, data)
+    return await idem.remember(201, ClientWithSecret.model_validate(service.client_read(client, secret)))
+
+
+@router.get("/clients", response_model=Page[ClientRead])
+async def list_clients(
+    session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.client_manage))],
+) -> Any:
+    items, cursor = await service.list_clients(session, principal, page)
+    return {"items": [service.client_read(c) for c in items], "next_cursor": cursor}
+
+
+@router.post("/clients/{client_pk}/rotate-secret", response_model=ClientWithSecret)
+async def rotate_secret(
+    client_pk: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.client_manage))],
+) -> Any:
+    client, secret = await service.rotate_client_secret(session, principal, client_pk)
+    return service.client_read(client, secret)

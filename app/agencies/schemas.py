@@ -1,0 +1,103 @@
+"""Create / Update / Read schemas for agencies, offices, users and clients."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from app.auth.permissions import AgencyKind, Role
+
+Name = Field(min_length=1, max_length=200)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AgencyCreate(_In):
+    name: str = Name
+    kind: AgencyKind
+    jurisdiction: str = Field("", max_length=200)
+
+
+class AgencyUpdate(_In):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    jurisdiction: str | None = Field(None, max_length=200)
+
+
+class AgencyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    name: str
+    kind: AgencyKind
+    jurisdiction: str
+    created_at: datetime
+
+
+class OfficeCreate(_In):
+    name: str = Name
+    timezone: str = Field(min_length=1, max_length=64, examples=["America/Chicago"])
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as America/Chicago")
+        return v
+
+
+class OfficeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    name: str
+    timezone: str
+
+
+class UserCreate(_In):
+    email: EmailStr
+    full_name: str = Name
+    agency_id: uuid.UUID | None = None
+    roles: list[Role] = Field(min_length=1, max_length=7)
+    password: str = Field(min_length=12, max_length=256)
+
+
+class UserUpdate(_In):
+    full_name: str | None = Field(None, min_length=1, max_length=200)
+    roles: list[Role] | None = Field(None, min_length=1, max_length=7)
+    password: str | None = Field(None, min_length=12, max_length=256)
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    email: str
+    full_name: str
+    agency_id: uuid.UUID | None
+    roles: list[Role]
+    active: bool
+
+
+class ClientCreate(_In):
+    name: str = Name
+    agency_id: uuid.UUID | None = None
+    roles: list[Role] = Field(min_length=1, max_length=7)
+
+
+class ClientRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    client_id: str
+    name: str
+    agency_id: uuid.UUID
+    roles: list[Role]
+    active: bool
+
+
+class ClientWithSecret(ClientRead):
+    client_secret: str = Field(description="Shown once; store it now.")

@@ -1,0 +1,105 @@
+"""Turning a bearer token into a Principal, and the typed permission dependency routes declare."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agencies.models import Agency, ApiClient, User
+from app.auth.permissions import AgencyKind, P, Role, role_fits_agency
+from app.auth.principal import Principal
+from app.auth.tokens import TokenError, verify_access_token
+from app.core.db import get_session
+from app.core.errors import Forbidden, Unauthorized
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def _roles(raw: Any, agency_kind: AgencyKind | None) -> frozenset[Role]:
+    if not isinstance(raw, list) or not raw:
+        raise TokenError("no roles")
+    try:
+        roles = frozenset(Role(r) for r in raw)
+    except ValueError:
+        raise TokenError("unknown role")
+    if not all(role_fits_agency(r, agency_kind) for r in roles):
+        raise TokenError("role does not fit agency kind")
+    return roles
+
+
+async def principal_from_token(session: AsyncSession, token: str) -> Principal:
+    source, claims, idp = await verify_access_token(token)
+    if source == "local":
+        typ = claims.get("typ")
+        try:
+            sub = uuid.UUID(str(claims["sub"]))
+        except ValueError:
+            raise TokenError("bad sub")
+        row: User | ApiClient | None
+        if typ == "user":
+            row = await session.get(User, sub)
+        elif typ == "client":
+            row = await session.get(ApiClient, sub)
+        else:
+            raise TokenError("bad typ")
+        if row is None or not row.active or row.token_version != claims.get("tv"):
+            raise TokenError("revoked")
+        agency_kind = None
+        if row.agency_id is not None:
+            agency = await session.get(Agency, row.agency_id)
+            if agency is None:
+                raise TokenError("agency gone")
+            agency_kind = AgencyKind(agency.kind)
+        expected_agency = str(row.agency_id) if row.agency_id else None
+        if expected_agency != claims.get("agency_id"):
+            raise TokenError("agency changed")
+        roles = _roles(claims.get("roles"), agency_kind)
+        if not roles <= frozenset(Role(r) for r in row.roles):
+            raise TokenError("roles changed")
+        return Principal(
+            id=row.id, kind=typ, agency_id=row.agency_id, agency_kind=agency_kind, roles=roles,
+            email=row.email if isinstance(row, User) else None,
+            client_id=row.client_id if isinstance(row, ApiClient) else None,
+        )
+    assert idp is not None
+    try:
+        agency_id = uuid.UUID(str(claims.get(idp.agency_claim)))
+    except ValueError:
+        raise TokenError("bad agency claim")
+    agency = await session.get(Agency, agency_id)
+    if agency is None:
+        raise TokenError("unknown agency")
+    kind = AgencyKind(agency.kind)
+    roles = _roles(claims.get(idp.roles_claim), kind)
+    if Role.platform_admin in roles:
+        raise TokenError("external platform admin")
+    return Principal(id=f"{idp.issuer}|{claims['sub']}", kind="external", agency_id=agency_id,
+                     agency_kind=kind, roles=roles, email=claims.get(idp.email_claim))
+
+
+async def current_principal(
+    token: str | None = Depends(oauth2_scheme), session: AsyncSession = Depends(get_session)
+) -> Principal:
+    if not token:
+        raise Unauthorized()
+    try:
+        return await principal_from_token(session, token)
+    except TokenError:
+        raise Unauthorized("The token is invalid or has expired.")
+
+
+def require(perm: P) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Dependency: the caller must hold `perm` (403 otherwise)."""
+
+    async def _dep(principal: Principal = Depends(current_principal)) -> Principal:
+        if not principal.can(perm):
+            raise Forbidden(f"Your role does not allow this action ({perm.value}).")
+        return principal
+
+    _dep.__name__ = f"require_{perm.name}"
+    return _dep

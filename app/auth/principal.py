@@ -1,0 +1,43 @@
+"""Who is calling: a staff user, an agency system (client) or an external identity provider's user."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from app.auth.permissions import ADMIN_ROLES, AgencyKind, P, Role, permissions_for
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: uuid.UUID | str
+    kind: str  # "user" | "client" | "external"
+    agency_id: uuid.UUID | None
+    agency_kind: AgencyKind | None
+    roles: frozenset[Role]
+    email: str | None = None
+    client_id: str | None = None
+    permissions: frozenset[P] = field(default=frozenset())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "permissions", permissions_for(self.roles))
+
+    def can(self, perm: P) -> bool:
+        return perm in self.permissions
+
+    def has_role(self, *roles: Role) -> bool:
+        return any(r in self.roles for r in roles)
+
+    @property
+    def is_admin_only(self) -> bool:
+        """Admin roles see no case data; a principal holding only admin roles is one of those."""
+        return bool(self.roles) and self.roles <= ADMIN_ROLES
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        return self.id if self.kind == "user" and isinstance(self.id, uuid.UUID) else None
+
+    @property
+    def ref(self) -> str:
+        """A stable, non-personal reference for audit and idempotency scopes."""
+        return f"{self.kind}:{self.id}"

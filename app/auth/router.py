@@ -1,0 +1,81 @@
+"""Token endpoint, the caller's own identity, and the published signing keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import service
+from app.auth.dependencies import current_principal
+from app.auth.principal import Principal
+from app.auth.tokens import jwks
+from app.core.db import get_session
+from app.core.errors import AppError
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class Me(BaseModel):
+    id: str
+    email: str | None = None
+    client_id: str | None = None
+    agency_id: str | None
+    agency_kind: str | None
+    roles: list[str]
+
+
+class UnsupportedGrant(AppError):
+    status, title, slug = 400, "Unsupported grant type", "unsupported-grant-type"
+
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+public = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token", response_model=TokenResponse, responses={400: {}, 422: {}, 429: {}})
+async def token(
+    session: Annotated[AsyncSession, Depends(get_session)],
+    grant_type: Annotated[str, Form(max_length=40)],
+    username: Annotated[str | None, Form(max_length=320)] = None,
+    password: Annotated[str | None, Form(max_length=1024)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=1024)] = None,
+) -> Any:
+    """OAuth2 token endpoint: `password` for staff, `client_credentials` for agency systems."""
+    if grant_type == "password" and username and password:
+        result = await service.password_grant(session, username, password)
+    elif grant_type == "client_credentials" and client_id and client_secret:
+        result = await service.client_credentials_grant(session, client_id, client_secret)
+    elif grant_type in ("password", "client_credentials"):
+        from app.core.errors import Invalid
+
+        raise Invalid("The grant is missing its credentials.", loc=["body"])
+    else:
+        raise UnsupportedGrant("grant_type must be password or client_credentials.",
+                               error="unsupported_grant_type")
+    if isinstance(result, AppError):
+        await session.commit()  # keep the failure count even though the answer is an error
+        raise result
+    return result
+
+
+@router.get("/me", response_model=Me)
+async def me(principal: Annotated[Principal, Depends(current_principal)]) -> Me:
+    return Me(
+        id=str(principal.id), email=principal.email, client_id=principal.client_id,
+        agency_id=str(principal.agency_id) if principal.agency_id else None,
+        agency_kind=principal.agency_kind.value if principal.agency_kind else None,
+        roles=sorted(r.value for r in principal.roles),
+    )
+
+
+@public.get("/.well-known/jwks.json")
+async def jwks_endpoint() -> dict[str, Any]:
+    return jwks()

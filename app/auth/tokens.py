@@ -1,0 +1,272 @@
+"""Signing keys, JWKS, and access-token issue/verification. The only module that imports python-jose."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jose import jwt
+from jose.exceptions import JOSEError
+
+from app.core.clock import utcnow
+from app.core.config import Settings, get_settings
+
+log = logging.getLogger("tandem.auth")
+
+ALGORITHMS = ["RS256"]
+
+
+class TokenError(Exception):
+    """Any reason a token is not accepted; the caller answers 401 without saying which."""
+
+
+def _b64u(n: int) -> str:
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def public_jwk(public_key: rsa.RSAPublicKey) -> dict[str, str]:
+    nums = public_key.public_numbers()
+    jwk = {"e": _b64u(nums.e), "kty": "RSA", "n": _b64u(nums.n)}
+    thumb = hashlib.sha256(json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()).digest()
+    return {**jwk, "kid": base64.urlsafe_b64encode(thumb).decode().rstrip("="), "use": "sig", "alg": "RS256"}
+
+
+def _pem_private(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _pem_public(key: rsa.RSAPublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def generate_private_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@dataclass
+class KeyRing:
+    private_pem: bytes
+    kid: str
+    public_keys: dict[str, dict[str, str]]  # kid -> public JWK (current and previous)
+
+    @classmethod
+    def load(cls, settings: Settings) -> KeyRing:
+        previous_pems: list[bytes] = []
+        if settings.jwt_private_key:
+            private_pem = settings.jwt_private_key.encode()
+            if settings.jwt_previous_public_key:
+                previous_pems.append(settings.jwt_previous_public_key.encode())
+        else:
+            key_dir = settings.var_dir / "keys"
+            current = key_dir / "jwt-current.pem"
+            if not current.exists():
+                key_dir.mkdir(parents=True, exist_ok=True)
+                _write_secret(current, _pem_private(generate_private_key()))
+            private_pem = current.read_bytes()
+            prev = key_dir / "jwt-previous.pub.pem"
+            if prev.exists():
+                previous_pems.append(prev.read_bytes())
+        private_key = serialization.load_pem_private_key(private_pem, password=None)
+        assert isinstance(private_key, rsa.RSAPrivateKey), "the signing key must be RSA"
+        current_jwk = public_jwk(private_key.public_key())
+        keys = {current_jwk["kid"]: current_jwk}
+        for pem in previous_pems:
+            pub = serialization.load_pem_public_key(pem)
+            assert isinstance(pub, rsa.RSAPublicKey)
+            j = public_jwk(pub)
+            keys.setdefault(j["kid"], j)
+        return cls(private_pem=private_pem, kid=current_jwk["kid"], public_keys=keys)
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    path.chmod(0o600)
+
+
+def rotate_local_keys(settings: Settings) -> str:
+    """Make a new current signing key; the old one's public half stays published as previous."""
+    key_dir = settings.var_dir / "keys"
+    key_dir.mkdir(parents=True, exist_ok=True)
+    current = key_dir / "jwt-current.pem"
+    if current.exists():
+        old = serialization.load_pem_private_key(current.read_bytes(), password=None)
+        assert isinstance(old, rsa.RSAPrivateKey)
+        (key_dir / "jwt-previous.pub.pem").write_bytes(_pem_public(old.public_key()))
+    new = generate_private_key()
+    _write_secret(current, _pem_private(new))
+    reset_keyring()
+    return public_jwk(new.public_key())["kid"]
+
+
+_keyring: KeyRing | None = None
+
+
+def keyring() -> KeyRing:
+    global _keyring
+    if _keyring is None:
+        _keyring = KeyRing.load(get_settings())
+    return _keyring
+
+
+def reset_keyring() -> None:
+    global _keyring
+    _keyring = None
+
+
+def jwks() -> dict[str, Any]:
+    return {"keys": list(keyring().public_keys.values())}
+
+
+def issue_access_token(
+    *, sub: str, typ: str, agency_id: str | None, agency_kind: str | None, roles: list[str],
+    token_version: int, extra: dict[str, Any] | None = None,
+) -> tuple[str, int]:
+    s = get_settings()
+    now = int(utcnow().timestamp())
+    claims: dict[str, Any] = {
+        "iss": s.jwt_issuer, "aud": s.jwt_audience, "sub": sub, "iat": now, "nbf": now,
+        "exp": now + s.access_token_ttl_seconds, "jti": str(uuid.uuid4()), "typ": typ,
+        "agency_id": agency_id, "agency_kind": agency_kind, "roles": roles, "tv": token_version,
+    }
+    if extra:
+        claims.update(extra)
+    ring = keyring()
+    token = jwt.encode(claims, ring.private_pem.decode(), algorithm="RS256", headers={"kid": ring.kid})
+    return token, s.access_token_ttl_seconds
+
+
+_DECODE_OPTIONS = {
+    "verify_signature": True, "verify_aud": True, "verify_iat": True, "verify_exp": True,
+    "verify_nbf": True, "verify_iss": True, "verify_sub": True, "verify_jti": True,
+    "require_aud": True, "require_iat": True, "require_exp": True, "require_nbf": True,
+    "require_iss": True, "require_sub": True, "require_jti": False, "verify_at_hash": False,
+}
+
+
+def _decode(token: str, key: dict[str, str], *, audience: str, issuer: str, algorithms: list[str],
+            require_jti: bool) -> dict[str, Any]:
+    s = get_settings()
+    options = dict(_DECODE_OPTIONS, require_jti=require_jti, leeway=s.jwt_leeway_seconds)
+    try:
+        claims = jwt.decode(token, key, algorithms=algorithms, audience=audience, issuer=issuer,
+                            options=options)
+    except JOSEError as e:
+        raise TokenError(type(e).__name__)
+    now = utcnow().timestamp()
+    iat = claims.get("iat")
+    if not isinstance(iat, int | float) or iat > now + s.jwt_leeway_seconds:
+        raise TokenError("iat in the future")
+    # python-jose checks exp/nbf against the wall clock; check them against ours too.
+    if claims["exp"] < now - s.jwt_leeway_seconds or claims["nbf"] > now + s.jwt_leeway_seconds:
+        raise TokenError("outside validity window")
+    return claims
+
+
+def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    try:
+        return jwt.get_unverified_header(token), jwt.get_unverified_claims(token)
+    except JOSEError as e:
+        raise TokenError(type(e).__name__)
+
+
+@dataclass
+class ExternalIdP:
+    issuer: str
+    audience: str
+    jwks_url: str
+    agency_claim: str = "agency_id"
+    roles_claim: str = "roles"
+    email_claim: str = "email"
+    algorithms: tuple[str, ...] = ("RS256",)
+
+
+def external_idps() -> dict[str, ExternalIdP]:
+    raw = json.loads(get_settings().external_idps or "[]")
+    out = {}
+    for item in raw:
+        idp = ExternalIdP(**{**item, "algorithms": tuple(item.get("algorithms", ["RS256"]))})
+        out[idp.issuer] = idp
+    return out
+
+
+class JWKSCache:
+    """Per-URL cache of a provider's keys; an unknown kid triggers one refetch (at most every 10 s)."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
+        self._last_forced: dict[str, float] = {}
+
+    async def _fetch(self, url: str) -> dict[str, dict[str, Any]]:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            resp = await client.get(url)
+            resp.raise_for_status()
+            data = resp.json()
+        keys = {k["kid"]: k for k in data.get("keys", []) if "kid" in k}
+        self._keys[url] = (time.monotonic(), keys)
+        return keys
+
+    async def key(self, url: str, kid: str) -> dict[str, Any] | None:
+        ttl = get_settings().jwks_cache_seconds
+        entry = self._keys.get(url)
+        try:
+            if entry is None or time.monotonic() - entry[0] > ttl:
+                keys = await self._fetch(url)
+            else:
+                keys = entry[1]
+            if kid not in keys and time.monotonic() - self._last_forced.get(url, 0) > 10:
+                self._last_forced[url] = time.monotonic()
+                keys = await self._fetch(url)
+        except (httpx.HTTPError, ValueError):
+            log.warning("jwks fetch failed", extra={"jwks_url": url})
+            return None
+        return keys.get(kid)
+
+    def clear(self) -> None:
+        self._keys.clear()
+        self._last_forced.clear()
+
+
+jwks_cache = JWKSCache()
+
+
+async def verify_access_token(token: str) -> tuple[str, dict[str, Any], ExternalIdP | None]:
+    """Return ("local"|"external", claims, idp) for a token that passes every check, else TokenError."""
+    header, unverified = unverified_parts(token)
+    alg = header.get("alg")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise TokenError("no kid")
+    s = get_settings()
+    iss = unverified.get("iss")
+    if iss == s.jwt_issuer:
+        if alg not in ALGORITHMS:
+            raise TokenError("algorithm not allowed")
+        key = keyring().public_keys.get(kid)
+        if key is None:
+            raise TokenError("unknown kid")
+        claims = _decode(token, key, audience=s.jwt_audience, issuer=s.jwt_issuer, algorithms=ALGORITHMS,
+                         require_jti=True)
+        return "local", claims, None
+    idp = external_idps().get(iss) if isinstance(iss, str) else None
+    if idp is None:
+        raise TokenError("unknown issuer")
+    if alg not in idp.algorithms or alg.upper().startswith("HS") or alg.lower() == "none":
+        raise TokenError("algorithm not allowed")
+    key = await jwks_cache.key(idp.jwks_url, kid)
+    if key is None:
+        raise TokenError("unknown kid")
+    claims = _decode(token, key, audience=idp.audience, issuer=idp.issuer, algorithms=list(idp.algorithms),
+                     require_jti=False)
+    return "external", claims, idp

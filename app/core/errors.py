@@ -1,0 +1,175 @@
+"""One error hierarchy and one handler that renders RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("tandem.errors")
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://tandem.example/problems/"
+
+
+class AppError(Exception):
+    status: int = 400
+    title: str = "Bad request"
+    slug: str = "bad-request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        title: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        if title:
+            self.title = title
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class Unauthorized(AppError):
+    status, title, slug = 401, "Not authenticated", "unauthorized"
+
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail or "A valid bearer token is required.", **kw)
+
+
+class Forbidden(AppError):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(AppError):
+    status, title, slug = 404, "Not found", "not-found"
+
+    def __init__(self, what: str = "resource", **kw: Any) -> None:
+        super().__init__(f"No {what} with that id is available to you.", **kw)
+
+
+class Conflict(AppError):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class PreconditionFailed(AppError):
+    status, title, slug = 412, "Precondition failed", "precondition-failed"
+
+
+class PayloadTooLarge(AppError):
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+class Invalid(AppError):
+    status, title, slug = 422, "Invalid input", "invalid"
+
+    def __init__(self, detail: str, *, loc: list[Any] | None = None, type: str = "value_error", **kw: Any):
+        errors = kw.pop("errors", None) or [{"loc": loc or ["body"], "msg": detail, "type": type}]
+        super().__init__(detail, errors=errors, **kw)
+
+
+class TooManyRequests(AppError):
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+
+class ServiceUnavailable(AppError):
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + (slug or str(status)),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM)
+
+
+def clean_validation_errors(errors: Any) -> list[dict[str, Any]]:
+    """Keep loc, msg and type only: the offending input may be personal data and is never echoed."""
+    out = []
+    for e in errors:
+        msg = str(e.get("msg", "invalid"))
+        out.append({"loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", [])], "msg": msg,
+                    "type": str(e.get("type", "value_error"))})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem(exc.status, exc.title, exc.detail, slug=exc.slug, errors=exc.errors,
+                       headers=exc.headers, extra=exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = clean_validation_errors(exc.errors())
+        return problem(422, "Invalid input", "The request did not pass validation; see errors.",
+                       slug="invalid", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated", 400: "Bad request"}
+        detail = exc.detail if isinstance(exc.detail, str) else titles.get(exc.status_code, "Error")
+        return problem(exc.status_code, titles.get(exc.status_code, "Error"), detail,
+                       headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        return problem(409, "Conflict", "The resource was changed by another request; fetch it and retry.",
+                       slug="conflict")
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error", extra={"error_class": type(exc.orig).__name__})
+        return problem(409, "Conflict", "The request conflicts with the current state of the data.",
+                       slug="conflict")
+
+    async def _db_down(request: Request, exc: Exception) -> JSONResponse:
+        log.error("database unavailable", extra={"error_class": type(exc).__name__})
+        return problem(503, "Service unavailable", "The database is unavailable; retry shortly.",
+                       slug="unavailable", headers={"Retry-After": "5"})
+
+    app.add_exception_handler(OperationalError, _db_down)
+    app.add_exception_handler(PoolTimeout, _db_down)
+    app.add_exception_handler(ConnectionError, _db_down)
+    app.add_exception_handler(OSError, _db_down)
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return await _db_down(request, exc)
+        log.error("database error", extra={"error_class": type(exc.orig).__name__})
+        return problem(500, "Internal error", "An unexpected error occurred.", slug="internal")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"error_class": type(exc).__name__})
+        return problem(500, "Internal error", "An unexpected error occurred.", slug="internal")

@@ -1,0 +1,35 @@
+"""Tables that belong to the shared conventions rather than a domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.core.db import UTCDateTime, created_field, id_field
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    __tablename__ = "idempotency_records"
+    __table_args__ = (sa.UniqueConstraint("owner", "key"),)
+
+    id: uuid.UUID = id_field()
+    owner: str = Field(max_length=80)
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response_body: str = Field(sa_type=sa.Text)
+    created_at: datetime = created_field()
+
+
+class LoginFailure(SQLModel, table=True):
+    """Failed logins per account name (known or not, so both answer alike)."""
+
+    __tablename__ = "login_failures"
+
+    email: str = Field(primary_key=True, max_length=320)
+    window_start: datetime = Field(sa_type=UTCDateTime)
+    count: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,73 @@
+"""Keyset pagination (newest first, by created_at then id): stable under inserts, never OFFSET."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Invalid
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class PageParams:
+    def __init__(
+        self,
+        limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size (1-200)."),
+        cursor: str | None = Query(None, max_length=200, description="Opaque cursor from next_cursor."),
+    ) -> None:
+        self.limit = limit
+        self.cursor = cursor
+
+
+def encode_cursor(created_at: datetime, id_: uuid.UUID) -> str:
+    raw = json.dumps([created_at.isoformat(), str(id_)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        pad = "=" * (-len(cursor) % 4)
+        ts, id_ = json.loads(base64.urlsafe_b64decode(cursor + pad))
+        return datetime.fromisoformat(ts), uuid.UUID(id_)
+    except Exception:
+        raise Invalid("The cursor is not valid.", loc=["query", "cursor"])
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: sa.Select[Any],
+    model: Any,
+    page: PageParams,
+    *,
+    time_col: Any = None,
+) -> tuple[list[Any], str | None]:
+    """Run `stmt` (already filtered to what the caller may see) one page at a time, newest first."""
+    col = time_col if time_col is not None else model.created_at
+    if page.cursor:
+        ts, last_id = decode_cursor(page.cursor)
+        stmt = stmt.where(sa.or_(col < ts, sa.and_(col == ts, model.id < last_id)))
+    stmt = stmt.order_by(col.desc(), model.id.desc()).limit(page.limit + 1)
+    rows = list((await session.execute(stmt)).scalars().all())
+    next_cursor = None
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(getattr(last, col.key), last.id)
+    return rows, next_cursor

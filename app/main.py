@@ -1,0 +1,57 @@
+"""App factory: routers, middleware, the one error handler."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import models  # noqa: F401  (register every table)
+from app.advocates.router import router as advocates_router
+from app.agencies.router import router as agencies_router
+from app.agreements.router import router as agreements_router
+from app.audit.router import router as audit_router
+from app.auth.router import public as auth_public
+from app.auth.router import router as auth_router
+from app.cases.router import router as cases_router
+from app.checklists.router import router as checklists_router
+from app.consent.router import router as consent_router
+from app.core.config import get_settings
+from app.core.db import dispose_engine
+from app.core.errors import install_error_handlers
+from app.core.health import router as health_router
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.referrals.router import router as referrals_router
+from app.reports.router import router as reports_router
+from app.webhooks.router import router as webhooks_router
+
+DESCRIPTION = """Tandem is the shared service between child protective services (CPS) and domestic-violence (DV)
+agencies: joint referrals, safety guidance at case junctures, co-located advocates, and consent-scoped
+information sharing. Log in with **Authorize** (a staff email and password) to try the API."""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await dispose_engine()
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(title="Tandem", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  swagger_ui_parameters={"persistAuthorization": True})
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    for r in (
+        health_router, auth_public, auth_router, agencies_router, agreements_router, cases_router,
+        consent_router, referrals_router, checklists_router, advocates_router, audit_router,
+        webhooks_router, reports_router,
+    ):
+        app.include_router(r)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,51 @@
+"""Webhook endpoints and the transactional outbox of events and their deliveries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.core.db import UTCDateTime, created_field, id_field, json_field
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    __tablename__ = "webhook_endpoints"
+
+    id: uuid.UUID = id_field()
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
+    url: str = Field(max_length=2000)
+    events: list[str] = json_field()  # patterns such as "referral.*" or "consent.revoked"
+    secret: str = Field(max_length=200)  # "whsec_" + base64; shown once on create
+    active: bool = True
+    created_at: datetime = created_field()
+
+
+class WebhookEvent(SQLModel, table=True):
+    """One domain event for one agency, written in the same transaction as the change (the outbox)."""
+
+    __tablename__ = "webhook_events"
+
+    id: uuid.UUID = id_field()
+    agency_id: uuid.UUID = Field(index=True)
+    type: str = Field(max_length=60)
+    data: dict = json_field(dict)  # ids and timestamps only, never personal data
+    created_at: datetime = created_field()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: uuid.UUID = id_field()
+    event_id: uuid.UUID = Field(foreign_key="webhook_events.id", index=True)
+    endpoint_id: uuid.UUID = Field(foreign_key="webhook_endpoints.id", index=True)
+    status: str = Field(default="pending", max_length=16)  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=200)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = created_field()

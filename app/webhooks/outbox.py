@@ -1,0 +1,43 @@
+"""Emit a domain event into the outbox, in the caller's transaction."""
+
+from __future__ import annotations
+
+import fnmatch
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import utcnow
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+EVENT_TYPES = (
+    "referral.created", "referral.sent", "referral.acknowledged", "referral.accepted", "referral.declined",
+    "referral.withdrawn", "referral.closed", "consent.revoked", "consultation.opened",
+    "consultation.routed", "consultation.accepted", "consultation.responded", "consultation.closed",
+    "agreement.created", "agreement.signed", "agreement.activated", "agreement.suspended",
+    "agreement.terminated",
+)
+
+
+async def emit(
+    session: AsyncSession, event_type: str, agency_ids: Iterable[uuid.UUID | None], data: dict[str, str]
+) -> None:
+    """Queue `event_type` for each agency's subscribed endpoints. `data` holds ids and times only."""
+    now = utcnow()
+    for agency_id in {a for a in agency_ids if a is not None}:
+        endpoints = (
+            await session.execute(
+                select(WebhookEndpoint).where(WebhookEndpoint.agency_id == agency_id, WebhookEndpoint.active)
+            )
+        ).scalars().all()
+        targets = [e for e in endpoints if any(fnmatch.fnmatchcase(event_type, p) for p in e.events)]
+        if not targets:
+            continue
+        ev = WebhookEvent(agency_id=agency_id, type=event_type, data=data, created_at=now)
+        session.add(ev)
+        await session.flush()
+        for ep in targets:
+            session.add(WebhookDelivery(event_id=ev.id, endpoint_id=ep.id, next_attempt_at=now))
+    await session.flush()

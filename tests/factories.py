@@ -1,0 +1,98 @@
+"""Test data builders. Objects are written through the database, tokens are real signed JWTs."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from app.agencies.models import Agency, ApiClient, Office, User
+from app.auth.passwords import hash_secret
+from app.auth.tokens import issue_access_token
+from app.core.db import sessionmaker
+
+PASSWORD = "correct horse battery staple"
+_HASH: str | None = None
+
+
+def _password_hash() -> str:
+    global _HASH
+    if _HASH is None:
+        _HASH = hash_secret(PASSWORD)
+    return _HASH
+
+
+@dataclass
+class Actor:
+    """A user with a live token: `actor.h` are the headers to call the API as them."""
+
+    user: User
+    agency: Agency | None
+    token: str
+    h: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.user.id
+
+
+def token_for(user: User, agency: Agency | None) -> str:
+    token, _ = issue_access_token(
+        sub=str(user.id), typ="user", agency_id=str(agency.id) if agency else None,
+        agency_kind=agency.kind if agency else None, roles=list(user.roles), token_version=user.token_version,
+    )
+    return token
+
+
+class World:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def agency(self, kind: str = "cps", name: str | None = None) -> Agency:
+        async with sessionmaker()() as s:
+            a = Agency(name=name or f"{kind.upper()} agency {uuid.uuid4().hex[:8]}", kind=kind,
+                       jurisdiction="Test County")
+            s.add(a)
+            await s.commit()
+            return a
+
+    async def office(self, agency: Agency, tz: str = "America/Chicago", name: str | None = None) -> Office:
+        async with sessionmaker()() as s:
+            o = Office(agency_id=agency.id, name=name or f"Office {uuid.uuid4().hex[:6]}", timezone=tz)
+            s.add(o)
+            await s.commit()
+            return o
+
+    async def user(self, agency: Agency | None, *roles: str, email: str | None = None) -> Actor:
+        async with sessionmaker()() as s:
+            u = User(email=email or f"u{uuid.uuid4().hex[:10]}@test.example", full_name="Test User",
+                     agency_id=agency.id if agency else None, roles=list(roles), password_hash=_password_hash())
+            s.add(u)
+            await s.commit()
+        token = token_for(u, agency)
+        return Actor(user=u, agency=agency, token=token, h={"Authorization": f"Bearer {token}"})
+
+    async def client_app(self, agency: Agency, *roles: str, secret: str = "s3cret-client-value") -> ApiClient:
+        async with sessionmaker()() as s:
+            c = ApiClient(client_id="tc_" + uuid.uuid4().hex[:20], name="System", agency_id=agency.id,
+                          roles=list(roles), secret_hash=hash_secret(secret))
+            s.add(c)
+            await s.commit()
+            return c
+
+    async def admin(self) -> Actor:
+        return await self.user(None, "platform_admin")
+
+    async def post(self, actor: Actor, url: str, body: Any = None, **kw: Any) -> httpx.Response:
+        return await self.client.post(url, json=body, headers={**actor.h, **kw.pop("headers", {})}, **kw)
+
+    async def get(self, actor: Actor, url: str, **kw: Any) -> httpx.Response:
+        return await self.client.get(url, headers={**actor.h, **kw.pop("headers", {})}, **kw)
+
+    async def patch(self, actor: Actor, url: str, body: Any = None, **kw: Any) -> httpx.Response:
+        return await self.client.patch(url, json=body, headers={**actor.h, **kw.pop("headers", {})}, **kw)
+
+    async def delete(self, actor: Actor, url: str, **kw: Any) -> httpx.Response:
+        return await self.client.delete(url, headers={**actor.h, **kw.pop("headers", {})}, **kw)

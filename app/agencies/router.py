@@ -30,7 +30,7 @@ from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set
 from app.core.pagination import Page, PageParams
 
 router = APIRouter(prefix="/api/v1", tags=["agencies"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session)]
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def _page(items: list[Any], cursor: str | None, schema: Any) -> dict[str, Any]:

@@ -83,7 +83,7 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
 
 
 async def current_principal(
-    token: str | None = Depends(oauth2_scheme), session: AsyncSession = Depends(get_session)
+    token: str | None = Depends(oauth2_scheme), session: AsyncSession = Depends(get_session, scope="function")
 ) -> Principal:
     if not token:
         raise Unauthorized()

@@ -41,7 +41,7 @@ public = APIRouter(tags=["auth"])
 
 @router.post("/auth/token", response_model=TokenResponse, responses={400: {}, 422: {}, 429: {}})
 async def token(
-    session: Annotated[AsyncSession, Depends(get_session)],
+    session: Annotated[AsyncSession, Depends(get_session, scope="function")],
     grant_type: Annotated[str, Form(max_length=40)],
     username: Annotated[str | None, Form(max_length=320)] = None,
     password: Annotated[str | None, Form(max_length=1024)] = None,

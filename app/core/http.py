@@ -97,7 +97,7 @@ class Idempotency:
 
 async def idempotency(
     request: Request,
-    session: AsyncSession = Depends(get_session),
+    session: AsyncSession = Depends(get_session, scope="function"),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key",
                                          description="Retry-safe create: same key and body replays."),
 ) -> Idempotency:

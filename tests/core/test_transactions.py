@@ -1,0 +1,56 @@
+"""A request that fails at commit answers with an error and leaves nothing behind."""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agencies.models import Agency
+from app.core.db import sessionmaker
+
+
+async def test_commit_failure_is_reported_not_swallowed(client, world, monkeypatch):
+    admin = await world.admin()
+    real_commit = AsyncSession.commit
+
+    async def failing_commit(self):
+        raise OperationalError("COMMIT", {}, Exception("connection lost"))
+
+    monkeypatch.setattr(AsyncSession, "commit", failing_commit)
+    r = await world.post(admin, "/api/v1/agencies", {"name": "Never Stored Agency", "kind": "dv"})
+    monkeypatch.setattr(AsyncSession, "commit", real_commit)
+    assert r.status_code == 503
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.headers["retry-after"]
+    async with sessionmaker()() as s:
+        found = (await s.execute(select(Agency).where(Agency.name == "Never Stored Agency"))).first()
+    assert found is None
+
+
+async def test_successful_write_is_committed(client, world):
+    admin = await world.admin()
+    r = await world.post(admin, "/api/v1/agencies", {"name": "Stored Agency", "kind": "cps"})
+    assert r.status_code == 201
+    async with sessionmaker()() as s:
+        found = (await s.execute(select(Agency).where(Agency.id == uuid.UUID(r.json()["id"])))).scalar_one()
+    assert found.name == "Stored Agency"
+
+
+def test_every_route_commits_before_it_answers(app):
+    """Every session dependency is function-scoped: the commit runs before the response is sent."""
+    from fastapi.routing import APIRoute
+
+    from app.core.db import get_session
+
+    def sessions(dependant):
+        for sub in dependant.dependencies:
+            if sub.call is get_session:
+                yield sub
+            yield from sessions(sub)
+
+    wrong = []
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            wrong += [route.path for sub in sessions(route.dependant) if sub.scope != "function"]
+    assert wrong == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ async def _check_lock(session: AsyncSession, name: str) -> LoginFailure | None:
     rec = await session.get(LoginFailure, name)
     now = utcnow()
     if rec and rec.locked_until and rec.locked_until > now:
-        retry = int((rec.locked_until - now).total_seconds()) + 1
+        retry = max(1, math.ceil((rec.locked_until - now).total_seconds()))
         raise TooManyRequests("Too many failed logins; try again later.", headers={"Retry-After": str(retry)})
     return rec
 

@@ -41,5 +41,8 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
+    # SQL statements and their parameters would carry personal data: never below WARNING.
+    for driver in ("sqlalchemy", "aiosqlite", "asyncpg"):
+        logging.getLogger(driver).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.error").handlers[:] = []
     logging.getLogger("uvicorn.error").propagate = True

@@ -133,7 +133,7 @@ def _load_domain_commands() -> None:
     """Import the domain modules that register commands (each guards its own import)."""
     import importlib
 
-    for mod in ("app.consent.commands", "app.audit.commands", "app.webhooks.commands"):
+    for mod in ("app.consent.commands", "app.audit.commands", "app.webhooks.commands", "app.cases.commands"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as e:

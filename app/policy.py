@@ -70,10 +70,14 @@ def ensure_user_visible(principal: Principal, user_agency_id: uuid.UUID | None, 
 
 
 def office_visible_clause(principal: Principal) -> Any:
-    """Offices of the caller's own agency (every office for a platform admin)."""
+    """Offices of the caller's own agency (every office for a platform admin); DV staff also see the offices
+    of CPS agencies their agency has an agreement in force with today (where its advocates may work)."""
     from app.agencies.models import Office
 
-    return own_agency_clause(principal, Office.agency_id)
+    own = own_agency_clause(principal, Office.agency_id)
+    if principal.agency_kind is AgencyKind.dv and principal.agency_id is not None:
+        return sa.or_(own, partner_agency_clause(principal.agency_id, Office.agency_id))
+    return own
 
 
 # ---------------------------------------------------------------- cases
@@ -107,6 +111,38 @@ async def get_visible_case(session: Any, principal: Principal, case_id: uuid.UUI
     return case
 
 
+def may_work_cases(roles: Any) -> bool:
+    """Whether a set of role names includes a casework role (one that may read cases)."""
+    from app.auth.permissions import permissions_for
+
+    try:
+        parsed = frozenset(Role(r) for r in roles)
+    except ValueError:
+        return False
+    return P.case_read in permissions_for(parsed)
+
+
+def ensure_may_join_case_team(case: Any, user: Any) -> None:
+    """Only active staff of the case's own agency who hold a casework role join its team.
+
+    A user of another agency is reported as 404 (the caller may not see them); an admin-only user is 422.
+    """
+    if user is None or user.agency_id != case.agency_id:
+        raise NotFound("user")
+    if not user.active:
+        raise Invalid("This user is deactivated.", loc=["path", "user_id"], type="user_inactive")
+    if not may_work_cases(user.roles):
+        raise Invalid("Only staff holding a casework role can join a case team.", loc=["path", "user_id"],
+                      type="not_casework_role")
+
+
+def person_visible_clause(principal: Principal) -> Any:
+    """People the caller may see: those in cases the caller may see."""
+    from app.cases.models import Case, Person
+
+    return sa.exists().where(Case.id == Person.case_id, case_visible_clause(principal))
+
+
 # ---------------------------------------------------------------- agreements
 
 
@@ -130,3 +166,354 @@ async def active_agreements_between(session: Any, agency_a: uuid.UUID, agency_b:
 
     rows = await session.execute(sa.select(Agreement).where(active_agreement_clause(agency_a, agency_b, today())))
     return list(rows.scalars().all())
+
+
+def agreement_visible_clause(principal: Principal) -> Any:
+    """Agreements the caller's agency is a party to (others see none of them)."""
+    from app.agreements.models import Agreement, AgreementParty
+
+    if principal.agency_id is None:
+        return sa.false()
+    return sa.exists().where(AgreementParty.agreement_id == Agreement.id,
+                             AgreementParty.agency_id == principal.agency_id)
+
+
+def ensure_may_create_agreement(principal: Principal, party_agency_ids: list[uuid.UUID]) -> None:
+    """An agency admin creates agreements only for their own agency (422 if it is not among the parties)."""
+    if principal.agency_id is None or principal.agency_id not in party_agency_ids:
+        raise Invalid("Your own agency must be one of the parties.", loc=["body", "party_agency_ids"],
+                      type="own_agency_not_party")
+
+
+def ensure_may_resume_agreement(principal: Principal, agreement: Any) -> None:
+    """Only the party that suspended an agreement may resume it."""
+    if agreement.suspended_by_agency_id is not None and agreement.suspended_by_agency_id != principal.agency_id:
+        raise Forbidden("Only the agency that suspended this agreement can resume it.")
+
+
+# ---------------------------------------------------------------- referrals
+
+# Which side of a referral may perform each transition.
+REFERRAL_ACTION_SIDE = {
+    "send": "sender", "withdraw": "sender", "close": "sender",
+    "acknowledge": "receiver", "accept": "receiver", "decline": "receiver",
+}
+_REFERRAL_SIDE_PERMISSION = {"sender": P.referral_write, "receiver": P.referral_respond}
+
+
+def referral_outgoing_clause(principal: Principal) -> Any:
+    """Referrals the caller's agency sent (or drafted) on a case the caller may see (supervisors: every case)."""
+    from app.cases.models import Case
+    from app.referrals.models import Referral
+
+    if principal.agency_id is None or not principal.can(P.referral_read):
+        return sa.false()
+    return sa.and_(Referral.from_agency_id == principal.agency_id,
+                   sa.exists().where(Case.id == Referral.case_id, case_visible_clause(principal)))
+
+
+def referral_incoming_clause(principal: Principal) -> Any:
+    """Referrals sent to the caller's agency; a draft is never visible to the receiving agency."""
+    from app.referrals.models import Referral
+
+    if principal.agency_id is None or not principal.can(P.referral_read):
+        return sa.false()
+    return sa.and_(Referral.to_agency_id == principal.agency_id, Referral.status != "draft")
+
+
+def referral_visible_clause(principal: Principal) -> Any:
+    """Referrals the caller may see: its agency's outgoing box and incoming box. Any third agency: none."""
+    return sa.or_(referral_outgoing_clause(principal), referral_incoming_clause(principal))
+
+
+def referral_side(principal: Principal, referral: Any) -> str:
+    """"sender" or "receiver": which side of a referral (already known to be visible) the caller is on."""
+    return "sender" if referral.from_agency_id == principal.agency_id else "receiver"
+
+
+def referral_actions_for(principal: Principal, referral: Any, legal: list[str]) -> list[str]:
+    """Of the transitions legal in the referral's state, those the caller may perform."""
+    side = referral_side(principal, referral)
+    return [a for a in legal
+            if REFERRAL_ACTION_SIDE[a] == side and principal.can(_REFERRAL_SIDE_PERMISSION[side])]
+
+
+def ensure_may_act_on_referral(principal: Principal, referral: Any, action: str) -> None:
+    """403 unless the caller's agency is the side that performs `action` (sending agency: send, withdraw,
+    close; receiving agency: acknowledge, accept, decline) and the caller's role allows it."""
+    side = REFERRAL_ACTION_SIDE[action]
+    if referral_side(principal, referral) != side:
+        who = "sending" if side == "sender" else "receiving"
+        raise Forbidden(f"Only the {who} agency can {action} this referral.")
+    if not principal.can(_REFERRAL_SIDE_PERMISSION[side]):
+        raise Forbidden(f"Your role does not allow this action ({_REFERRAL_SIDE_PERMISSION[side].value}).")
+
+
+async def person_in_sent_referral_to(session: Any, person_id: uuid.UUID, agency_id: uuid.UUID) -> bool:
+    """Whether a referral that has been sent to `agency_id` names the person (a link for the disclosure rule)."""
+    from app.referrals.models import Referral, ReferralPerson
+
+    found = await session.execute(
+        sa.select(ReferralPerson.id).join(Referral, Referral.id == ReferralPerson.referral_id).where(
+            ReferralPerson.person_id == person_id, Referral.to_agency_id == agency_id,
+            Referral.sent_at.is_not(None)).limit(1))
+    return found.first() is not None
+
+
+# ---------------------------------------------------------------- audit and webhooks (oversight)
+
+
+def audit_event_visible_clause(principal: Principal) -> Any:
+    """Audit events of the caller's own agency only (no role sees another agency's trail)."""
+    from app.audit.models import AuditEvent
+
+    if principal.agency_id is None:
+        return sa.false()
+    return AuditEvent.agency_id == principal.agency_id
+
+
+def webhook_endpoint_visible_clause(principal: Principal) -> Any:
+    """Webhook endpoints of the caller's own agency only."""
+    from app.webhooks.models import WebhookEndpoint
+
+    if principal.agency_id is None:
+        return sa.false()
+    return WebhookEndpoint.agency_id == principal.agency_id
+
+
+# ---------------------------------------------------------------- advocates (assignments, on-duty, consultations)
+
+
+def partner_agency_clause(agency_a: Any, agency_b: Any, on: Any = None) -> Any:
+    """SQL condition: an agreement active on `on` (default today) names both agencies. Either may be an id
+    or a column of the enclosing query (correlated through every level)."""
+    from app.agreements.models import Agreement, AgreementParty
+    from app.core.clock import today
+
+    day = on or today()
+
+    def party(agency: Any) -> Any:
+        return sa.exists(sa.select(AgreementParty.id).where(
+            AgreementParty.agreement_id == Agreement.id, AgreementParty.agency_id == agency,
+        ).correlate_except(AgreementParty))
+
+    return sa.exists(sa.select(Agreement.id).where(
+        Agreement.status == "active", Agreement.effective_from <= day, Agreement.expires_on >= day,
+        party(agency_a), party(agency_b),
+    ).correlate_except(Agreement))
+
+
+def ensure_may_manage_assignments(principal: Principal) -> None:
+    """Only a DV agency places its advocates in CPS offices."""
+    if principal.agency_kind is not AgencyKind.dv or principal.agency_id is None:
+        raise Forbidden("Only a DV agency assigns advocates to offices.")
+
+
+def assignment_visible_clause(principal: Principal) -> Any:
+    """Assignments of the caller's own DV agency, or into the offices of the caller's own CPS agency."""
+    from app.advocates.models import AdvocateAssignment as A
+
+    if principal.agency_id is None:
+        return sa.false()
+    return sa.or_(A.dv_agency_id == principal.agency_id, A.cps_agency_id == principal.agency_id)
+
+
+def assignment_in_force_clause(on: Any) -> Any:
+    """SQL condition: the assignment is not ended and its two agencies have an agreement in force on `on`.
+
+    Evaluated at every request, so a suspended or ended agreement stops the assignment at once."""
+    from app.advocates.models import AdvocateAssignment as A
+
+    return sa.and_(A.status == "active", partner_agency_clause(A.dv_agency_id, A.cps_agency_id, on))
+
+
+async def ensure_may_read_on_duty(session: Any, principal: Principal, office: Any) -> None:
+    """CPS staff of the office's agency, and staff of a DV agency with an assignment there; others 404."""
+    from app.advocates.models import AdvocateAssignment as A
+
+    if principal.agency_id is None:
+        raise NotFound("office")
+    if office.agency_id == principal.agency_id:
+        return
+    if principal.agency_kind is AgencyKind.dv:
+        found = await session.execute(sa.select(A.id).where(
+            A.office_id == office.id, A.dv_agency_id == principal.agency_id, assignment_in_force_clause(None),
+        ).limit(1))
+        if found.first() is not None:
+            return
+    raise NotFound("office")
+
+
+def on_duty_visible_to(principal: Principal, dv_agency_id: uuid.UUID) -> bool:
+    """Which advocates on duty a caller is shown: all of them to the office's CPS agency (the caller got here
+    only if it may read the office), only its own to a DV agency."""
+    return principal.agency_kind is not AgencyKind.dv or dv_agency_id == principal.agency_id
+
+
+def consultation_visible_clause(principal: Principal) -> Any:
+    """Consultations the caller may see, as a SQL condition.
+
+    CPS staff: those about cases they can see. The advocate: those routed to her; DV supervisors and agency
+    systems (case:read_all): those routed to their agency's advocates. The DV side sees a consultation only
+    while the two agencies have an agreement in force."""
+    from app.advocates.models import Consultation as C
+    from app.cases.models import Case
+
+    if principal.agency_id is None or not principal.can(P.consultation_read):
+        return sa.false()
+    about_visible_case = sa.exists().where(Case.id == C.case_id, case_visible_clause(principal))
+    if principal.can(P.case_read_all) or principal.kind == "client":
+        dv_side: Any = C.dv_agency_id == principal.agency_id
+    elif principal.user_id is not None:
+        dv_side = sa.and_(C.advocate_id == principal.user_id, C.dv_agency_id == principal.agency_id)
+    else:
+        dv_side = sa.false()
+    in_force = partner_agency_clause(C.dv_agency_id, C.cps_agency_id)
+    return sa.or_(about_visible_case, sa.and_(dv_side, in_force))
+
+
+def ensure_consultation_advocate(principal: Principal, consultation: Any) -> None:
+    """Accepting and answering is for the advocate the consultation is routed to (403 for anyone else)."""
+    if not principal.can(P.consultation_answer) or consultation.advocate_id is None \
+            or consultation.advocate_id != principal.user_id:
+        raise Forbidden("Only the advocate this consultation is routed to can do this.")
+
+
+def ensure_may_close_consultation(principal: Principal, consultation: Any) -> None:
+    """The advocate it is routed to, a DV supervisor of her agency, or CPS staff who may open consultations
+    on the case (the caller already sees it) may close a consultation."""
+    if principal.can(P.consultation_answer) and consultation.advocate_id == principal.user_id \
+            and principal.user_id is not None:
+        return
+    if principal.can(P.consultation_answer) and principal.can(P.case_read_all) \
+            and consultation.dv_agency_id == principal.agency_id:
+        return
+    if principal.can(P.consultation_open) and consultation.cps_agency_id == principal.agency_id:
+        return
+    raise Forbidden("You cannot close this consultation.")
+
+
+def ensure_may_route_consultation(principal: Principal, consultation: Any) -> None:
+    """A CPS supervisor of the case's agency names the advocate (the route declares consultation:route)."""
+    if consultation.cps_agency_id != principal.agency_id:
+        raise Forbidden("Only the case's agency can route this consultation.")
+
+
+# ---------------------------------------------------------------- checklists
+
+
+async def advocate_linked_to_case(session: Any, principal: Principal, case_id: uuid.UUID) -> bool:
+    """Whether the caller works with this family from a DV agency: their agency accepted a referral on the
+    case, or they are the advocate on an accepted or answered consultation about it. Such a caller may read
+    the case's checklists and add notes to their items, and sees nothing else of the case."""
+    from app.referrals.models import Referral
+
+    if principal.agency_id is None:
+        return False
+    referral = await session.execute(
+        sa.select(Referral.id).where(Referral.case_id == case_id, Referral.to_agency_id == principal.agency_id,
+                                     Referral.status == "accepted").limit(1))
+    if referral.first() is not None:
+        return True
+    if principal.user_id is None:
+        return False
+    from app.advocates.models import Consultation
+
+    consultation = await session.execute(
+        sa.select(Consultation.id).where(Consultation.case_id == case_id,
+                                         Consultation.advocate_id == principal.user_id,
+                                         Consultation.status.in_(("accepted", "responded"))).limit(1))
+    return consultation.first() is not None
+
+
+async def checklist_access(session: Any, principal: Principal, case_id: uuid.UUID) -> str | None:
+    """How the caller may use a case's checklists: "staff" (sees the case: reads, works and completes
+    them), "advocate" (linked to the case: reads them and adds notes), or None (404)."""
+    from app.cases.models import Case
+
+    if not principal.can(P.checklist_read):
+        return None
+    visible = await session.execute(sa.select(Case.id).where(Case.id == case_id, case_visible_clause(principal)))
+    if visible.first() is not None:
+        return "staff"
+    if await advocate_linked_to_case(session, principal, case_id):
+        return "advocate"
+    return None
+
+
+def ensure_may_work_checklist(principal: Principal, access: str | None) -> None:
+    """Changing item status and completing are for staff who see the case (a linked advocate: 403)."""
+    if access != "staff" or not principal.can(P.checklist_work):
+        raise Forbidden("Only staff working the case can change this checklist.")
+
+
+def ensure_may_note_checklist(principal: Principal, access: str | None) -> None:
+    """Notes on items: staff who see the case and linked DV advocates."""
+    if access is None or not principal.can(P.checklist_work):
+        raise Forbidden("You cannot add notes to this checklist.")
+
+
+def ensure_may_read_templates(principal: Principal) -> None:
+    """Templates are guidance, not case data: staff who work checklists and those who publish them read them."""
+    if not (principal.can(P.checklist_read) or principal.can(P.template_publish)):
+        raise Forbidden("Your role does not allow this action (checklist:read).")
+    if principal.agency_id is None:
+        raise Forbidden("Templates are read by agency staff.")
+
+
+def ensure_may_override_juncture(principal: Principal) -> None:
+    """Recording a juncture without a current completed checklist is a supervisor's decision."""
+    if not principal.can(P.juncture_override):
+        raise Forbidden("Only a supervisor can record a juncture without a completed checklist.")
+
+
+def ensure_assignable_advocate(principal: Principal, user: Any) -> None:
+    """An assignment is for an active DV advocate of the caller's own agency (404 for anyone else's user)."""
+    if user is None or user.agency_id != principal.agency_id:
+        raise NotFound("user")
+    if not user.active:
+        raise Invalid("This user is deactivated.", loc=["body", "advocate_id"], type="user_inactive")
+    if Role.dv_advocate.value not in (user.roles or []):
+        raise Invalid("Only a dv_advocate can be assigned to an office.", loc=["body", "advocate_id"],
+                      type="not_advocate")
+
+
+def may_take_consultations(user: Any) -> bool:
+    """Whether a user can be routed consultations: active and still holding dv_advocate."""
+    return user is not None and user.active and Role.dv_advocate.value in (user.roles or [])
+
+
+# ---------------------------------------------------------------- consent (consents, disclosures, legal mandates)
+
+
+def case_scoped_clause(principal: Principal, case_id_col: Any) -> Any:
+    """Rows attached to a case the caller may see (consents, mandates, notification tasks)."""
+    from app.cases.models import Case
+
+    return sa.exists().where(Case.id == case_id_col, case_visible_clause(principal))
+
+
+async def person_visible_to(session: Any, principal: Principal, person_id: uuid.UUID) -> bool:
+    """Whether the caller may see the person's case (the owning agency's staff on it, or its supervisors)."""
+    from app.cases.models import Person
+
+    found = await session.execute(
+        sa.select(Person.id).where(Person.id == person_id, person_visible_clause(principal)).limit(1))
+    return found.first() is not None
+
+
+async def person_linked_to_agency(session: Any, person: Any, agency_id: uuid.UUID | None) -> bool:
+    """Whether an agency has any link to a person: it holds the record, or a consent or legal mandate names
+    it, or a sent referral names the person. Without a link a disclosure request is answered as 404."""
+    from app.consent.models import Consent, LegalMandate
+
+    if agency_id is None:
+        return False
+    if agency_id == person.agency_id:
+        return True
+    for model in (Consent, LegalMandate):
+        found = await session.execute(sa.select(model.id).where(
+            model.person_id == person.id, model.recipient_agency_id == agency_id).limit(1))
+        if found.first() is not None:
+            return True
+    return await person_in_sent_referral_to(session, person.id, agency_id)

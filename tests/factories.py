@@ -96,3 +96,43 @@ class World:
 
     async def delete(self, actor: Actor, url: str, **kw: Any) -> httpx.Response:
         return await self.client.delete(url, headers={**actor.h, **kw.pop("headers", {})}, **kw)
+
+    # ---------------------------------------------------------------- cases, people, agreements (via the API)
+
+    async def case(self, actor: Actor, **fields: Any) -> dict[str, Any]:
+        """A case owned by the actor's agency, with the actor on its team."""
+        body = {"reference": f"C-{uuid.uuid4().hex[:8]}", **fields}
+        r = await self.post(actor, "/api/v1/cases", body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def person(self, actor: Actor, case_id: Any, **fields: Any) -> dict[str, Any]:
+        """A person in the case (defaults: an adult survivor named Test Person)."""
+        body = {"case_role": "adult_survivor", "full_name": "Test Person", **fields}
+        r = await self.post(actor, f"/api/v1/cases/{case_id}/people", body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def agreement(self, *admins: Actor, sign: bool = True, **fields: Any) -> dict[str, Any]:
+        """An agreement between the admins' agencies (every category and purpose, in force for a year by
+        default), created by the first admin and, with sign=True, signed by all of them (so active)."""
+        from datetime import timedelta
+
+        from app.core.clock import today
+        from app.core.vocab import DataCategory, Purpose
+
+        body = {
+            "title": "Data-sharing agreement", "party_agency_ids": [str(a.agency.id) for a in admins if a.agency],
+            "categories": [c.value for c in DataCategory], "purposes": [p.value for p in Purpose],
+            "effective_from": str(today() - timedelta(days=1)), "expires_on": str(today() + timedelta(days=365)),
+            "document_sha256": "a" * 64, **fields,
+        }
+        r = await self.post(admins[0], "/api/v1/agreements", body)
+        assert r.status_code == 201, r.text
+        out = r.json()
+        if sign:
+            for a in admins:
+                r = await self.post(a, f"/api/v1/agreements/{out['id']}/signatures")
+                assert r.status_code == 201, r.text
+                out = r.json()
+        return out

@@ -24,6 +24,8 @@ class Agreement(Versioned, table=True):
     status: str = Field(default="draft", max_length=16, index=True)  # draft|active|suspended|terminated
     status_reason: str | None = Field(default=None, max_length=500)
     created_by_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agencies.id")
+    # The party that suspended the agreement; only that party may resume it.
+    suspended_by_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agencies.id")
     created_at: datetime = created_field()
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -1,7 +1,109 @@
-"""HTTP routes of the agreements domain."""
+"""HTTP routes of the agreements domain: data-sharing agreements between agencies."""
 
-from fastapi import APIRouter, Depends
+from __future__ import annotations
 
-from app.auth.dependencies import current_principal
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agreements import service
+from app.agreements.schemas import AgreementCreate, AgreementRead, AgreementStatus, StatusChange
+from app.auth.dependencies import current_principal, require
+from app.auth.permissions import P
+from app.auth.principal import Principal
+from app.core.db import get_session
+from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.core.pagination import Page, PageParams
 
 router = APIRouter(prefix="/api/v1", tags=["agreements"], dependencies=[Depends(current_principal)])
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+Manager = Annotated[Principal, Depends(require(P.agreement_manage))]
+
+
+@router.post("/agreements", status_code=status.HTTP_201_CREATED, response_model=AgreementRead)
+async def create_agreement(
+    data: AgreementCreate, session: Session, response: Response,
+    idem: Annotated[Idempotency, Depends(idempotency)], principal: Manager,
+) -> Any:
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    agreement = await service.create_agreement(session, principal, data)
+    set_etag(response, agreement)
+    return await idem.remember(201, AgreementRead.model_validate(await service.agreement_read(session, agreement)))
+
+
+@router.get("/agreements", response_model=Page[AgreementRead])
+async def list_agreements(
+    session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.agreement_read))],
+    status_filter: AgreementStatus | None = Query(None, alias="status"), party_agency_id: uuid.UUID | None = None,
+) -> Any:
+    items, cursor = await service.list_agreements(session, principal, page, status=status_filter,
+                                                  party_agency_id=party_agency_id)
+    return {"items": items, "next_cursor": cursor}
+
+
+@router.get("/agreements/{agreement_id}", response_model=AgreementRead)
+async def get_agreement(
+    agreement_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.agreement_read))],
+) -> Any:
+    agreement = await service.get_agreement(session, principal, agreement_id)
+    set_etag(response, agreement)
+    return await service.agreement_read(session, agreement)
+
+
+@router.post("/agreements/{agreement_id}/signatures", status_code=status.HTTP_201_CREATED,
+             response_model=AgreementRead)
+async def sign_agreement(
+    agreement_id: uuid.UUID, session: Session, response: Response,
+    idem: Annotated[Idempotency, Depends(idempotency)], principal: Manager, if_match: str | None = IfMatch,
+) -> Any:
+    """Your agency's signature (once); the agreement becomes active when every party has signed."""
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    agreement = await service.get_agreement(session, principal, agreement_id)
+    check_if_match(if_match, agreement)
+    agreement = await service.sign(session, principal, agreement)
+    set_etag(response, agreement)
+    return await idem.remember(201, AgreementRead.model_validate(await service.agreement_read(session, agreement)))
+
+
+async def _transition(
+    fn: Any, agreement_id: uuid.UUID, data: StatusChange, session: AsyncSession, response: Response,
+    principal: Principal, if_match: str | None,
+) -> Any:
+    agreement = await service.get_agreement(session, principal, agreement_id)
+    check_if_match(if_match, agreement)
+    agreement = await fn(session, principal, agreement, data)
+    set_etag(response, agreement)
+    return await service.agreement_read(session, agreement)
+
+
+@router.post("/agreements/{agreement_id}/suspend", response_model=AgreementRead)
+async def suspend_agreement(
+    agreement_id: uuid.UUID, data: StatusChange, session: Session, response: Response, principal: Manager,
+    if_match: str | None = IfMatch,
+) -> Any:
+    """Stop sharing under this agreement from the next request on (active -> suspended)."""
+    return await _transition(service.suspend, agreement_id, data, session, response, principal, if_match)
+
+
+@router.post("/agreements/{agreement_id}/resume", response_model=AgreementRead)
+async def resume_agreement(
+    agreement_id: uuid.UUID, data: StatusChange, session: Session, response: Response, principal: Manager,
+    if_match: str | None = IfMatch,
+) -> Any:
+    """Lift a suspension (suspended -> active); only the agency that suspended it may."""
+    return await _transition(service.resume, agreement_id, data, session, response, principal, if_match)
+
+
+@router.post("/agreements/{agreement_id}/terminate", response_model=AgreementRead)
+async def terminate_agreement(
+    agreement_id: uuid.UUID, data: StatusChange, session: Session, response: Response, principal: Manager,
+    if_match: str | None = IfMatch,
+) -> Any:
+    """End the agreement for good (from draft, active or suspended)."""
+    return await _transition(service.terminate, agreement_id, data, session, response, principal, if_match)

@@ -1,7 +1,168 @@
-"""HTTP routes of the cases domain."""
+"""HTTP routes of the cases domain: cases, the case team, people."""
 
-from fastapi import APIRouter, Depends
+from __future__ import annotations
 
-from app.auth.dependencies import current_principal
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import current_principal, require
+from app.auth.permissions import P
+from app.auth.principal import Principal
+from app.cases import service
+from app.cases.schemas import (
+    CaseCreate,
+    CaseRead,
+    CaseUpdate,
+    PersonCreate,
+    PersonRead,
+    PersonSummary,
+    PersonUpdate,
+    TeamMemberRead,
+)
+from app.core.db import get_session
+from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.core.pagination import Page, PageParams
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[Depends(current_principal)])
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+# ------------------------------------------------------------------ cases
+
+
+@router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseRead)
+async def create_case(
+    data: CaseCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.case_create))],
+) -> Any:
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    case = await service.create_case(session, principal, data)
+    return await idem.remember(201, CaseRead.model_validate(case))
+
+
+@router.get("/cases", response_model=Page[CaseRead])
+async def list_cases(
+    session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.case_read))],
+    reference: str | None = Query(None, min_length=1, max_length=100, description="Exact case reference."),
+    office_id: uuid.UUID | None = None,
+    has_dv: bool | None = Query(None, description="Only cases with (true) or without (false) DV indicators."),
+) -> Any:
+    items, cursor = await service.list_cases(session, principal, page, reference=reference, office_id=office_id,
+                                             has_dv=has_dv)
+    return {"items": [CaseRead.model_validate(c) for c in items], "next_cursor": cursor}
+
+
+@router.get("/cases/{case_id}", response_model=CaseRead)
+async def get_case(
+    case_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.case_read))],
+) -> Any:
+    case = await service.get_case(session, principal, case_id)
+    set_etag(response, case)
+    return case
+
+
+@router.patch("/cases/{case_id}", response_model=CaseRead)
+async def update_case(
+    case_id: uuid.UUID, data: CaseUpdate, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.case_update))], if_match: str | None = IfMatch,
+) -> Any:
+    case = await service.get_case(session, principal, case_id)
+    check_if_match(if_match, case)
+    case = await service.update_case(session, principal, case, data)
+    set_etag(response, case)
+    return case
+
+
+# ------------------------------------------------------------------ case team
+
+
+@router.get("/cases/{case_id}/team", response_model=Page[TeamMemberRead])
+async def list_team(
+    case_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.case_read))],
+) -> Any:
+    items, cursor = await service.list_team(session, principal, case_id, page)
+    return {"items": items, "next_cursor": cursor}
+
+
+@router.post("/cases/{case_id}/team/{user_id}", status_code=status.HTTP_201_CREATED, response_model=TeamMemberRead,
+             responses={200: {"description": "Already on the team; nothing changed."}})
+async def add_team_member(
+    case_id: uuid.UUID, user_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.case_team_manage))],
+) -> Any:
+    member, created = await service.add_team_member(session, principal, case_id, user_id)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return member
+
+
+@router.delete("/cases/{case_id}/team/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_team_member(
+    case_id: uuid.UUID, user_id: uuid.UUID, session: Session,
+    principal: Annotated[Principal, Depends(require(P.case_team_manage))],
+) -> Response:
+    await service.remove_team_member(session, principal, case_id, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# ------------------------------------------------------------------ people
+
+
+@router.post("/cases/{case_id}/people", status_code=status.HTTP_201_CREATED, response_model=PersonRead)
+async def create_person(
+    case_id: uuid.UUID, data: PersonCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.person_write))],
+) -> Any:
+    # The idempotency record keeps only the person's id (no personal data in plaintext); a replay reads
+    # the stored person again.
+    if (replay := await idem.replay(principal.ref)) is not None:
+        if replay.status_code != status.HTTP_201_CREATED:
+            return replay
+        person = await service.get_person_for_owner(session, principal,
+                                                   uuid.UUID(json.loads(replay.body)["id"]))
+        body = jsonable_encoder(PersonRead.model_validate(service.person_read(person)))
+        return JSONResponse(body, status_code=201, headers={"Idempotent-Replayed": "true"})
+    person = await service.create_person(session, principal, case_id, data)
+    await idem.remember(201, PersonSummary.model_validate(person))
+    return service.person_read(person)
+
+
+@router.get("/cases/{case_id}/people", response_model=Page[PersonSummary])
+async def list_people(
+    case_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.person_read))],
+) -> Any:
+    items, cursor = await service.list_people(session, principal, case_id, page)
+    return {"items": [PersonSummary.model_validate(p) for p in items], "next_cursor": cursor}
+
+
+@router.get("/people/{person_id}", response_model=PersonRead)
+async def get_person(
+    person_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.person_read))],
+) -> Any:
+    person = await service.read_person(session, principal, person_id)
+    set_etag(response, person)
+    return service.person_read(person)
+
+
+@router.patch("/people/{person_id}", response_model=PersonRead)
+async def update_person(
+    person_id: uuid.UUID, data: PersonUpdate, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.person_write))], if_match: str | None = IfMatch,
+) -> Any:
+    person = await service.get_person_for_owner(session, principal, person_id)
+    check_if_match(if_match, person)
+    person = await service.update_person(session, principal, person, data)
+    set_etag(response, person)
+    return service.person_read(person)

@@ -111,3 +111,29 @@ def decrypt_json(stored: str | None, aad: bytes = b"") -> Any:
 def new_key_spec() -> str:
     """A fresh key entry ("kid:base64") for TANDEM_DATA_KEYS or the local key file."""
     return f"k{secrets.token_hex(4)}:{_b64e(AESGCM.generate_key(bit_length=256))}"
+
+
+# ---------------------------------------------------------------- columns sealed at rest (for key rotation)
+
+
+@dataclass(frozen=True)
+class SealedColumn:
+    """A column holding encrypt_json/encrypt output, and how to rebuild the `aad` each value was bound to."""
+
+    model: Any
+    column: str
+    aad: Any  # Callable[[row], bytes]
+
+
+SEALED_COLUMNS: list[SealedColumn] = []
+
+
+def register_sealed(model: Any, column: str, aad: Any) -> None:
+    """Declare an encrypted column so `tandem rotate-data-key` re-encrypts it. `aad(row) -> bytes`."""
+    if not any(s.model is model and s.column == column for s in SEALED_COLUMNS):
+        SEALED_COLUMNS.append(SealedColumn(model, column, aad))
+
+
+def reseal(stored: str, aad: bytes = b"") -> str:
+    """The same plaintext sealed again under the current key."""
+    return encrypt(decrypt(stored, aad), aad)

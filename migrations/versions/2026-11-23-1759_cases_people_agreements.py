@@ -34,9 +34,11 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('status_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('created_by_agency_id', sa.Uuid(), nullable=True),
+    sa.Column('suspended_by_agency_id', sa.Uuid(), nullable=True),
     sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by_agency_id'], ['agencies.id'], name=op.f('fk_agreements_created_by_agency_id_agencies')),
+    sa.ForeignKeyConstraint(['suspended_by_agency_id'], ['agencies.id'], name=op.f('fk_agreements_suspended_by_agency_id_agencies')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agreements'))
     )
     with op.batch_alter_table('agreements', schema=None) as batch_op:
@@ -77,6 +79,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_agency_created', ['agency_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_cases_agency_reference', ['agency_id', 'reference'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_office_id'), ['office_id'], unique=False)
 
@@ -140,6 +143,7 @@ def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_office_id'))
         batch_op.drop_index(batch_op.f('ix_cases_created_at'))
+        batch_op.drop_index('ix_cases_agency_reference')
         batch_op.drop_index('ix_cases_agency_created')
 
     op.drop_table('cases')

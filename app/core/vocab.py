@@ -1,0 +1,46 @@
+"""Fixed vocabularies shared by every domain (agreements, consents, disclosures, referrals, reports).
+
+Values are part of the API contract (API.md): add members with a deprecation path, never rename one.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DataCategory(StrEnum):
+    """Categories of information about a person; consents, agreements and disclosures name these."""
+
+    identity = "identity"
+    contact = "contact"
+    location = "location"
+    safety_plan = "safety_plan"
+    protective_orders = "protective_orders"
+    services = "services"
+    children = "children"
+    case_status = "case_status"
+    assessments = "assessments"
+    substance_use = "substance_use"
+    mental_health = "mental_health"
+    court = "court"
+
+
+class Purpose(StrEnum):
+    """Why information is shared; consents, agreements and disclosures name these."""
+
+    referral = "referral"
+    service_coordination = "service_coordination"
+    safety_planning = "safety_planning"
+    case_planning = "case_planning"
+    court_proceedings = "court_proceedings"
+    reporting_aggregate = "reporting_aggregate"
+
+
+class CaseRole(StrEnum):
+    """The part a person plays in a case. A person_using_violence can never grant consent for anyone."""
+
+    adult_survivor = "adult_survivor"
+    child = "child"
+    person_using_violence = "person_using_violence"
+    caregiver = "caregiver"
+    other = "other"

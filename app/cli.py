@@ -122,7 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_run_openapi)
     sub.add_parser("rotate-keys", help="rotate the local token signing key").set_defaults(func=_run_rotate_keys)
     _load_domain_commands()
-    for name, (hlp, add_args, run) in EXTRA_COMMANDS.items():
+    # Domains register into the imported module's table (also when this file runs as __main__).
+    import app.cli as registry
+
+    for name, (hlp, add_args, run) in registry.EXTRA_COMMANDS.items():
         p = sub.add_parser(name, help=hlp)
         add_args(p)
         p.set_defaults(func=run)

@@ -1,0 +1,146 @@
+"""Faults on PostgreSQL with a real server process: the database goes away and comes back; a process is
+killed in the middle of a write."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from app.core.db import sessionmaker
+from tests.faults.proxy import TcpProxy
+
+pytestmark = pytest.mark.skipif(os.environ.get("TANDEM_TEST_DB") != "postgresql",
+                                reason="fault tests drive a PostgreSQL server")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, database_url: str) -> None:
+        self.port = _free_port()
+        env = dict(os.environ, DATABASE_URL=database_url, TANDEM_DB_POOL_TIMEOUT="2", TANDEM_LOG_LEVEL="WARNING")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)], cwd=ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+
+def _via(proxy_port: int) -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return f"{parts.scheme}://{parts.username}@127.0.0.1:{proxy_port}{parts.path}"
+
+
+@pytest.fixture
+def proxy():
+    port = urlsplit(os.environ["DATABASE_URL"]).port or 5432
+    p = TcpProxy(port)
+    p.start()
+    yield p
+    p.close()
+
+
+async def test_database_outage_is_503_and_service_resumes(world, proxy):
+    admin = await world.admin()
+    server = Server(_via(proxy.port))
+    try:
+        with httpx.Client(base_url=server.url, headers=admin.h, timeout=15) as c:
+            assert c.get("/readyz").status_code == 200
+            assert c.get("/api/v1/agencies").status_code == 200
+            proxy.stop()
+            r = c.get("/api/v1/agencies")
+            assert r.status_code == 503, r.text
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert int(r.headers["retry-after"]) > 0
+            w = c.post("/api/v1/agencies", json={"name": "During outage", "kind": "dv"})
+            assert w.status_code == 503
+            ready = c.get("/readyz")
+            assert ready.status_code == 503 and ready.headers["retry-after"]
+            proxy.start()
+            deadline = time.monotonic() + 20
+            while c.get("/readyz").status_code != 200:
+                assert time.monotonic() < deadline, "service did not resume"
+                time.sleep(0.3)
+            assert c.get("/api/v1/agencies").status_code == 200
+            assert c.post("/api/v1/agencies", json={"name": "After outage", "kind": "dv"}).status_code == 201
+    finally:
+        server.kill()
+
+
+async def test_process_killed_mid_write_leaves_nothing_half_written(world):
+    """The write inserts the agency, then waits for the audit-chain lock (held here); killing the process
+    at that moment must leave neither the agency nor its audit event."""
+    import asyncpg
+
+    admin = await world.admin()
+    server = Server(os.environ["DATABASE_URL"])
+    dsn = os.environ["DATABASE_URL"].replace("postgresql+asyncpg", "postgresql")
+    locker = await asyncpg.connect(dsn)
+    name = f"Half written {uuid.uuid4().hex[:8]}"
+    try:
+        from app.audit.service import _PG_LOCK_KEY
+
+        await locker.execute("SELECT pg_advisory_lock($1)", _PG_LOCK_KEY)
+        with httpx.Client(base_url=server.url, headers=admin.h, timeout=30) as c:
+            import threading
+
+            t = threading.Thread(target=lambda: _swallow(lambda: c.post(
+                "/api/v1/agencies", json={"name": name, "kind": "dv"})), daemon=True)
+            t.start()
+            deadline = time.monotonic() + 15
+            while True:  # wait until the server's transaction is blocked on the lock
+                waiting = await locker.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                if waiting:
+                    break
+                assert time.monotonic() < deadline, "the write never reached the audit lock"
+                time.sleep(0.1)
+            server.kill()
+            t.join(10)
+    finally:
+        await locker.execute("SELECT pg_advisory_unlock($1)", _PG_LOCK_KEY)
+        await locker.close()
+        server.kill()
+    from app.agencies.models import Agency
+
+    async with sessionmaker()() as s:
+        assert (await s.execute(sa.select(Agency).where(Agency.name == name))).first() is None
+        from app.audit.service import verify_chain
+
+        result = await verify_chain(s)
+        assert result["ok"] is True
+
+
+def _swallow(fn):
+    try:
+        fn()
+    except httpx.HTTPError:
+        pass

@@ -108,3 +108,21 @@ async def test_role_claim_the_user_does_not_hold(client, worker):
 
 async def test_garbage(client):
     _assert_401(await _me(client, "not.a.jwt"))
+
+
+async def test_missing_exp_or_nbf(client, worker):
+    for claim in ("exp", "nbf", "iat"):
+        claims = claims_for(worker)
+        del claims[claim]
+        _assert_401(await _me(client, sign(claims)))
+
+
+async def test_service_clock_decides_expiry(client, world, clock):
+    from datetime import timedelta
+
+    agency = await world.agency("cps")
+    worker = await world.user(agency, "cps_worker")
+    clock.set(clock.now() + timedelta(minutes=16))
+    _assert_401(await _me(client, worker.token))
+    clock.set(clock.now() - timedelta(minutes=10))
+    assert (await _me(client, worker.token)).status_code == 200

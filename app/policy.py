@@ -213,12 +213,13 @@ def referral_outgoing_clause(principal: Principal) -> Any:
 
 
 def referral_incoming_clause(principal: Principal) -> Any:
-    """Referrals sent to the caller's agency; a draft is never visible to the receiving agency."""
+    """Referrals sent to the caller's agency; one never sent (a draft, or a draft withdrawn) is never visible
+    to the receiving agency."""
     from app.referrals.models import Referral
 
     if principal.agency_id is None or not principal.can(P.referral_read):
         return sa.false()
-    return sa.and_(Referral.to_agency_id == principal.agency_id, Referral.status != "draft")
+    return sa.and_(Referral.to_agency_id == principal.agency_id, Referral.sent_at.is_not(None))
 
 
 def referral_visible_clause(principal: Principal) -> Any:
@@ -517,3 +518,13 @@ async def person_linked_to_agency(session: Any, person: Any, agency_id: uuid.UUI
         if found.first() is not None:
             return True
     return await person_in_sent_referral_to(session, person.id, agency_id)
+
+
+# ---------------------------------------------------------------- reports
+
+
+def report_agency_id(principal: Principal) -> uuid.UUID:
+    """Aggregate reports cover the caller's own agency only; a caller outside any agency has none."""
+    if not principal.can(P.report_read) or principal.agency_id is None:
+        raise Forbidden("Reports cover an agency's own work; you are not reading for an agency.")
+    return principal.agency_id

@@ -1,7 +1,144 @@
-"""HTTP routes of the checklists domain."""
+"""HTTP routes of the checklists domain: templates, checklists on cases, item changes, junctures."""
 
-from fastapi import APIRouter, Depends
+from __future__ import annotations
 
-from app.auth.dependencies import current_principal
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import current_principal, require
+from app.auth.permissions import P
+from app.auth.principal import Principal
+from app.checklists import service
+from app.checklists.defaults import Juncture
+from app.checklists.schemas import (
+    ChecklistCreate,
+    ChecklistRead,
+    ChecklistSummary,
+    ItemEventRead,
+    ItemUpdate,
+    JunctureCreate,
+    JunctureRead,
+    NoteCreate,
+    TemplateCreate,
+    TemplateRead,
+)
+from app.core.db import get_session
+from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.core.pagination import Page, PageParams
 
 router = APIRouter(prefix="/api/v1", tags=["checklists"], dependencies=[Depends(current_principal)])
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ItemKey = Annotated[str, Path(max_length=64)]
+
+
+@router.get("/checklist-templates", response_model=Page[TemplateRead])
+async def list_templates(
+    session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(current_principal)], juncture: Juncture | None = None,
+) -> Any:
+    items, cursor = await service.list_templates(session, principal, page, juncture.value if juncture else None)
+    return {"items": [service.template_read(t) for t in items], "next_cursor": cursor}
+
+
+@router.post("/checklist-templates", status_code=status.HTTP_201_CREATED, response_model=TemplateRead)
+async def publish_template(
+    data: TemplateCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.template_publish))],
+) -> Any:
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    template = await service.publish_template(session, principal, data)
+    return await idem.remember(201, TemplateRead.model_validate(service.template_read(template)))
+
+
+@router.post("/cases/{case_id}/checklists", status_code=status.HTTP_201_CREATED, response_model=ChecklistRead)
+async def start_checklist(
+    case_id: uuid.UUID, data: ChecklistCreate, session: Session, response: Response,
+    idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.checklist_work))],
+) -> Any:
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    checklist = await service.start_checklist(session, principal, case_id, data)
+    set_etag(response, checklist)
+    return await idem.remember(201, ChecklistRead.model_validate(await service.checklist_read(session, checklist)))
+
+
+@router.get("/cases/{case_id}/checklists", response_model=Page[ChecklistSummary])
+async def list_case_checklists(
+    case_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.checklist_read))],
+) -> Any:
+    items, cursor = await service.list_case_checklists(session, principal, case_id, page)
+    return {"items": await service.checklist_summaries(session, items), "next_cursor": cursor}
+
+
+@router.get("/checklists/{checklist_id}", response_model=ChecklistRead)
+async def get_checklist(
+    checklist_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.checklist_read))],
+) -> Any:
+    checklist, _ = await service.get_checklist(session, principal, checklist_id)
+    set_etag(response, checklist)
+    return await service.checklist_read(session, checklist)
+
+
+@router.patch("/checklists/{checklist_id}/items/{key}", response_model=ChecklistRead)
+async def update_item(
+    checklist_id: uuid.UUID, key: ItemKey, data: ItemUpdate, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.checklist_work))], if_match: str | None = IfMatch,
+) -> Any:
+    checklist, access = await service.get_checklist(session, principal, checklist_id)
+    check_if_match(if_match, checklist)
+    checklist = await service.update_item(session, principal, checklist, access, key, data)
+    set_etag(response, checklist)
+    return await service.checklist_read(session, checklist)
+
+
+@router.post("/checklists/{checklist_id}/items/{key}/notes", status_code=status.HTTP_201_CREATED,
+             response_model=ItemEventRead)
+async def add_note(
+    checklist_id: uuid.UUID, key: ItemKey, data: NoteCreate, session: Session,
+    idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.checklist_work))],
+) -> Any:
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    checklist, access = await service.get_checklist(session, principal, checklist_id)
+    event = await service.add_note(session, principal, checklist, access, key, data)
+    return await idem.remember(201, ItemEventRead.model_validate(service.event_read(event)))
+
+
+@router.post("/checklists/{checklist_id}/complete", response_model=ChecklistRead)
+async def complete_checklist(
+    checklist_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.checklist_work))], if_match: str | None = IfMatch,
+) -> Any:
+    checklist, access = await service.get_checklist(session, principal, checklist_id)
+    check_if_match(if_match, checklist)
+    checklist = await service.complete_checklist(session, principal, checklist, access)
+    set_etag(response, checklist)
+    return await service.checklist_read(session, checklist)
+
+
+@router.post("/cases/{case_id}/junctures", status_code=status.HTTP_201_CREATED, response_model=JunctureRead)
+async def record_juncture(
+    case_id: uuid.UUID, data: JunctureCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.juncture_record))],
+) -> Any:
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    rec = await service.record_juncture(session, principal, case_id, data)
+    return await idem.remember(201, JunctureRead.model_validate(service.juncture_read(rec)))
+
+
+@router.get("/cases/{case_id}/junctures", response_model=Page[JunctureRead])
+async def list_junctures(
+    case_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.case_read))],
+) -> Any:
+    items, cursor = await service.list_junctures(session, principal, case_id, page)
+    return {"items": [service.juncture_read(r) for r in items], "next_cursor": cursor}

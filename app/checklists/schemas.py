@@ -1,0 +1,142 @@
+"""Create / Read schemas for checklist templates, checklists, item changes and juncture records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.checklists.defaults import Juncture
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ItemStatus(StrEnum):
+    pending = "pending"
+    done = "done"
+    not_applicable = "not_applicable"
+
+
+# ------------------------------------------------------------------ templates
+
+
+class TemplateItemIn(_In):
+    key: str = Field(pattern=KEY_PATTERN, description="Stable key; lower case letters, digits and _.")
+    text: str = Field(min_length=1, max_length=500)
+    guidance: str = Field("", max_length=4000)
+    safety_critical: bool = False
+
+
+class TemplateCreate(_In):
+    juncture: Juncture
+    items: list[TemplateItemIn] = Field(min_length=1, max_length=100)
+
+
+class TemplateItemRead(BaseModel):
+    key: str
+    text: str
+    guidance: str
+    safety_critical: bool
+
+
+class TemplateRead(BaseModel):
+    id: uuid.UUID
+    agency_id: uuid.UUID | None = Field(description="null for the default template")
+    juncture: Juncture
+    version: int
+    items: list[TemplateItemRead]
+    published_by: str | None
+    created_at: datetime
+
+
+# ------------------------------------------------------------------ checklists
+
+
+class ChecklistCreate(_In):
+    juncture: Juncture
+
+
+class ItemUpdate(_In):
+    status: ItemStatus
+    note: str | None = Field(None, max_length=2000, description="Required for not_applicable.")
+
+
+class NoteCreate(_In):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class ItemEventRead(BaseModel):
+    id: uuid.UUID
+    kind: str = Field(description="status | note")
+    from_status: ItemStatus | None
+    to_status: ItemStatus | None
+    note: str | None
+    by: str | None
+    agency_id: uuid.UUID | None
+    at: datetime
+
+
+class ItemRead(BaseModel):
+    key: str
+    text: str
+    guidance: str
+    safety_critical: bool
+    status: ItemStatus
+    note: str | None
+    updated_by: str | None
+    updated_at: datetime | None
+    history: list[ItemEventRead]
+
+
+class ChecklistSummary(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    agency_id: uuid.UUID
+    juncture: Juncture
+    status: str = Field(description="open | completed")
+    template_id: uuid.UUID
+    template_version: int
+    template_agency_id: uuid.UUID | None
+    started_by: str | None
+    created_at: datetime
+    completed_by: str | None
+    completed_at: datetime | None
+
+
+class ChecklistRead(ChecklistSummary):
+    items: list[ItemRead]
+    open_safety_critical: list[str] = Field(description="Keys of safety-critical items still pending.")
+
+
+# ------------------------------------------------------------------ junctures
+
+
+class JunctureCreate(_In):
+    juncture: Juncture
+    scheduled_for: datetime
+    override_reason: str | None = Field(None, min_length=1, max_length=2000,
+                                        description="Supervisors only: record the juncture without a checklist.")
+
+    @field_validator("scheduled_for")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+
+
+class JunctureRead(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    agency_id: uuid.UUID
+    juncture: Juncture
+    scheduled_for: datetime
+    checklist_id: uuid.UUID | None
+    overridden: bool
+    override_reason: str | None
+    recorded_by: str | None
+    recorded_at: datetime

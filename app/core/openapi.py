@@ -30,7 +30,7 @@ def add_links(spec: dict[str, Any]) -> dict[str, Any]:
             ref = _schema_ref(get, "200")
             if ref:
                 readers.setdefault(ref, []).append((path, m.group(1), get["operationId"]))
-    for path, ops in paths.items():
+    for ops in paths.values():
         post = ops.get("post")
         ref = _schema_ref(post, "201") if post else None
         if not ref or ref not in readers:

@@ -3,6 +3,7 @@ killed in the middle of a write."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -72,25 +73,26 @@ async def test_database_outage_is_503_and_service_resumes(world, proxy):
     admin = await world.admin()
     server = Server(_via(proxy.port))
     try:
-        with httpx.Client(base_url=server.url, headers=admin.h, timeout=15) as c:
-            assert c.get("/readyz").status_code == 200
-            assert c.get("/api/v1/agencies").status_code == 200
+        async with httpx.AsyncClient(base_url=server.url, headers=admin.h, timeout=15) as c:
+            assert (await c.get("/readyz")).status_code == 200
+            assert (await c.get("/api/v1/agencies")).status_code == 200
             proxy.stop()
-            r = c.get("/api/v1/agencies")
+            r = await c.get("/api/v1/agencies")
             assert r.status_code == 503, r.text
             assert r.headers["content-type"].startswith("application/problem+json")
             assert int(r.headers["retry-after"]) > 0
-            w = c.post("/api/v1/agencies", json={"name": "During outage", "kind": "dv"})
+            w = await c.post("/api/v1/agencies", json={"name": "During outage", "kind": "dv"})
             assert w.status_code == 503
-            ready = c.get("/readyz")
+            ready = await c.get("/readyz")
             assert ready.status_code == 503 and ready.headers["retry-after"]
             proxy.start()
             deadline = time.monotonic() + 20
-            while c.get("/readyz").status_code != 200:
+            while (await c.get("/readyz")).status_code != 200:
                 assert time.monotonic() < deadline, "service did not resume"
-                time.sleep(0.3)
-            assert c.get("/api/v1/agencies").status_code == 200
-            assert c.post("/api/v1/agencies", json={"name": "After outage", "kind": "dv"}).status_code == 201
+                await asyncio.sleep(0.3)
+            assert (await c.get("/api/v1/agencies")).status_code == 200
+            created = await c.post("/api/v1/agencies", json={"name": "After outage", "kind": "dv"})
+            assert created.status_code == 201
     finally:
         server.kill()
 
@@ -109,12 +111,8 @@ async def test_process_killed_mid_write_leaves_nothing_half_written(world):
         from app.audit.service import _PG_LOCK_KEY
 
         await locker.execute("SELECT pg_advisory_lock($1)", _PG_LOCK_KEY)
-        with httpx.Client(base_url=server.url, headers=admin.h, timeout=30) as c:
-            import threading
-
-            t = threading.Thread(target=lambda: _swallow(lambda: c.post(
-                "/api/v1/agencies", json={"name": name, "kind": "dv"})), daemon=True)
-            t.start()
+        async with httpx.AsyncClient(base_url=server.url, headers=admin.h, timeout=30) as c:
+            write = asyncio.create_task(c.post("/api/v1/agencies", json={"name": name, "kind": "dv"}))
             deadline = time.monotonic() + 15
             while True:  # wait until the server's transaction is blocked on the lock
                 waiting = await locker.fetchval(
@@ -122,9 +120,10 @@ async def test_process_killed_mid_write_leaves_nothing_half_written(world):
                 if waiting:
                     break
                 assert time.monotonic() < deadline, "the write never reached the audit lock"
-                time.sleep(0.1)
+                await asyncio.sleep(0.1)
             server.kill()
-            t.join(10)
+            with pytest.raises(httpx.HTTPError):
+                await write
     finally:
         await locker.execute("SELECT pg_advisory_unlock($1)", _PG_LOCK_KEY)
         await locker.close()
@@ -138,9 +137,3 @@ async def test_process_killed_mid_write_leaves_nothing_half_written(world):
         result = await verify_chain(s)
         assert result["ok"] is True
 
-
-def _swallow(fn):
-    try:
-        fn()
-    except httpx.HTTPError:
-        pass

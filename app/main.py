@@ -23,6 +23,7 @@ from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.openapi import install_openapi
 from app.referrals.router import router as referrals_router
 from app.reports.router import router as reports_router
 from app.webhooks.router import router as webhooks_router
@@ -34,7 +35,14 @@ information sharing. Log in with **Authorize** (a staff email and password) to t
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    worker = None
+    if get_settings().webhook_worker_enabled:
+        from app.webhooks.worker import start_background_worker
+
+        worker = start_background_worker()
     yield
+    if worker is not None:
+        await worker.stop()
     await dispose_engine()
 
 
@@ -51,6 +59,7 @@ def create_app() -> FastAPI:
         webhooks_router, reports_router,
     ):
         app.include_router(r)
+    install_openapi(app)
     return app
 
 

@@ -16,6 +16,7 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_audit_events_agency_at", "agency_id", "at"),
         sa.Index("ix_audit_events_object", "object_type", "object_id"),
+        sa.Index("ix_audit_events_agency_seq", "agency_id", "seq"),
     )
 
     id: uuid.UUID = id_field()

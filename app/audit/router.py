@@ -1,7 +1,44 @@
-"""HTTP routes of the audit domain."""
+"""HTTP routes of the audit domain: the own agency's trail, and verification of the whole chain."""
 
-from fastapi import APIRouter, Depends
+from __future__ import annotations
 
-from app.auth.dependencies import current_principal
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service
+from app.audit.schemas import AuditEventRead, ChainVerification
+from app.auth.dependencies import current_principal, require
+from app.auth.permissions import P
+from app.auth.principal import Principal
+from app.core.db import get_session
+from app.core.pagination import Page, PageParams
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], dependencies=[Depends(current_principal)])
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+@router.get("/audit-events", response_model=Page[AuditEventRead])
+async def list_audit_events(
+    session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.audit_read))],
+    actor_id: Annotated[str | None, Query(max_length=80)] = None,
+    object_type: Annotated[str | None, Query(max_length=40)] = None,
+    object_id: Annotated[str | None, Query(max_length=80)] = None,
+    action: Annotated[str | None, Query(max_length=80)] = None,
+    from_: Annotated[datetime | None, Query(alias="from", description="Events at or after this time.")] = None,
+    to: Annotated[datetime | None, Query(description="Events before this time.")] = None,
+) -> Any:
+    filters = service.AuditFilters(actor_id=actor_id, object_type=object_type, object_id=object_id,
+                                   action=action, from_=from_, to=to)
+    items, cursor = await service.list_events(session, principal, page, filters)
+    return {"items": [AuditEventRead.model_validate(i) for i in items], "next_cursor": cursor}
+
+
+@router.get("/audit-events/verify", response_model=ChainVerification, response_model_exclude_none=True)
+async def verify_audit_chain(
+    session: Session, principal: Annotated[Principal, Depends(require(P.audit_read))],
+) -> Any:
+    return await service.verify_chain(session)

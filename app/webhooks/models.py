@@ -8,19 +8,31 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.core.db import UTCDateTime, created_field, id_field, json_field
+from app.core.crypto import register_sealed
+from app.core.db import UTCDateTime, Versioned, created_field, id_field, json_field
 
 
-class WebhookEndpoint(SQLModel, table=True):
+class WebhookEndpoint(Versioned, table=True):
     __tablename__ = "webhook_endpoints"
 
     id: uuid.UUID = id_field()
     agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
     url: str = Field(max_length=2000)
     events: list[str] = json_field()  # patterns such as "referral.*" or "consent.revoked"
-    secret: str = Field(max_length=200)  # "whsec_" + base64; shown once on create
+    # The signing secret ("whsec_" + base64), sealed with AES-GCM; shown to the caller once, on create.
+    secret: str = Field(max_length=200)
+    description: str | None = Field(default=None, max_length=500)
     active: bool = True
     created_at: datetime = created_field()
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def endpoint_secret_aad(endpoint_id: object) -> bytes:
+    """Binds a sealed signing secret to its endpoint row."""
+    return f"webhook_endpoint:{endpoint_id}:secret".encode()
+
+
+register_sealed(WebhookEndpoint, "secret", lambda row: endpoint_secret_aad(row.id))
 
 
 class WebhookEvent(SQLModel, table=True):
@@ -36,15 +48,23 @@ class WebhookEvent(SQLModel, table=True):
 
 
 class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint.
+
+    status: pending (due at next_attempt_at) | in_flight (claimed by a worker; next_attempt_at is the end of
+    its lease, after which it is due again) | delivered | failed. `attempts` counts claims and fences a
+    worker's result against a newer claim of the same delivery.
+    """
+
     __tablename__ = "webhook_deliveries"
     __table_args__ = (sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
 
     id: uuid.UUID = id_field()
     event_id: uuid.UUID = Field(foreign_key="webhook_events.id", index=True)
     endpoint_id: uuid.UUID = Field(foreign_key="webhook_endpoints.id", index=True)
-    status: str = Field(default="pending", max_length=16)  # pending | delivered | failed
+    status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_status_code: int | None = None
     last_error: str | None = Field(default=None, max_length=200)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,10 +23,39 @@ EVENT_TYPES = (
 )
 
 
+_STATUS = re.compile(r"^[a-z_]{1,40}$")
+
+
+def check_payload(data: dict[str, str]) -> None:
+    """Refuse anything but ids and times, so no personal data can reach an agency system through a webhook.
+
+    Allowed keys: "<name>_id" (a UUID), "at" or "<name>_at" (an ISO 8601 time), "status" (a lowercase code).
+    """
+    for key, value in data.items():
+        if value is None:
+            continue
+        ok = isinstance(value, str)
+        try:
+            if ok and key.endswith("_id"):
+                uuid.UUID(value)
+            elif ok and (key == "at" or key.endswith("_at")):
+                datetime.fromisoformat(value)
+            elif ok and key == "status":
+                ok = bool(_STATUS.match(value))
+            else:
+                ok = False
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"webhook payload field {key!r} is not an id, a time or a status code")
+
+
 async def emit(
     session: AsyncSession, event_type: str, agency_ids: Iterable[uuid.UUID | None], data: dict[str, str]
 ) -> None:
-    """Queue `event_type` for each agency's subscribed endpoints. `data` holds ids and times only."""
+    """Queue `event_type` for each agency's subscribed endpoints. `data` holds ids and times only
+    (see check_payload; anything else raises ValueError)."""
+    check_payload(data)
     now = utcnow()
     for agency_id in {a for a in agency_ids if a is not None}:
         endpoints = (

@@ -1,7 +1,88 @@
-"""HTTP routes of the webhooks domain."""
+"""HTTP routes of the webhooks domain: an agency's endpoints and their deliveries."""
 
-from fastapi import APIRouter, Depends
+from __future__ import annotations
 
-from app.auth.dependencies import current_principal
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import current_principal, require
+from app.auth.permissions import P
+from app.auth.principal import Principal
+from app.core.db import get_session
+from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.core.pagination import Page, PageParams
+from app.webhooks import service
+from app.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookCreated, WebhookRead
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"], dependencies=[Depends(current_principal)])
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+Manager = Annotated[Principal, Depends(require(P.webhook_manage))]
+
+
+@router.post("/webhooks", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated)
+async def create_webhook(
+    data: WebhookCreate, session: Session, principal: Manager, idem: Annotated[Idempotency, Depends(idempotency)],
+) -> Any:
+    if (replay := await idem.replay(principal.ref)) is not None:
+        # The stored response leaves the secret out; a retried create gets it back from the sealed column.
+        body = json.loads(replay.body)
+        ep = await service.get_endpoint(session, principal, uuid.UUID(body["id"]))
+        return JSONResponse({**body, "secret": service.endpoint_secret(ep)}, status_code=replay.status_code,
+                            headers={"Idempotent-Replayed": "true"})
+    ep, secret = await service.create_endpoint(session, principal, data)
+    await idem.remember(201, WebhookRead.model_validate(ep))
+    return WebhookCreated(**WebhookRead.model_validate(ep).model_dump(), secret=secret)
+
+
+@router.get("/webhooks", response_model=Page[WebhookRead])
+async def list_webhooks(session: Session, principal: Manager, page: Annotated[PageParams, Depends()]) -> Any:
+    items, cursor = await service.list_endpoints(session, principal, page)
+    return {"items": [WebhookRead.model_validate(i) for i in items], "next_cursor": cursor}
+
+
+@router.get("/webhooks/{webhook_id}", response_model=WebhookRead)
+async def get_webhook(webhook_id: uuid.UUID, session: Session, principal: Manager, response: Response) -> Any:
+    ep = await service.get_endpoint(session, principal, webhook_id)
+    set_etag(response, ep)
+    return ep
+
+
+@router.post("/webhooks/{webhook_id}/disable", response_model=WebhookRead)
+async def disable_webhook(
+    webhook_id: uuid.UUID, session: Session, principal: Manager, response: Response,
+    if_match: str | None = IfMatch,
+) -> Any:
+    ep = await service.get_endpoint(session, principal, webhook_id)
+    check_if_match(if_match, ep)
+    ep = await service.disable_endpoint(session, principal, ep)
+    set_etag(response, ep)
+    return ep
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_webhook(
+    webhook_id: uuid.UUID, session: Session, principal: Manager, if_match: str | None = IfMatch,
+) -> Response:
+    """Disables the endpoint (its deliveries stay listed for the record)."""
+    ep = await service.get_endpoint(session, principal, webhook_id)
+    check_if_match(if_match, ep)
+    await service.disable_endpoint(session, principal, ep)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/webhooks/{webhook_id}/deliveries", response_model=Page[DeliveryRead])
+async def list_deliveries(
+    webhook_id: uuid.UUID, session: Session, principal: Manager, page: Annotated[PageParams, Depends()],
+) -> Any:
+    items, cursor = await service.list_deliveries(session, principal, webhook_id, page)
+    return {"items": items, "next_cursor": cursor}
+
+
+@router.post("/webhooks/deliveries/{delivery_id}/resend", response_model=DeliveryRead)
+async def resend_delivery(delivery_id: uuid.UUID, session: Session, principal: Manager) -> Any:
+    return await service.resend_delivery(session, principal, delivery_id)

@@ -1,0 +1,80 @@
+"""Create / Read schemas for webhook endpoints and their deliveries."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import uuid
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.webhooks.outbox import EVENT_TYPES
+
+_PATTERN = re.compile(r"^(\*|[a-z_]+\.(\*|[a-z_]+))$")
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: str = Field(min_length=1, max_length=2000, examples=["https://cms.agency.example/tandem-events"])
+    events: list[str] = Field(min_length=1, max_length=32, examples=[["referral.*", "consent.revoked"]])
+    description: str | None = Field(None, max_length=500)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        try:
+            parts = urlsplit(v)
+            host = parts.hostname
+            parts.port  # noqa: B018  (raises on a malformed port)
+        except ValueError:
+            raise ValueError("must be an http or https URL")
+        if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in v):
+            raise ValueError("must be an http or https URL")
+        return v
+
+    @field_validator("events")
+    @classmethod
+    def _patterns(cls, v: list[str]) -> list[str]:
+        out: list[str] = []
+        for p in v:
+            p = p.strip()
+            if not _PATTERN.match(p) or not any(fnmatch.fnmatchcase(t, p) for t in EVENT_TYPES):
+                raise ValueError("each entry must be an event type or a pattern such as referral.* "
+                                 "(known families: referral, consent, consultation, agreement)")
+            if p not in out:
+                out.append(p)
+        return out
+
+
+class WebhookRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    url: str
+    events: list[str]
+    description: str | None
+    active: bool
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+class WebhookCreated(WebhookRead):
+    secret: str = Field(description="The signing secret; shown only in this response.")
+
+
+class DeliveryRead(BaseModel):
+    id: uuid.UUID
+    endpoint_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None

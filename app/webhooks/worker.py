@@ -1,0 +1,245 @@
+"""The delivery worker: claims due deliveries from the outbox, signs and sends them, records the outcome.
+
+Each pass: (1) a short transaction claims up to `batch_size` due deliveries (PostgreSQL: FOR UPDATE SKIP
+LOCKED, so concurrent workers never claim the same row; SQLite: writers are serialised) and marks them
+in_flight with a lease (next_attempt_at = end of lease) and attempts + 1; (2) sends them with httpx outside
+any transaction; (3) a short transaction per delivery records the result, fenced on (status, attempts) so a
+worker whose lease ran out cannot overwrite a newer claim. A worker that dies after (1) loses nothing: when
+the lease ends the delivery is due again. Receivers deduplicate on webhook-id (the event id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from app.audit.service import record
+from app.core.clock import utcnow
+from app.core.config import get_settings
+from app.core.crypto import DecryptionError, decrypt
+from app.core.db import sessionmaker
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
+from app.webhooks.signing import sign
+
+log = logging.getLogger("tandem.webhooks")
+# httpx logs every request URL at INFO; endpoint URLs may carry a receiver's access token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+LEASE_GRACE_SECONDS = 30.0  # a claim's lease is the send timeout plus this
+MAX_BACKOFF_SECONDS = 6 * 3600.0
+DEFAULT_BATCH = 20
+MAX_CONCURRENT_SENDS = 10
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: uuid.UUID
+    attempts: int
+    agency_id: uuid.UUID
+    url: str
+    secret_sealed: str
+    endpoint_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    event_data: dict[str, Any]
+    event_created_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def lease_seconds() -> float:
+    return get_settings().webhook_timeout_seconds + LEASE_GRACE_SECONDS
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(attempts-1))]."""
+    base = get_settings().webhook_backoff_base_seconds
+    return random.uniform(0, min(MAX_BACKOFF_SECONDS, base * 2 ** max(attempts - 1, 0)))
+
+
+def payload(claim: Claim) -> bytes:
+    """The body sent: {"type","timestamp","data"}; data holds ids and timestamps only."""
+    ts = claim.event_created_at.isoformat().replace("+00:00", "Z")
+    return json.dumps({"type": claim.event_type, "timestamp": ts, "data": claim.event_data},
+                      separators=(",", ":"), sort_keys=True).encode()
+
+
+async def claim_due(batch_size: int = DEFAULT_BATCH) -> list[Claim]:
+    """Claim up to `batch_size` due deliveries of active endpoints in one short transaction."""
+    now = utcnow()
+    async with sessionmaker()() as session:
+        active = sa.select(WebhookEndpoint.id).where(WebhookEndpoint.active)
+        ids = (await session.execute(
+            sa.select(WebhookDelivery.id)
+            .where(WebhookDelivery.status.in_(("pending", "in_flight")), WebhookDelivery.next_attempt_at <= now,
+                   WebhookDelivery.endpoint_id.in_(active))
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        )).scalars().all()
+        if not ids:
+            await session.rollback()
+            return []
+        await session.execute(
+            sa.update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
+            .values(status="in_flight", attempts=WebhookDelivery.attempts + 1, last_attempt_at=now,
+                    next_attempt_at=now + timedelta(seconds=lease_seconds()))
+            .execution_options(synchronize_session=False)
+        )
+        rows = (await session.execute(
+            sa.select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookEndpoint.agency_id, WebhookEndpoint.url,
+                      WebhookEndpoint.secret, WebhookEndpoint.id, WebhookEvent.id, WebhookEvent.type,
+                      WebhookEvent.data, WebhookEvent.created_at)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+            .where(WebhookDelivery.id.in_(ids))
+        )).all()
+        await session.commit()
+    return [Claim(*r) for r in rows]
+
+
+async def send(client: httpx.AsyncClient, claim: Claim) -> Outcome:
+    """POST one signed delivery; the receiver's response body is never read."""
+    try:
+        secret = decrypt(claim.secret_sealed, endpoint_secret_aad(claim.endpoint_id)).decode()
+    except DecryptionError:
+        return Outcome(None, "signing secret unavailable")
+    body = payload(claim)
+    timestamp = int(utcnow().timestamp())
+    msg_id = str(claim.event_id)
+    headers = {
+        "content-type": "application/json",
+        "user-agent": "Tandem-Webhooks/1.0",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret, msg_id, timestamp, body),
+    }
+    try:
+        async with client.stream("POST", claim.url, content=body, headers=headers) as resp:
+            code = resp.status_code
+    except httpx.TimeoutException:
+        return Outcome(None, "timeout")
+    except (httpx.HTTPError, OSError, ValueError) as e:
+        return Outcome(None, f"connection failed ({type(e).__name__})")
+    return Outcome(code, None if 200 <= code < 300 else f"HTTP {code}")
+
+
+async def finish(claim: Claim, outcome: Outcome) -> str | None:
+    """Record the result of one attempt; returns the new status, or None when the claim was superseded."""
+    now = utcnow()
+    values: dict[str, Any] = {"last_status_code": outcome.status_code, "last_error": outcome.error}
+    if outcome.ok:
+        values.update(status="delivered", delivered_at=now, last_error=None)
+    elif claim.attempts >= get_settings().webhook_max_attempts:
+        values.update(status="failed")
+    else:
+        values.update(status="pending", next_attempt_at=now + timedelta(seconds=backoff_seconds(claim.attempts)))
+    async with sessionmaker()() as session:
+        res = await session.execute(
+            sa.update(WebhookDelivery)
+            .where(WebhookDelivery.id == claim.delivery_id, WebhookDelivery.status == "in_flight",
+                   WebhookDelivery.attempts == claim.attempts)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount != 1:
+            await session.rollback()
+            return None
+        if values["status"] in ("delivered", "failed"):
+            action = "webhook.delivered" if outcome.ok else "webhook.delivery_failed"
+            await record(session, None, action, "webhook_delivery", claim.delivery_id,
+                         outcome="success" if outcome.ok else "failed", agency_id=claim.agency_id)
+        await session.commit()
+    log.info("webhook delivery attempt", extra={
+        "delivery_id": str(claim.delivery_id), "attempt": claim.attempts, "status": values["status"],
+        "status_code": outcome.status_code})
+    return values["status"]
+
+
+async def run_once(batch_size: int = DEFAULT_BATCH, client: httpx.AsyncClient | None = None) -> int:
+    """One pass: claim, send, record. Returns how many deliveries were attempted."""
+    claims = await claim_due(batch_size)
+    if not claims:
+        return 0
+    own_client = client is None
+    if client is None:
+        client = httpx.AsyncClient(timeout=get_settings().webhook_timeout_seconds, follow_redirects=False)
+    sem = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
+
+    async def one(c: Claim) -> None:
+        async with sem:
+            outcome = await send(client, c)
+        await finish(c, outcome)
+
+    try:
+        await asyncio.gather(*(one(c) for c in claims))
+    finally:
+        if own_client:
+            await client.aclose()
+    return len(claims)
+
+
+async def run_until_idle(batch_size: int = DEFAULT_BATCH, client: httpx.AsyncClient | None = None) -> int:
+    """Passes until nothing is due; returns the total attempted."""
+    total = 0
+    while n := await run_once(batch_size, client):
+        total += n
+    return total
+
+
+async def run_forever(stop: asyncio.Event | None = None, batch_size: int = DEFAULT_BATCH) -> None:
+    """Poll for due deliveries until `stop` is set (or the task is cancelled)."""
+    stop = stop or asyncio.Event()
+    settings = get_settings()
+    async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as client:
+        while not stop.is_set():
+            try:
+                n = await run_once(batch_size, client)
+            except Exception as e:  # keep the worker alive; the database may be briefly unavailable
+                log.error("webhook worker pass failed", extra={"error_class": type(e).__name__})
+                n = 0
+            if n == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=settings.webhook_poll_seconds)
+                except TimeoutError:
+                    pass
+
+
+class BackgroundWorker:
+    """The worker inside the API process (started and stopped by the app lifespan)."""
+
+    def __init__(self) -> None:
+        self._stop = asyncio.Event()
+        self.task = asyncio.create_task(run_forever(self._stop), name="tandem-webhook-worker")
+
+    async def stop(self) -> None:
+        """Let the current pass finish (bounded by the send timeout), then end; cancel if it overruns.
+        A delivery cut off mid-send stays leased and is sent again after the lease."""
+        self._stop.set()
+        done, _ = await asyncio.wait({self.task}, timeout=get_settings().webhook_timeout_seconds + 5)
+        if not done:
+            self.task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self.task
+
+
+def start_background_worker() -> BackgroundWorker:
+    return BackgroundWorker()

@@ -1,1 +1,135 @@
-"""Tables of this domain."""
+"""Consents, legal mandates, the accounting of disclosures, and the tasks to notify a survivor of a
+release under a legal mandate.
+
+No row here holds a person's name, address or contact details; the one free-text field written about a
+person (a revocation's reason) is sealed at rest.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.core.crypto import register_sealed
+from app.core.db import UTCDateTime, Versioned, created_field, id_field, json_field, time_field
+
+
+class Consent(Versioned, table=True):
+    """A person's informed, written, time-limited consent to share named categories with one agency.
+
+    Its status (active, expired, revoked, not_yet_valid) is computed at read time from the clock.
+    """
+
+    __tablename__ = "consents"
+    __table_args__ = (sa.Index("ix_consents_person_recipient", "person_id", "recipient_agency_id"),)
+
+    id: uuid.UUID = id_field()
+    person_id: uuid.UUID = Field(foreign_key="people.id", index=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id")  # the agency that holds the person's record
+    recipient_agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
+    purposes: list[str] = json_field()
+    categories: list[str] = json_field()
+    valid_from: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    signed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    signature_method: str = Field(max_length=16)  # written | electronic
+    risks_explained: bool
+    language: str = Field(max_length=40)
+    grantor_person_id: uuid.UUID = Field(foreign_key="people.id")
+    grantor_relationship: str = Field(max_length=16)  # self | parent | guardian
+    recorded_by: str | None = Field(default=None, max_length=300)
+    created_at: datetime = created_field()
+    revoked_at: datetime | None = time_field()
+    revoked_by: str | None = Field(default=None, max_length=300)
+    revocation_method: str | None = Field(default=None, max_length=16)  # written | oral
+    revocation_reason_enc: str | None = Field(default=None, sa_type=sa.Text)
+
+
+def consent_aad(consent_id: object, field: str) -> bytes:
+    """Binds a sealed value to its consent and field."""
+    return f"consent:{consent_id}:{field}".encode()
+
+
+register_sealed(Consent, "revocation_reason_enc", lambda row: consent_aad(row.id, "revocation_reason"))
+
+
+class LegalMandate(Versioned, table=True):
+    """A statute or court order requiring the owner to release named categories of a person to one agency.
+
+    A subpoena alone waits in `triage` and releases nothing until a supervisor records a court order.
+    """
+
+    __tablename__ = "legal_mandates"
+    __table_args__ = (sa.Index("ix_legal_mandates_person_recipient", "person_id", "recipient_agency_id"),)
+
+    id: uuid.UUID = id_field()
+    person_id: uuid.UUID = Field(foreign_key="people.id", index=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    recipient_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    basis: str = Field(max_length=16)  # statute | court_order | subpoena
+    status: str = Field(max_length=16, index=True)  # active | triage
+    citation: str = Field(max_length=300)
+    categories: list[str] = json_field()
+    document_sha256: str = Field(max_length=64)
+    court_order_citation: str | None = Field(default=None, max_length=300)
+    court_order_sha256: str | None = Field(default=None, max_length=64)
+    recorded_by: str | None = Field(default=None, max_length=300)
+    activated_by: str | None = Field(default=None, max_length=300)
+    activated_at: datetime | None = time_field()
+    created_at: datetime = created_field()
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Disclosure(SQLModel, table=True):
+    """One row of the accounting of disclosures: every request, granted or not. Never the released data."""
+
+    __tablename__ = "disclosures"
+    __table_args__ = (sa.Index("ix_disclosures_person_created", "person_id", "created_at"),)
+
+    id: uuid.UUID = id_field()
+    person_id: uuid.UUID = Field(foreign_key="people.id")
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)  # the agency that holds the record
+    requester_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agencies.id", index=True)
+    requester_type: str = Field(max_length=16)  # user | client | external
+    requester_id: str = Field(max_length=300)
+    purpose: str = Field(max_length=32)
+    categories_requested: list[str] = json_field()
+    categories_released: list[str] = json_field()
+    withheld: list[dict[str, Any]] = json_field()  # [{"category", "reason"}]
+    released_basis: dict[str, Any] = json_field(dict)  # {category: basis}
+    basis: str = Field(max_length=16)  # own_agency | legal_mandate | consent | mixed | none
+    outcome: str = Field(max_length=16)  # released | partial | withheld | refused
+    consent_ids: list[str] = json_field()
+    mandate_ids: list[str] = json_field()
+    context: dict[str, Any] = json_field(dict)  # ids only, e.g. {"referral_id": ...}
+    redisclosure_notice: bool = Field(default=False)
+    created_at: datetime = created_field()
+
+
+class NotificationTask(Versioned, table=True):
+    """A task for the owning agency: tell the survivor, through her safe-contact instructions, that her
+    information was released under a legal mandate."""
+
+    __tablename__ = "notification_tasks"
+    __table_args__ = (sa.Index("ix_notification_tasks_agency_status", "agency_id", "status"),)
+
+    id: uuid.UUID = id_field()
+    person_id: uuid.UUID = Field(foreign_key="people.id", index=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    disclosure_id: uuid.UUID = Field(foreign_key="disclosures.id", index=True)
+    requester_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agencies.id")
+    categories: list[str] = json_field()
+    mandate_ids: list[str] = json_field()
+    status: str = Field(default="open", max_length=16)  # open | done
+    outcome: str | None = Field(default=None, max_length=32)  # notified | not_safe_to_contact | unreachable
+    completed_by: str | None = Field(default=None, max_length=300)
+    completed_at: datetime | None = time_field()
+    created_at: datetime = created_field()
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

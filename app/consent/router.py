@@ -1,7 +1,209 @@
-"""HTTP routes of the consent domain."""
+"""HTTP routes of the consent domain: consents, disclosures and their accounting, legal mandates,
+notification tasks."""
 
-from fastapi import APIRouter, Depends
+from __future__ import annotations
 
-from app.auth.dependencies import current_principal
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import current_principal, require
+from app.auth.permissions import P
+from app.auth.principal import Principal
+from app.consent import mandates, service
+from app.consent.schemas import (
+    ConsentCreate,
+    ConsentRead,
+    ConsentRevoke,
+    ConsentStatus,
+    ConsentSummary,
+    CourtOrder,
+    DisclosureRead,
+    DisclosureRecord,
+    DisclosureRequest,
+    MandateCreate,
+    MandateRead,
+    TaskComplete,
+    TaskRead,
+    TaskStatus,
+)
+from app.core.db import get_session
+from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.core.pagination import Page, PageParams
 
 router = APIRouter(prefix="/api/v1", tags=["consent"], dependencies=[Depends(current_principal)])
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def _page(items: list[Any], cursor: str | None, schema: Any) -> dict[str, Any]:
+    return {"items": [schema.model_validate(i) for i in items], "next_cursor": cursor}
+
+
+# ------------------------------------------------------------------ consents
+
+
+@router.post("/people/{person_id}/consents", status_code=status.HTTP_201_CREATED, response_model=ConsentRead)
+async def create_consent(
+    person_id: uuid.UUID, data: ConsentCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.consent_record))],
+) -> Any:
+    """Record a consent (the owning agency's staff). 422 names every missing or invalid element."""
+    # The idempotency record keeps the consent's id only; a replay reads the consent again.
+    if (replay := await idem.replay(principal.ref)) is not None:
+        if replay.status_code != status.HTTP_201_CREATED:
+            return replay
+        consent = await service.get_consent(session, principal, uuid.UUID(json.loads(replay.body)["id"]))
+        body = jsonable_encoder(ConsentRead.model_validate(service.consent_read(consent)))
+        return JSONResponse(body, status_code=201, headers={"Idempotent-Replayed": "true"})
+    consent = await service.create_consent(session, principal, person_id, data)
+    await idem.remember(201, {"id": str(consent.id)})
+    return service.consent_read(consent)
+
+
+@router.get("/people/{person_id}/consents", response_model=Page[ConsentSummary])
+async def list_consents(
+    person_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.consent_read))], status: ConsentStatus | None = None,
+) -> Any:
+    items, cursor = await service.list_consents(session, principal, person_id, page, status)
+    return {"items": [service.consent_read(c, full=False) for c in items], "next_cursor": cursor}
+
+
+@router.get("/consents/{consent_id}", response_model=ConsentRead)
+async def get_consent(
+    consent_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.consent_read))],
+) -> Any:
+    consent = await service.get_consent(session, principal, consent_id)
+    set_etag(response, consent)
+    return service.consent_read(consent)
+
+
+@router.post("/consents/{consent_id}/revoke", response_model=ConsentRead)
+async def revoke_consent(
+    consent_id: uuid.UUID, data: ConsentRevoke, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.consent_revoke))], if_match: str | None = IfMatch,
+) -> Any:
+    """Revoke a consent (written or oral); it stops working on the very next request."""
+    consent = await service.get_consent(session, principal, consent_id)
+    check_if_match(if_match, consent)
+    consent = await service.revoke_consent(session, principal, consent, data)
+    set_etag(response, consent)
+    return service.consent_read(consent)
+
+
+# ------------------------------------------------------------------ disclosures
+
+
+@router.post("/disclosures", status_code=status.HTTP_201_CREATED, response_model=DisclosureRead,
+             responses={404: {"description": "No such person, or the caller's agency has no link to them."}})
+async def request_disclosure(
+    data: DisclosureRequest, session: Session,
+    principal: Annotated[Principal, Depends(require(P.disclosure_request))],
+) -> Any:
+    """Apply the disclosure rule category by category; every request lands in the accounting of disclosures."""
+    try:
+        result = await service.disclose(session, principal, data.person_id, data.purpose, data.categories)
+    except service.PersonNotLinked:
+        await session.commit()  # keep the refused request in the accounting and the audit trail
+        raise
+    return result.as_dict()
+
+
+@router.get("/people/{person_id}/disclosures", response_model=Page[DisclosureRecord])
+async def list_disclosures(
+    person_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.disclosure_read))],
+) -> Any:
+    """The accounting of disclosures: when, to whom, what, why, on what basis (never the data released)."""
+    items, cursor = await service.list_disclosures(session, principal, person_id, page)
+    return _page(items, cursor, DisclosureRecord)
+
+
+# ------------------------------------------------------------------ legal mandates
+
+
+@router.post("/people/{person_id}/legal-mandates", status_code=status.HTTP_201_CREATED, response_model=MandateRead)
+async def create_mandate(
+    person_id: uuid.UUID, data: MandateCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.mandate_record))],
+) -> Any:
+    """Record a statute, court order or subpoena (supervisors). A subpoena waits in `triage`."""
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    mandate = await mandates.create_mandate(session, principal, person_id, data)
+    return await idem.remember(201, MandateRead.model_validate(mandate))
+
+
+@router.get("/people/{person_id}/legal-mandates", response_model=Page[MandateRead])
+async def list_mandates(
+    person_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.disclosure_read))],
+) -> Any:
+    items, cursor = await mandates.list_mandates(session, principal, person_id, page)
+    return _page(items, cursor, MandateRead)
+
+
+@router.get("/legal-mandates/{mandate_id}", response_model=MandateRead)
+async def get_mandate(
+    mandate_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.disclosure_read))],
+) -> Any:
+    mandate = await mandates.get_mandate(session, principal, mandate_id)
+    set_etag(response, mandate)
+    return mandate
+
+
+@router.post("/legal-mandates/{mandate_id}/court-order", response_model=MandateRead)
+async def record_court_order(
+    mandate_id: uuid.UUID, data: CourtOrder, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.mandate_record))], if_match: str | None = IfMatch,
+) -> Any:
+    """Record the court order for a subpoena in triage; the mandate is then in force."""
+    mandate = await mandates.get_mandate(session, principal, mandate_id)
+    check_if_match(if_match, mandate)
+    mandate = await mandates.record_court_order(session, principal, mandate, data)
+    set_etag(response, mandate)
+    return mandate
+
+
+# ------------------------------------------------------------------ notification tasks
+
+
+@router.get("/notification-tasks", response_model=Page[TaskRead])
+async def list_tasks(
+    session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.disclosure_read))],
+    status: TaskStatus | None = None, person_id: uuid.UUID | None = None,
+) -> Any:
+    """Tasks to notify survivors of releases under a legal mandate (use the person's safe-contact
+    instructions from their record)."""
+    items, cursor = await mandates.list_tasks(session, principal, page, status=status, person_id=person_id)
+    return _page(items, cursor, TaskRead)
+
+
+@router.get("/notification-tasks/{task_id}", response_model=TaskRead)
+async def get_task(
+    task_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.disclosure_read))],
+) -> Any:
+    task = await mandates.get_task(session, principal, task_id)
+    set_etag(response, task)
+    return task
+
+
+@router.post("/notification-tasks/{task_id}/complete", response_model=TaskRead)
+async def complete_task(
+    task_id: uuid.UUID, data: TaskComplete, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.consent_record))], if_match: str | None = IfMatch,
+) -> Any:
+    task = await mandates.get_task(session, principal, task_id)
+    check_if_match(if_match, task)
+    task = await mandates.complete_task(session, principal, task, data)
+    set_etag(response, task)
+    return task

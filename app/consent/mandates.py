@@ -1,0 +1,125 @@
+"""Legal mandates (statute, court order; a subpoena waits in triage for a court order) and the tasks to
+notify a survivor, through her safe-contact instructions, of a release under a mandate."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import policy
+from app.agencies.models import Agency
+from app.audit.service import record
+from app.auth.principal import Principal
+from app.cases.service import get_person_for_owner
+from app.consent.models import LegalMandate, NotificationTask
+from app.consent.schemas import CourtOrder, MandateBasis, MandateCreate, TaskComplete, TaskStatus
+from app.consent.service import recipient_errors
+from app.core.clock import utcnow
+from app.core.errors import Conflict, Invalid, NotFound
+from app.core.pagination import PageParams, paginate
+
+# ------------------------------------------------------------------ legal mandates
+
+
+async def create_mandate(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, data: MandateCreate
+) -> LegalMandate:
+    """A statute or court order is in force at once; a subpoena waits in triage and releases nothing."""
+    person = await get_person_for_owner(session, principal, person_id)
+    errors = recipient_errors(await session.get(Agency, data.recipient_agency_id), person.agency_id)
+    if errors:
+        raise Invalid("The legal mandate has invalid elements; see errors.", errors=errors)
+    now = utcnow()
+    active = data.basis is not MandateBasis.subpoena
+    mandate = LegalMandate(
+        person_id=person.id, case_id=person.case_id, agency_id=person.agency_id,
+        recipient_agency_id=data.recipient_agency_id, basis=data.basis.value,
+        status="active" if active else "triage", citation=data.citation,
+        categories=[c.value for c in data.categories], document_sha256=data.document_sha256,
+        recorded_by=principal.ref, activated_by=principal.ref if active else None,
+        activated_at=now if active else None,
+    )
+    session.add(mandate)
+    await session.flush()
+    await record(session, principal, "legal_mandate.create", "legal_mandate", mandate.id, agency_id=mandate.agency_id)
+    return mandate
+
+
+async def list_mandates(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, page: PageParams
+) -> tuple[list[LegalMandate], str | None]:
+    person = await get_person_for_owner(session, principal, person_id)
+    return await paginate(session, sa.select(LegalMandate).where(LegalMandate.person_id == person.id),
+                          LegalMandate, page)
+
+
+async def get_mandate(session: AsyncSession, principal: Principal, mandate_id: uuid.UUID) -> LegalMandate:
+    mandate = (await session.execute(sa.select(LegalMandate).where(
+        LegalMandate.id == mandate_id, policy.case_scoped_clause(principal, LegalMandate.case_id),
+    ))).scalar_one_or_none()
+    if mandate is None:
+        raise NotFound("legal mandate")
+    return mandate
+
+
+async def record_court_order(
+    session: AsyncSession, principal: Principal, mandate: LegalMandate, data: CourtOrder
+) -> LegalMandate:
+    """A court order for a subpoena in triage puts the mandate in force (409 for any other mandate)."""
+    if mandate.basis != MandateBasis.subpoena.value or mandate.status != "triage":
+        raise Conflict("Only a subpoena waiting in triage takes a court order.")
+    now = utcnow()
+    mandate.court_order_citation = data.citation
+    mandate.court_order_sha256 = data.document_sha256
+    mandate.status = "active"
+    mandate.activated_by = principal.ref
+    mandate.activated_at = now
+    mandate.updated_at = now
+    await session.flush()
+    await record(session, principal, "legal_mandate.court_order", "legal_mandate", mandate.id,
+                 agency_id=mandate.agency_id)
+    return mandate
+
+
+# ------------------------------------------------------------------ notification tasks
+
+
+async def list_tasks(
+    session: AsyncSession, principal: Principal, page: PageParams, *, status: TaskStatus | None = None,
+    person_id: uuid.UUID | None = None,
+) -> tuple[list[NotificationTask], str | None]:
+    """Tasks on cases the caller may see (the owning agency's staff)."""
+    stmt = sa.select(NotificationTask).where(policy.case_scoped_clause(principal, NotificationTask.case_id))
+    if status is not None:
+        stmt = stmt.where(NotificationTask.status == status.value)
+    if person_id is not None:
+        stmt = stmt.where(NotificationTask.person_id == person_id)
+    return await paginate(session, stmt, NotificationTask, page)
+
+
+async def get_task(session: AsyncSession, principal: Principal, task_id: uuid.UUID) -> NotificationTask:
+    task = (await session.execute(sa.select(NotificationTask).where(
+        NotificationTask.id == task_id, policy.case_scoped_clause(principal, NotificationTask.case_id),
+    ))).scalar_one_or_none()
+    if task is None:
+        raise NotFound("notification task")
+    return task
+
+
+async def complete_task(
+    session: AsyncSession, principal: Principal, task: NotificationTask, data: TaskComplete
+) -> NotificationTask:
+    if task.status != TaskStatus.open.value:
+        raise Conflict("This notification task is already complete.")
+    now = utcnow()
+    task.status = TaskStatus.done.value
+    task.outcome = data.outcome.value
+    task.completed_by = principal.ref
+    task.completed_at = now
+    task.updated_at = now
+    await session.flush()
+    await record(session, principal, "notification_task.complete", "notification_task", task.id,
+                 agency_id=task.agency_id)
+    return task

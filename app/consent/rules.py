@@ -1,0 +1,221 @@
+"""The disclosure rule: "may agency X receive category C of person P for purpose U now?"
+
+`decide` is the one function that answers it. It is evaluated afresh at every request (nothing is cached),
+category by category, and denies by default:
+
+1. The caller must hold a role that may request disclosures.
+2. The agency that holds the person's record needs no consent (basis `own_agency`).
+3. A legal mandate in force (a statute or court order; never a bare subpoena) naming X, P and C releases C
+   (basis `legal_mandate`).
+4. Otherwise an active data-sharing agreement between the owner and X must cover C and U today, and an
+   active consent of P (or, for a child, a non-abusive parent or guardian) must name X, U and C, be within
+   valid_from..expires_at and not be revoked (basis `consent`).
+
+Anything else is withheld with a reason code (`Reason`). Whether data exists (`no_data`) is checked after
+the rule, only for categories it released, so a refusal never reveals what is on file.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import policy
+from app.auth.permissions import P
+from app.auth.principal import Principal
+from app.cases.models import Person
+from app.consent.models import Consent, LegalMandate
+from app.core.clock import utcnow
+from app.core.vocab import CaseRole
+
+
+class Reason(StrEnum):
+    """Why a category was withheld."""
+
+    not_permitted = "not_permitted"  # the caller's role may not request disclosures
+    no_link = "no_link"  # the requesting agency has no link to the person (answered as 404)
+    no_agreement = "no_agreement"
+    agreement_excludes_category = "agreement_excludes_category"
+    agreement_excludes_purpose = "agreement_excludes_purpose"
+    no_consent = "no_consent"
+    consent_expired = "consent_expired"
+    consent_revoked = "consent_revoked"
+    consent_not_yet_valid = "consent_not_yet_valid"
+    purpose_not_consented = "purpose_not_consented"
+    category_not_consented = "category_not_consented"
+    no_data = "no_data"
+
+
+class Basis(StrEnum):
+    own_agency = "own_agency"
+    legal_mandate = "legal_mandate"
+    consent = "consent"
+
+
+_STATUS_REASON = {
+    "revoked": Reason.consent_revoked,
+    "expired": Reason.consent_expired,
+    "not_yet_valid": Reason.consent_not_yet_valid,
+}
+
+
+@dataclass
+class CategoryDecision:
+    category: str
+    basis: Basis | None = None
+    reason: Reason | None = None
+    consent_id: uuid.UUID | None = None
+    mandate_id: uuid.UUID | None = None
+
+    @property
+    def released(self) -> bool:
+        return self.basis is not None
+
+
+def consent_status(consent: Consent, now: datetime | None = None) -> str:
+    """active | expired | revoked | not_yet_valid, computed from the clock at read time."""
+    now = now or utcnow()
+    if consent.revoked_at is not None:
+        return "revoked"
+    if now < consent.valid_from:
+        return "not_yet_valid"
+    if now >= consent.expires_at:
+        return "expired"
+    return "active"
+
+
+def consent_active_clause(now: datetime) -> Any:
+    """SQL condition for consents in force at `now`."""
+    return sa.and_(Consent.revoked_at.is_(None), Consent.valid_from <= now, Consent.expires_at > now)
+
+
+def mandate_in_force(mandate: LegalMandate) -> bool:
+    """A statute or court order in force; a subpoena only once a court order has been recorded for it."""
+    if mandate.status != "active":
+        return False
+    return mandate.basis in ("statute", "court_order") or mandate.court_order_citation is not None
+
+
+def grantor_problems(subject: Any, grantor: Any, relationship: str) -> list[tuple[str, str, str]]:
+    """What is wrong with `grantor` granting consent for `subject`, as (field, type, message) tuples.
+
+    An adult grants for herself (relationship self). For a child, a non-abusive parent or guardian recorded
+    in the same case grants. A person recorded as using violence never grants, for anyone.
+    """
+    out: list[tuple[str, str, str]] = []
+    if grantor.case_role == CaseRole.person_using_violence:
+        out.append(("person_id", "grantor_person_using_violence",
+                    "A person recorded as using violence can never grant consent."))
+        return out
+    is_self = grantor.id == subject.id
+    if subject.case_role == CaseRole.child:
+        if is_self:
+            out.append(("person_id", "grantor_not_parent_or_guardian",
+                        "For a child, a non-abusive parent or guardian grants consent."))
+        elif grantor.case_role == CaseRole.child:
+            out.append(("person_id", "grantor_not_parent_or_guardian",
+                        "A child cannot grant consent for another child."))
+        if relationship == "self":
+            out.append(("relationship", "relationship_mismatch",
+                        "For a child the relationship must be parent or guardian."))
+    else:
+        if not is_self:
+            out.append(("person_id", "grantor_not_self", "An adult grants consent herself."))
+        if relationship != "self":
+            out.append(("relationship", "relationship_mismatch", "For an adult the relationship must be self."))
+    return out
+
+
+async def consents_in_effect(session: AsyncSession, person: Person, agency_id: uuid.UUID) -> list[Consent]:
+    """Every consent of the person naming the agency whose grantor may still grant (re-checked each time:
+    a grantor later recorded as using violence no longer counts)."""
+    consents = list((await session.execute(
+        sa.select(Consent).where(Consent.person_id == person.id, Consent.recipient_agency_id == agency_id)
+        .order_by(Consent.created_at.desc(), Consent.id.desc())
+    )).scalars())
+    grantor_ids = {c.grantor_person_id for c in consents} - {person.id}
+    grantors: dict[uuid.UUID, Any] = {person.id: person}
+    if grantor_ids:
+        rows = await session.execute(sa.select(Person).where(Person.id.in_(grantor_ids)))
+        grantors.update({g.id: g for g in rows.scalars()})
+    out = []
+    for c in consents:
+        g = grantors.get(c.grantor_person_id)
+        if g is None or (g.id != person.id and g.case_id != person.case_id):
+            continue
+        if not grantor_problems(person, g, c.grantor_relationship):
+            out.append(c)
+    return out
+
+
+def _agreement_gap(agreements: list[Any], category: str, purpose: str) -> Reason | None:
+    if not agreements:
+        return Reason.no_agreement
+    if any(category in a.categories and purpose in a.purposes for a in agreements):
+        return None
+    if any(category in a.categories for a in agreements):
+        return Reason.agreement_excludes_purpose
+    return Reason.agreement_excludes_category
+
+
+def _consent_match(
+    consents: list[Consent], category: str, purpose: str, now: datetime
+) -> tuple[Consent | None, Reason | None]:
+    """The active consent covering `category` for `purpose`, or the most specific reason there is none."""
+    if not consents:
+        return None, Reason.no_consent
+    covering = [c for c in consents if category in c.categories and purpose in c.purposes]
+    for c in covering:
+        if consent_status(c, now) == "active":
+            return c, None
+    if covering:  # newest first: the state of her latest word on this category and purpose
+        return None, _STATUS_REASON[consent_status(covering[0], now)]
+    pool = [c for c in consents if consent_status(c, now) == "active"] or consents
+    if any(category in c.categories for c in pool):
+        return None, Reason.purpose_not_consented
+    return None, Reason.category_not_consented
+
+
+async def decide(
+    session: AsyncSession, principal: Principal, person: Person, purpose: str, categories: Iterable[str]
+) -> list[CategoryDecision]:
+    """Apply the disclosure rule to each category for the caller's agency, now. Deny by default."""
+    categories = list(categories)
+    requester = principal.agency_id
+    if requester is None or not principal.can(P.disclosure_request):
+        return [CategoryDecision(c, reason=Reason.not_permitted) for c in categories]
+    if requester == person.agency_id:
+        return [CategoryDecision(c, basis=Basis.own_agency) for c in categories]
+
+    now = utcnow()
+    mandates = [m for m in (await session.execute(
+        sa.select(LegalMandate).where(LegalMandate.person_id == person.id, LegalMandate.agency_id == person.agency_id,
+                                      LegalMandate.recipient_agency_id == requester)
+        .order_by(LegalMandate.created_at, LegalMandate.id)
+    )).scalars() if mandate_in_force(m)]
+    agreements = await policy.active_agreements_between(session, person.agency_id, requester)
+    consents = await consents_in_effect(session, person, requester)
+
+    out: list[CategoryDecision] = []
+    for category in categories:
+        mandate = next((m for m in mandates if category in m.categories), None)
+        if mandate is not None:
+            out.append(CategoryDecision(category, basis=Basis.legal_mandate, mandate_id=mandate.id))
+            continue
+        reason = _agreement_gap(agreements, category, purpose)
+        if reason is not None:
+            out.append(CategoryDecision(category, reason=reason))
+            continue
+        consent, reason = _consent_match(consents, category, purpose, now)
+        if consent is None:
+            out.append(CategoryDecision(category, reason=reason))
+        else:
+            out.append(CategoryDecision(category, basis=Basis.consent, consent_id=consent.id))
+    return out

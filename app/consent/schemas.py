@@ -1,0 +1,266 @@
+"""Create / Read schemas for consents, disclosures, legal mandates and notification tasks."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.core.vocab import DataCategory, Purpose
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ConsentStatus(StrEnum):
+    active = "active"
+    expired = "expired"
+    revoked = "revoked"
+    not_yet_valid = "not_yet_valid"
+
+
+class SignatureMethod(StrEnum):
+    written = "written"
+    electronic = "electronic"
+
+
+class RevocationMethod(StrEnum):
+    written = "written"
+    oral = "oral"
+
+
+class GrantorRelationship(StrEnum):
+    self = "self"
+    parent = "parent"
+    guardian = "guardian"
+
+
+class MandateBasis(StrEnum):
+    statute = "statute"
+    court_order = "court_order"
+    subpoena = "subpoena"
+
+
+class MandateStatus(StrEnum):
+    active = "active"
+    triage = "triage"
+
+
+class TaskStatus(StrEnum):
+    open = "open"
+    done = "done"
+
+
+class TaskOutcome(StrEnum):
+    notified = "notified"
+    not_safe_to_contact = "not_safe_to_contact"
+    unreachable = "unreachable"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _unique(values: list[Any] | None) -> list[Any] | None:
+    if values is not None and len(set(values)) != len(values):
+        raise ValueError("values must not repeat")
+    return values
+
+
+def _sha(v: str) -> str:
+    v = v.lower()
+    if not _SHA256.match(v):
+        raise ValueError("must be 64 hexadecimal characters")
+    return v
+
+
+# ------------------------------------------------------------------ consents
+
+
+class Grantor(_In):
+    person_id: uuid.UUID
+    relationship: GrantorRelationship
+
+
+class ConsentCreate(_In):
+    """Every element is required; a missing one is named in the 422 `errors` (all of them at once)."""
+
+    recipient_agency_id: uuid.UUID
+    purposes: list[Purpose] = Field(min_length=1, max_length=len(Purpose))
+    categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
+    valid_from: datetime
+    expires_at: datetime = Field(description="After valid_from, and at most the configured maximum (90 days by "
+                                             "default) after it.")
+    signed_at: datetime
+    signature_method: SignatureMethod
+    risks_explained: bool = Field(description="Must be true: the risks and benefits of sharing were explained.")
+    language: str = Field(min_length=1, max_length=40, description="The language the consent was explained in.")
+    grantor: Grantor
+
+    _u = field_validator("purposes", "categories")(_unique)
+
+    @field_validator("risks_explained")
+    @classmethod
+    def _explained(cls, v: bool) -> bool:
+        if v is not True:
+            raise ValueError("the risks and benefits must have been explained (true)")
+        return v
+
+
+class GrantorRead(BaseModel):
+    person_id: uuid.UUID
+    relationship: GrantorRelationship
+
+
+class ConsentSummary(BaseModel):
+    """A consent in a list: its terms and status, no free text."""
+
+    id: uuid.UUID
+    person_id: uuid.UUID
+    recipient_agency_id: uuid.UUID
+    purposes: list[Purpose]
+    categories: list[DataCategory]
+    valid_from: datetime
+    expires_at: datetime
+    signed_at: datetime
+    signature_method: SignatureMethod
+    grantor: GrantorRead
+    status: ConsentStatus
+    revoked_at: datetime | None = None
+    created_at: datetime
+
+
+class ConsentRead(ConsentSummary):
+    risks_explained: bool
+    language: str
+    recorded_by: str | None = None
+    revoked_by: str | None = None
+    revocation_method: RevocationMethod | None = None
+    revocation_reason: str | None = None
+
+
+class ConsentRevoke(_In):
+    reason: str = Field(min_length=1, max_length=2000)
+    method: RevocationMethod
+
+
+# ------------------------------------------------------------------ disclosures
+
+
+class DisclosureRequest(_In):
+    person_id: uuid.UUID
+    purpose: Purpose
+    categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
+
+    _u = field_validator("categories")(_unique)
+
+
+class Withheld(BaseModel):
+    category: DataCategory
+    reason: str
+
+
+class DisclosureRead(BaseModel):
+    """What the rule released to the caller, and what it withheld and why."""
+
+    id: uuid.UUID
+    person_id: uuid.UUID
+    purpose: Purpose
+    released: dict[str, Any]
+    withheld: list[Withheld]
+    basis: str = Field(description="own_agency | legal_mandate | consent | mixed | none")
+    released_basis: dict[str, str] = Field(description="The basis of each released category.")
+    redisclosure_notice: str | None = None
+    created_at: datetime
+
+
+class DisclosureRecord(BaseModel):
+    """One row of the accounting of disclosures: when, to whom, what, why, on what basis (never the data)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    person_id: uuid.UUID
+    created_at: datetime
+    requester_agency_id: uuid.UUID | None
+    requester_type: str
+    requester_id: str
+    purpose: Purpose
+    categories_requested: list[DataCategory]
+    categories_released: list[DataCategory]
+    withheld: list[Withheld]
+    basis: str
+    released_basis: dict[str, str]
+    outcome: str = Field(description="released | partial | withheld | refused")
+    consent_ids: list[str]
+    mandate_ids: list[str]
+    context: dict[str, Any]
+    redisclosure_notice: bool
+
+
+# ------------------------------------------------------------------ legal mandates
+
+
+class MandateCreate(_In):
+    basis: MandateBasis
+    citation: str = Field(min_length=1, max_length=300, description="The statute, order or subpoena cited.")
+    recipient_agency_id: uuid.UUID
+    categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
+    document_sha256: str = Field(min_length=64, max_length=64)
+
+    _u = field_validator("categories")(_unique)
+    _s = field_validator("document_sha256")(_sha)
+
+
+class CourtOrder(_In):
+    citation: str = Field(min_length=1, max_length=300)
+    document_sha256: str = Field(min_length=64, max_length=64)
+
+    _s = field_validator("document_sha256")(_sha)
+
+
+class MandateRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    person_id: uuid.UUID
+    recipient_agency_id: uuid.UUID
+    basis: MandateBasis
+    status: MandateStatus
+    citation: str
+    categories: list[DataCategory]
+    document_sha256: str
+    court_order_citation: str | None = None
+    court_order_sha256: str | None = None
+    recorded_by: str | None = None
+    activated_by: str | None = None
+    activated_at: datetime | None = None
+    created_at: datetime
+
+
+# ------------------------------------------------------------------ notification tasks
+
+
+class TaskRead(BaseModel):
+    """A task to tell a survivor, through her safe-contact instructions, of a release under a legal mandate.
+
+    The instructions themselves are read from the person's record, never copied here."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    person_id: uuid.UUID
+    case_id: uuid.UUID
+    disclosure_id: uuid.UUID
+    requester_agency_id: uuid.UUID | None
+    categories: list[DataCategory]
+    mandate_ids: list[str]
+    status: TaskStatus
+    outcome: TaskOutcome | None = None
+    completed_by: str | None = None
+    completed_at: datetime | None = None
+    created_at: datetime
+
+
+class TaskComplete(_In):
+    outcome: TaskOutcome

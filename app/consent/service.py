@@ -1,0 +1,382 @@
+"""Consents and disclosures: record and revoke consents, apply the disclosure rule, keep the accounting.
+
+Public contract for other domains (referrals):
+- `find_active_consent(session, person_id, recipient_agency_id, purpose, category=None)`
+- `disclose(session, principal, person_id, purpose, categories, *, context=None) -> DisclosureResult`
+  (raises `PersonNotLinked`, a 404, after writing the refused request to the accounting and audit trail;
+  commit before re-raising to keep that record, as the /disclosures route does).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import policy
+from app.agencies.models import Agency
+from app.audit.service import record
+from app.auth.principal import Principal
+from app.cases.models import Case, Person
+from app.cases.service import get_person_for_owner, person_payload
+from app.consent import rules
+from app.consent.models import Consent, Disclosure, NotificationTask, consent_aad
+from app.consent.rules import Basis, Reason, consent_active_clause, consent_status
+from app.consent.schemas import ConsentCreate, ConsentRevoke, ConsentStatus
+from app.core.clock import utcnow
+from app.core.config import get_settings
+from app.core.crypto import decrypt_json, encrypt_json
+from app.core.errors import Conflict, Invalid, NotFound
+from app.core.pagination import PageParams, paginate
+from app.core.vocab import DataCategory, Purpose
+from app.webhooks.outbox import emit
+
+REDISCLOSURE_NOTICE = (
+    "Federal confidentiality notice (42 CFR part 2): the substance use information released here comes from "
+    "records protected by federal law. You may not pass it on to anyone else unless the person it concerns has "
+    "expressly agreed to that further disclosure in writing, or 42 CFR part 2 otherwise allows it; a general "
+    "authorization to release medical or other information is not enough. The information may not be used to "
+    "investigate or bring criminal charges against the person it concerns."
+)
+
+ACP_NOTE = ("Address confidentiality program substitute address: the only address held for this person. "
+            "Use it for all mail and service; the actual address is not held and must not be sought.")
+
+SIGNED_AT_LEEWAY = timedelta(minutes=5)
+
+
+class PersonNotLinked(NotFound):
+    """The person does not exist or the caller's agency has no link to them (answered as 404)."""
+
+    def __init__(self) -> None:
+        super().__init__("person")
+
+
+# ------------------------------------------------------------------ consents
+
+
+def recipient_errors(agency: Agency | None, owner_id: uuid.UUID) -> list[dict[str, Any]]:
+    loc = ["body", "recipient_agency_id"]
+    if agency is None:
+        return [{"loc": loc, "msg": "No agency with that id.", "type": "unknown_agency"}]
+    if agency.id == owner_id:
+        return [{"loc": loc, "msg": "Must be another agency: your own agency needs no consent.",
+                 "type": "own_agency"}]
+    return []
+
+
+async def _grantor_errors(session: AsyncSession, person: Person, data: ConsentCreate) -> list[dict[str, Any]]:
+    gid = data.grantor.person_id
+    grantor = person if gid == person.id else await session.get(Person, gid)
+    if grantor is None or grantor.case_id != person.case_id:
+        return [{"loc": ["body", "grantor", "person_id"], "msg": "Must be a person recorded in the same case.",
+                 "type": "grantor_not_in_case"}]
+    return [{"loc": ["body", "grantor", f], "msg": msg, "type": typ}
+            for f, typ, msg in rules.grantor_problems(person, grantor, data.grantor.relationship.value)]
+
+
+def _term_errors(data: ConsentCreate) -> list[dict[str, Any]]:
+    errors = []
+    max_days = get_settings().consent_max_days
+    if data.expires_at <= data.valid_from:
+        errors.append({"loc": ["body", "expires_at"], "msg": "Must be after valid_from.",
+                       "type": "expires_before_valid_from"})
+    elif data.expires_at - data.valid_from > timedelta(days=max_days):
+        errors.append({"loc": ["body", "expires_at"], "type": "consent_too_long",
+                       "msg": f"A consent lasts at most {max_days} days after valid_from."})
+    if data.signed_at > utcnow() + SIGNED_AT_LEEWAY:
+        errors.append({"loc": ["body", "signed_at"], "msg": "Cannot be in the future.", "type": "signed_in_future"})
+    return errors
+
+
+async def create_consent(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, data: ConsentCreate
+) -> Consent:
+    """Record a consent for a person of the caller's agency. Every problem is reported at once (422)."""
+    person = await get_person_for_owner(session, principal, person_id)
+    errors = recipient_errors(await session.get(Agency, data.recipient_agency_id), person.agency_id)
+    errors += _term_errors(data)
+    errors += await _grantor_errors(session, person, data)
+    if errors:
+        raise Invalid("The consent is missing or has invalid elements; see errors.", errors=errors)
+    consent = Consent(
+        person_id=person.id, case_id=person.case_id, agency_id=person.agency_id,
+        recipient_agency_id=data.recipient_agency_id, purposes=[p.value for p in data.purposes],
+        categories=[c.value for c in data.categories], valid_from=data.valid_from, expires_at=data.expires_at,
+        signed_at=data.signed_at, signature_method=data.signature_method.value,
+        risks_explained=data.risks_explained, language=data.language, grantor_person_id=data.grantor.person_id,
+        grantor_relationship=data.grantor.relationship.value, recorded_by=principal.ref,
+    )
+    session.add(consent)
+    await session.flush()
+    await record(session, principal, "consent.create", "consent", consent.id, agency_id=consent.agency_id)
+    return consent
+
+
+async def list_consents(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, page: PageParams,
+    status: ConsentStatus | None = None,
+) -> tuple[list[Consent], str | None]:
+    person = await get_person_for_owner(session, principal, person_id)
+    stmt = sa.select(Consent).where(Consent.person_id == person.id)
+    now = utcnow()
+    if status is ConsentStatus.active:
+        stmt = stmt.where(consent_active_clause(now))
+    elif status is ConsentStatus.revoked:
+        stmt = stmt.where(Consent.revoked_at.is_not(None))
+    elif status is ConsentStatus.expired:
+        stmt = stmt.where(Consent.revoked_at.is_(None), Consent.expires_at <= now)
+    elif status is ConsentStatus.not_yet_valid:
+        stmt = stmt.where(Consent.revoked_at.is_(None), Consent.valid_from > now)
+    return await paginate(session, stmt, Consent, page)
+
+
+async def get_consent(session: AsyncSession, principal: Principal, consent_id: uuid.UUID) -> Consent:
+    """A consent of a person whose case the caller may see, else 404."""
+    consent = (await session.execute(sa.select(Consent).where(
+        Consent.id == consent_id, policy.case_scoped_clause(principal, Consent.case_id)))).scalar_one_or_none()
+    if consent is None:
+        raise NotFound("consent")
+    return consent
+
+
+async def revoke_consent(session: AsyncSession, principal: Principal, consent: Consent, data: ConsentRevoke) -> Consent:
+    """Revocation takes effect on the very next request; who recorded it, when and how are kept."""
+    if consent.revoked_at is not None:
+        raise Conflict("This consent is already revoked.")
+    consent.revoked_at = utcnow()
+    consent.revoked_by = principal.ref
+    consent.revocation_method = data.method.value
+    consent.revocation_reason_enc = encrypt_json(data.reason, consent_aad(consent.id, "revocation_reason"))
+    await session.flush()
+    await record(session, principal, "consent.revoke", "consent", consent.id, agency_id=consent.agency_id)
+    await emit(session, "consent.revoked", [consent.recipient_agency_id, consent.agency_id],
+               {"consent_id": str(consent.id), "revoked_at": consent.revoked_at.isoformat()})
+    return consent
+
+
+def consent_read(consent: Consent, *, full: bool = True) -> dict[str, Any]:
+    """A consent shaped as ConsentRead (full) or ConsentSummary, with its status computed now."""
+    out: dict[str, Any] = {
+        "id": consent.id, "person_id": consent.person_id, "recipient_agency_id": consent.recipient_agency_id,
+        "purposes": consent.purposes, "categories": consent.categories, "valid_from": consent.valid_from,
+        "expires_at": consent.expires_at, "signed_at": consent.signed_at,
+        "signature_method": consent.signature_method,
+        "grantor": {"person_id": consent.grantor_person_id, "relationship": consent.grantor_relationship},
+        "status": consent_status(consent), "revoked_at": consent.revoked_at, "created_at": consent.created_at,
+    }
+    if full:
+        out.update({
+            "risks_explained": consent.risks_explained, "language": consent.language,
+            "recorded_by": consent.recorded_by, "revoked_by": consent.revoked_by,
+            "revocation_method": consent.revocation_method,
+            "revocation_reason": decrypt_json(consent.revocation_reason_enc,
+                                              consent_aad(consent.id, "revocation_reason")),
+        })
+    return out
+
+
+async def find_active_consent(
+    session: AsyncSession, person_id: uuid.UUID, recipient_agency_id: uuid.UUID, purpose: str,
+    category: str | None = None,
+) -> Consent | None:
+    """The newest consent of the person in force now that names the agency and purpose (and category, if
+    given), from a grantor who may still grant. Evaluated afresh at every call."""
+    person = await session.get(Person, uuid.UUID(str(person_id)))
+    if person is None:
+        return None
+    recipient_agency_id = uuid.UUID(str(recipient_agency_id))
+    now = utcnow()
+    for c in await rules.consents_in_effect(session, person, recipient_agency_id):
+        if consent_status(c, now) != "active" or str(purpose) not in c.purposes:
+            continue
+        if category is None or str(category) in c.categories:
+            return c
+    return None
+
+
+# ------------------------------------------------------------------ disclosures
+
+# Where each category's data comes from: category -> async (session, person, payload) -> data | None.
+CategorySource = Callable[[AsyncSession, Person, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+CATEGORY_SOURCES: dict[str, CategorySource] = {}
+
+
+def register_category_source(category: DataCategory | str, source: CategorySource) -> None:
+    """Let a domain that holds a category's data supply it to released disclosures."""
+    CATEGORY_SOURCES[str(category)] = source
+
+
+async def _identity(session: AsyncSession, person: Person, payload: dict[str, Any]) -> dict[str, Any] | None:
+    data = dict(payload["identity"])
+    data.pop("race_ethnicity", None)  # kept for aggregate reporting only, never released about one person
+    return data
+
+
+async def _contact(session: AsyncSession, person: Person, payload: dict[str, Any]) -> dict[str, Any] | None:
+    data = payload["contact"]
+    return data if any(v is not None for v in data.values()) else None
+
+
+async def _location(session: AsyncSession, person: Person, payload: dict[str, Any]) -> dict[str, Any] | None:
+    address = payload["location"]["address"]
+    if address is None:
+        return None
+    if address.get("kind") == "acp_substitute":
+        # Only the substitute is ever stored for a program participant: release it, marked as such.
+        return {"address": address, "acp_substitute": True, "note": ACP_NOTE}
+    return {"address": address, "acp_substitute": False}
+
+
+async def _case_status(session: AsyncSession, person: Person, payload: dict[str, Any]) -> dict[str, Any] | None:
+    case = await session.get(Case, person.case_id)
+    return None if case is None else {"status": case.status}
+
+
+for _cat, _src in ((DataCategory.identity, _identity), (DataCategory.contact, _contact),
+                   (DataCategory.location, _location), (DataCategory.case_status, _case_status)):
+    register_category_source(_cat, _src)
+
+
+@dataclass
+class DisclosureResult:
+    """What POST /disclosures answers: released data by category, withheld categories with reasons."""
+
+    id: uuid.UUID
+    person_id: uuid.UUID
+    purpose: str
+    created_at: datetime
+    released: dict[str, Any] = field(default_factory=dict)
+    withheld: list[dict[str, str]] = field(default_factory=list)
+    released_basis: dict[str, str] = field(default_factory=dict)
+    basis: str = "none"
+    redisclosure_notice: str | None = None
+    notification_task_id: uuid.UUID | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "person_id": self.person_id, "purpose": self.purpose, "released": self.released,
+                "withheld": self.withheld, "basis": self.basis, "released_basis": self.released_basis,
+                "redisclosure_notice": self.redisclosure_notice, "created_at": self.created_at}
+
+
+def _overall_basis(released_basis: dict[str, str]) -> str:
+    kinds = set(released_basis.values())
+    return "none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def _outcome(requested: list[str], released: dict[str, Any]) -> str:
+    if not released:
+        return "withheld"
+    return "released" if len(released) == len(requested) else "partial"
+
+
+def _clean_context(context: dict[str, Any] | None) -> dict[str, str]:
+    """Context is ids only (e.g. {"referral_id": ...}); values are kept as short strings."""
+    return {str(k)[:40]: str(v)[:80] for k, v in (context or {}).items()}
+
+
+def _requester(principal: Principal) -> dict[str, Any]:
+    return {"requester_agency_id": principal.agency_id, "requester_type": principal.kind,
+            "requester_id": str(principal.id)[:300]}
+
+
+async def _refuse(
+    session: AsyncSession, principal: Principal, person: Person, purpose: str, categories: list[str],
+    context: dict[str, str],
+) -> NoReturn:
+    """Account for and audit a request from an agency with no link to the person, then answer 404."""
+    row = Disclosure(person_id=person.id, agency_id=person.agency_id, **_requester(principal), purpose=purpose,
+                     categories_requested=categories, categories_released=[],
+                     withheld=[{"category": c, "reason": Reason.no_link.value} for c in categories],
+                     released_basis={}, basis="none", outcome="refused", context=context)
+    session.add(row)
+    await session.flush()
+    await record(session, principal, "disclosure.request", "disclosure", row.id, outcome="refused",
+                 agency_id=person.agency_id)
+    raise PersonNotLinked()
+
+
+async def disclose(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, purpose: str, categories: Iterable[str],
+    *, context: dict[str, Any] | None = None,
+) -> DisclosureResult:
+    """Apply the disclosure rule for the caller's agency now; account for and audit the request, granted or
+    not, in the caller's transaction. A person the caller's agency has no link to is a 404 (PersonNotLinked),
+    raised after the refused request is written."""
+    purpose = Purpose(purpose).value
+    cats = list(dict.fromkeys(DataCategory(c).value for c in categories))
+    ctx = _clean_context(context)
+    person_id = uuid.UUID(str(person_id))
+    person = await session.get(Person, person_id)
+    if person is None:
+        await record(session, principal, "disclosure.request", "person", person_id, outcome="not_found")
+        raise PersonNotLinked()
+    linked = await policy.person_linked_to_agency(session, person, principal.agency_id)
+    if linked and principal.agency_id == person.agency_id:
+        linked = await policy.person_visible_to(session, principal, person.id)
+    if not linked:
+        await _refuse(session, principal, person, purpose, cats, ctx)
+
+    decisions = await rules.decide(session, principal, person, purpose, cats)
+    payload = person_payload(person) if any(d.released for d in decisions) else {}
+    released: dict[str, Any] = {}
+    released_basis: dict[str, str] = {}
+    withheld: list[dict[str, str]] = []
+    consent_ids: set[str] = set()
+    mandate_ids: set[str] = set()
+    for d in decisions:
+        data = None
+        if d.released:
+            source = CATEGORY_SOURCES.get(d.category)
+            data = await source(session, person, payload) if source else None
+        if data is None:
+            reason = d.reason if d.reason is not None else Reason.no_data
+            withheld.append({"category": d.category, "reason": reason.value})
+            continue
+        released[d.category] = data
+        assert d.basis is not None
+        released_basis[d.category] = d.basis.value
+        if d.consent_id:
+            consent_ids.add(str(d.consent_id))
+        if d.mandate_id:
+            mandate_ids.add(str(d.mandate_id))
+
+    notice = REDISCLOSURE_NOTICE if DataCategory.substance_use.value in released else None
+    row = Disclosure(
+        person_id=person.id, agency_id=person.agency_id, **_requester(principal), purpose=purpose,
+        categories_requested=cats, categories_released=list(released), withheld=withheld,
+        released_basis=released_basis, basis=_overall_basis(released_basis), outcome=_outcome(cats, released),
+        consent_ids=sorted(consent_ids), mandate_ids=sorted(mandate_ids), context=ctx,
+        redisclosure_notice=notice is not None,
+    )
+    session.add(row)
+    await session.flush()
+    await record(session, principal, "disclosure.request", "disclosure", row.id, outcome=row.outcome,
+                 agency_id=person.agency_id)
+    result = DisclosureResult(id=row.id, person_id=person.id, purpose=purpose, created_at=row.created_at,
+                              released=released, withheld=withheld, released_basis=released_basis,
+                              basis=row.basis, redisclosure_notice=notice)
+    mandated = [c for c, b in released_basis.items() if b == Basis.legal_mandate.value]
+    if mandated:
+        task = NotificationTask(person_id=person.id, case_id=person.case_id, agency_id=person.agency_id,
+                                disclosure_id=row.id, requester_agency_id=principal.agency_id,
+                                categories=mandated, mandate_ids=sorted(mandate_ids))
+        session.add(task)
+        await session.flush()
+        await record(session, principal, "notification_task.open", "notification_task", task.id,
+                     agency_id=person.agency_id)
+        result.notification_task_id = task.id
+    return result
+
+
+async def list_disclosures(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, page: PageParams
+) -> tuple[list[Disclosure], str | None]:
+    """The accounting of disclosures of a person, for the owning agency's staff who can see the case."""
+    person = await get_person_for_owner(session, principal, person_id)
+    return await paginate(session, sa.select(Disclosure).where(Disclosure.person_id == person.id), Disclosure, page)

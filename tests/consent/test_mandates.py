@@ -1,0 +1,114 @@
+"""Legal mandates: a statute or court order releases only the categories it names, to the agency it names,
+and opens a task to notify the survivor; a subpoena releases nothing until a court order is recorded."""
+
+from __future__ import annotations
+
+from tests.consent.helpers import ADDRESS, audit_rows, build_scene
+
+
+async def test_statute_releases_only_named_categories_and_opens_a_notification_task(client, world):
+    s = await build_scene(world)
+    m = await s.mandate(["identity", "location"])
+    assert m["status"] == "active" and m["basis"] == "statute" and m["activated_at"]
+
+    body = (await s.disclose(categories=["identity", "location", "contact"])).json()
+    assert set(body["released"]) == {"identity", "location"}
+    assert body["released"]["location"]["address"] == ADDRESS
+    assert body["basis"] == "legal_mandate"
+    assert body["released_basis"] == {"identity": "legal_mandate", "location": "legal_mandate"}
+    assert body["withheld"] == [{"category": "contact", "reason": "no_agreement"}]
+    row = (await s.accounting())[0]
+    assert row["basis"] == "legal_mandate" and row["mandate_ids"] == [m["id"]]
+
+    # The mandate names the CPS agency only: the third agency gets nothing.
+    assert (await s.disclose(actor="third_worker", categories=["identity"])).status_code == 404
+
+    # A task to notify the survivor, for the owning agency's staff on the case, never for the requester.
+    r = await s.get("advocate", "/api/v1/notification-tasks?status=open")
+    tasks = [t for t in r.json()["items"] if t["person_id"] == s.survivor["id"]]
+    assert len(tasks) == 1
+    task = tasks[0]
+    assert task["disclosure_id"] == body["id"] and task["categories"] == ["identity", "location"]
+    assert task["requester_agency_id"] == str(s.cps.id) and task["mandate_ids"] == [m["id"]]
+    r = await s.get("cps_worker", "/api/v1/notification-tasks")
+    assert all(t["id"] != task["id"] for t in r.json()["items"])
+    assert (await s.get("cps_worker", f"/api/v1/notification-tasks/{task['id']}")).status_code == 404
+    assert (await s.get("dv_other_advocate", f"/api/v1/notification-tasks/{task['id']}")).status_code == 404
+    r = await s.get("advocate", f"/api/v1/notification-tasks?person_id={s.survivor['id']}")
+    assert [t["id"] for t in r.json()["items"]] == [task["id"]]
+
+    r = await s.post("advocate", f"/api/v1/notification-tasks/{task['id']}/complete", {"outcome": "notified"})
+    assert r.status_code == 200 and r.json()["status"] == "done" and r.json()["outcome"] == "notified"
+    assert r.json()["completed_by"] == f"user:{s['advocate'].id}"
+    r = await s.post("advocate", f"/api/v1/notification-tasks/{task['id']}/complete", {"outcome": "notified"})
+    assert r.status_code == 409
+    assert [e.action for e in await audit_rows(object_id=task["id"])] == [
+        "notification_task.open", "notification_task.complete"]
+
+    # A request that released nothing under the mandate opens no task.
+    await s.disclose(categories=["contact"])
+    r = await s.get("advocate", f"/api/v1/notification-tasks?person_id={s.survivor['id']}")
+    assert len(r.json()["items"]) == 1
+
+
+async def test_subpoena_waits_in_triage_until_a_court_order(client, world):
+    s = await build_scene(world)
+    m = await s.mandate(["identity"], basis="subpoena")
+    assert m["status"] == "triage" and m["activated_at"] is None
+
+    body = (await s.disclose(categories=["identity"])).json()
+    assert body["released"] == {} and body["withheld"] == [{"category": "identity", "reason": "no_agreement"}]
+
+    url = f"/api/v1/legal-mandates/{m['id']}/court-order"
+    order = {"citation": "Circuit Court No. 26-CV-1182", "document_sha256": "C" * 64}
+    assert (await s.post("advocate", url, order)).status_code == 403
+    assert (await s.post("cps_supervisor", url, order)).status_code == 404
+    r = await s.post("dv_supervisor", url, order, headers={"If-Match": 'W/"stale.9"'})
+    assert r.status_code == 412
+    r = await s.post("dv_supervisor", url, order)
+    assert r.status_code == 200, r.text
+    m2 = r.json()
+    assert m2["status"] == "active" and m2["court_order_sha256"] == "c" * 64
+    assert m2["activated_by"] == f"user:{s['dv_supervisor'].id}"
+    assert (await s.post("dv_supervisor", url, order)).status_code == 409
+
+    body = (await s.disclose(categories=["identity"])).json()
+    assert set(body["released"]) == {"identity"} and body["basis"] == "legal_mandate"
+    assert [e.action for e in await audit_rows(object_id=m["id"])] == [
+        "legal_mandate.create", "legal_mandate.court_order"]
+
+    statute = await s.mandate(["court"])
+    r = await s.post("dv_supervisor", f"/api/v1/legal-mandates/{statute['id']}/court-order", order)
+    assert r.status_code == 409
+
+
+async def test_only_supervisors_of_the_owning_agency_record_mandates(client, world):
+    s = await build_scene(world)
+    url = f"/api/v1/people/{s.survivor['id']}/legal-mandates"
+    body = {"basis": "court_order", "citation": "Order 7", "recipient_agency_id": str(s.cps.id),
+            "categories": ["identity"], "document_sha256": "d" * 64}
+    assert (await s.post("advocate", url, body)).status_code == 403
+    assert (await s.post("cps_supervisor", url, body)).status_code == 404
+    assert (await s.post("dv_supervisor", url, {**body, "recipient_agency_id": str(s.dv.id)})).status_code == 422
+    r = await s.post("dv_supervisor", url, {**body, "basis": "hunch", "document_sha256": "zz"})
+    assert r.status_code == 422 and {e["loc"][1] for e in r.json()["errors"]} == {"basis", "document_sha256"}
+    r = await s.post("dv_supervisor", url, body)
+    assert r.status_code == 201 and r.json()["status"] == "active"
+    created = r.json()
+
+    r = await s.get("advocate", url)
+    assert r.json() == {"items": [created], "next_cursor": None}
+    assert (await s.get("cps_supervisor", url)).status_code == 404
+    assert (await s.get("cps_supervisor", f"/api/v1/legal-mandates/{created['id']}")).status_code == 404
+    got = await s.get("advocate", f"/api/v1/legal-mandates/{created['id']}")
+    assert got.status_code == 200 and got.headers["etag"]
+
+
+async def test_mandate_and_consent_together_are_a_mixed_basis(client, world):
+    s = await build_scene(world)
+    await s.agreement()
+    await s.consent(categories=["contact"])
+    await s.mandate(["identity"])
+    body = (await s.disclose(categories=["identity", "contact"])).json()
+    assert body["released_basis"] == {"identity": "legal_mandate", "contact": "consent"}
+    assert body["basis"] == "mixed"

@@ -1,7 +1,187 @@
-"""HTTP routes of the advocates domain."""
+"""HTTP routes of the advocates domain: assignments, the on-duty lookup, consultations."""
 
-from fastapi import APIRouter, Depends
+from __future__ import annotations
 
-from app.auth.dependencies import current_principal
+import json
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.advocates import consultations, service
+from app.advocates.schemas import (
+    AssignmentCreate,
+    AssignmentRead,
+    AssignmentStatus,
+    ConsultationCreate,
+    ConsultationRead,
+    ConsultationRespond,
+    ConsultationRoute,
+    ConsultationStatus,
+    ConsultationSummary,
+    OnDutyRead,
+)
+from app.auth.dependencies import current_principal, require
+from app.auth.permissions import P
+from app.auth.principal import Principal
+from app.core.db import get_session
+from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.core.pagination import Page, PageParams
 
 router = APIRouter(prefix="/api/v1", tags=["advocates"], dependencies=[Depends(current_principal)])
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+class Box(StrEnum):
+    all = "all"
+    mine = "mine"
+
+
+# ------------------------------------------------------------------ assignments
+
+
+@router.post("/advocate-assignments", status_code=status.HTTP_201_CREATED, response_model=AssignmentRead)
+async def create_assignment(
+    data: AssignmentCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.assignment_manage))],
+) -> Any:
+    if (replay := await idem.replay(principal.ref)) is not None:
+        return replay
+    assignment = await service.create_assignment(session, principal, data)
+    return await idem.remember(201, AssignmentRead.model_validate(assignment))
+
+
+@router.get("/advocate-assignments", response_model=Page[AssignmentRead])
+async def list_assignments(
+    session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.assignment_read))],
+    office_id: uuid.UUID | None = None, advocate_id: uuid.UUID | None = None,
+    status: AssignmentStatus | None = None,
+) -> Any:
+    items, cursor = await service.list_assignments(session, principal, page, office_id=office_id,
+                                                   advocate_id=advocate_id, status=status)
+    return {"items": [AssignmentRead.model_validate(a) for a in items], "next_cursor": cursor}
+
+
+@router.get("/advocate-assignments/{assignment_id}", response_model=AssignmentRead)
+async def get_assignment(
+    assignment_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.assignment_read))],
+) -> Any:
+    assignment = await service.get_assignment(session, principal, assignment_id)
+    set_etag(response, assignment)
+    return AssignmentRead.model_validate(assignment)
+
+
+@router.post("/advocate-assignments/{assignment_id}/end", response_model=AssignmentRead)
+async def end_assignment(
+    assignment_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.assignment_manage))], if_match: str | None = IfMatch,
+) -> Any:
+    assignment = await service.get_assignment(session, principal, assignment_id)
+    check_if_match(if_match, assignment)
+    assignment = await service.end_assignment(session, principal, assignment)
+    set_etag(response, assignment)
+    return AssignmentRead.model_validate(assignment)
+
+
+@router.get("/offices/{office_id}/on-duty", response_model=OnDutyRead)
+async def on_duty(
+    office_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.onduty_read))],
+    at: datetime | None = Query(None, description="RFC 3339 instant (default now)."),
+) -> Any:
+    return await service.get_on_duty(session, principal, office_id, at)
+
+
+# ------------------------------------------------------------------ consultations
+
+
+@router.post("/consultations", status_code=status.HTTP_201_CREATED, response_model=ConsultationRead)
+async def open_consultation(
+    data: ConsultationCreate, session: Session, response: Response,
+    idem: Annotated[Idempotency, Depends(idempotency)],
+    principal: Annotated[Principal, Depends(require(P.consultation_open))],
+) -> Any:
+    # The idempotency record keeps the summary only (never the question); a replay reads the row again.
+    if (replay := await idem.replay(principal.ref)) is not None:
+        if replay.status_code != status.HTTP_201_CREATED:
+            return replay
+        c, ref = await consultations.get_consultation(session, principal, uuid.UUID(json.loads(replay.body)["id"]))
+        body = jsonable_encoder(ConsultationRead.model_validate(consultations.detail(c, ref)))
+        return JSONResponse(body, status_code=201, headers={"Idempotent-Replayed": "true"})
+    c, ref = await consultations.open_consultation(session, principal, data)
+    await idem.remember(201, ConsultationSummary.model_validate(consultations.summary(c, ref)))
+    set_etag(response, c)
+    return consultations.detail(c, ref)
+
+
+@router.get("/consultations", response_model=Page[ConsultationSummary])
+async def list_consultations(
+    session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.consultation_read))],
+    status: ConsultationStatus | None = None, office_id: uuid.UUID | None = None,
+    box: Box = Query(Box.all, description="mine: those you opened or that are routed to you."),
+) -> Any:
+    items, cursor = await consultations.list_consultations(session, principal, page, status=status,
+                                                           office_id=office_id, mine=box is Box.mine)
+    return {"items": items, "next_cursor": cursor}
+
+
+@router.get("/consultations/{consultation_id}", response_model=ConsultationRead)
+async def get_consultation(
+    consultation_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.consultation_read))],
+) -> Any:
+    c, ref = await consultations.get_consultation(session, principal, consultation_id)
+    set_etag(response, c)
+    return consultations.detail(c, ref)
+
+
+async def _answer(session: AsyncSession, response: Response, c: Any) -> Any:
+    set_etag(response, c)
+    return consultations.detail(c, await consultations.reference_of(session, c))
+
+
+@router.post("/consultations/{consultation_id}/route", response_model=ConsultationRead)
+async def route_consultation(
+    consultation_id: uuid.UUID, data: ConsultationRoute, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.consultation_route))], if_match: str | None = IfMatch,
+) -> Any:
+    c = await consultations.load(session, principal, consultation_id)
+    check_if_match(if_match, c)
+    return await _answer(session, response, await consultations.route_to(session, principal, c, data))
+
+
+@router.post("/consultations/{consultation_id}/accept", response_model=ConsultationRead)
+async def accept_consultation(
+    consultation_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.consultation_answer))], if_match: str | None = IfMatch,
+) -> Any:
+    c = await consultations.load(session, principal, consultation_id)
+    check_if_match(if_match, c)
+    return await _answer(session, response, await consultations.accept(session, principal, c))
+
+
+@router.post("/consultations/{consultation_id}/respond", response_model=ConsultationRead)
+async def respond_consultation(
+    consultation_id: uuid.UUID, data: ConsultationRespond, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.consultation_answer))], if_match: str | None = IfMatch,
+) -> Any:
+    c = await consultations.load(session, principal, consultation_id)
+    check_if_match(if_match, c)
+    return await _answer(session, response, await consultations.respond(session, principal, c, data))
+
+
+@router.post("/consultations/{consultation_id}/close", response_model=ConsultationRead)
+async def close_consultation(
+    consultation_id: uuid.UUID, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.consultation_read))], if_match: str | None = IfMatch,
+) -> Any:
+    c = await consultations.load(session, principal, consultation_id)
+    check_if_match(if_match, c)
+    return await _answer(session, response, await consultations.close(session, principal, c))

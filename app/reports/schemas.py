@@ -1,0 +1,50 @@
+"""Shapes of the aggregate reports (documentation and validation of what leaves the service)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CellRead(BaseModel):
+    value: int | float | None = Field(description="null when suppressed")
+    suppressed: bool
+
+
+class RowRead(BaseModel):
+    group: str
+    cells: dict[str, CellRead]
+
+
+class TableRead(BaseModel):
+    columns: list[str]
+    rows: list[RowRead]
+    total: RowRead | None
+    notes: list[str]
+
+
+class _Report(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    report: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    threshold: int = Field(description="Counts under this are suppressed.")
+
+
+class CaseloadRead(_Report):
+    group_by: str
+    columns: list[str]
+    rows: list[RowRead]
+    total: RowRead
+    notes: list[str]
+
+
+class CollaborationRead(_Report):
+    as_of: datetime = Field(description="The moment overdue referrals are counted at.")
+    notes: list[str]
+    referrals: TableRead
+    referrals_by_race_ethnicity: TableRead
+    consultations_by_office: TableRead
+    checklists_by_juncture: TableRead

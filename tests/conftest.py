@@ -27,7 +27,7 @@ else:
     os.environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{_TMP}/tandem.db"
 os.environ["TANDEM_VAR_DIR"] = str(_TMP / "var")
 os.environ["TANDEM_WEBHOOK_WORKER_ENABLED"] = "false"
-os.environ.setdefault("TANDEM_LOG_LEVEL", "INFO")
+os.environ.setdefault("TANDEM_LOG_LEVEL", "WARNING")
 
 import httpx  # noqa: E402
 

@@ -136,6 +136,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # the framework could not parse the body: that is invalid input
+            return problem(422, "Invalid input", "The request body could not be parsed.", slug="invalid",
+                           errors=[{"loc": ["body"], "msg": "could not be parsed", "type": "body_invalid"}])
         titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated", 400: "Bad request"}
         detail = exc.detail if isinstance(exc.detail, str) else titles.get(exc.status_code, "Error")
         return problem(exc.status_code, titles.get(exc.status_code, "Error"), detail,

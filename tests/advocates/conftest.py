@@ -1,5 +1,5 @@
-"""The advocates tests move the clock to fixed weeks in 2027; tokens are also checked against the wall
-clock, so those checks get a leeway as wide as the move."""
+"""The advocates tests create staff (and their 15-minute tokens) first, then move the service clock to fixed
+weeks in 2027; token lifetimes are judged by that same clock, so these tests widen the leeway."""
 
 import pytest
 

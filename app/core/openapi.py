@@ -48,12 +48,57 @@ def add_links(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            "msg": {"type": "string"}, "type": {"type": "string"}}}},
+    },
+    "additionalProperties": True,
+}
+_DESCRIPTIONS = {
+    400: "Bad request", 401: "Missing or invalid bearer token", 403: "Your role may not do this",
+    404: "Not found, or not yours to see", 409: "Conflicts with the current state",
+    412: "If-Match does not match", 413: "Body too large", 422: "Invalid input",
+    429: "Too many requests", 503: "Database unavailable; retry",
+}
+_PUBLIC = {"/healthz", "/metrics", "/.well-known/jwks.json"}
+
+
+def add_problem_responses(spec: dict[str, Any]) -> dict[str, Any]:
+    """Document the errors the one error handler can answer on each operation, as problem+json."""
+    spec.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for path, ops in spec.get("paths", {}).items():
+        if path in _PUBLIC or path == "/readyz":
+            continue
+        for method, op in ops.items():
+            codes = {401, 403, 404, 422, 503} if path != "/api/v1/auth/token" else {400, 422, 429, 503}
+            if method in ("post", "put", "patch", "delete"):
+                codes |= {409, 413} | ({412} if path != "/api/v1/auth/token" else set())
+            responses = op.setdefault("responses", {})
+            for code in sorted(codes):
+                responses[str(code)] = {"description": _DESCRIPTIONS[code],
+                                        "content": {"application/problem+json": {"schema": ref}}}
+    spec["components"]["schemas"].pop("HTTPValidationError", None)
+    spec["components"]["schemas"].pop("ValidationError", None)
+    return spec
+
+
 def install_openapi(app: FastAPI) -> None:
     def custom_openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = get_openapi(title=app.title, version=app.version, description=app.description,
                                routes=app.routes)
-            app.openapi_schema = add_links(spec)
+            app.openapi_schema = add_problem_responses(add_links(spec))
         return app.openapi_schema
 
     app.openapi = custom_openapi  # type: ignore[method-assign]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -32,6 +31,7 @@ from app.auth.principal import Principal
 from app.core.db import get_session
 from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
 from app.core.pagination import Page, PageParams
+from app.core.types import Timestamp
 
 router = APIRouter(prefix="/api/v1", tags=["advocates"], dependencies=[Depends(current_principal)])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -93,7 +93,7 @@ async def end_assignment(
 @router.get("/offices/{office_id}/on-duty", response_model=OnDutyRead)
 async def on_duty(
     office_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.onduty_read))],
-    at: datetime | None = Query(None, description="RFC 3339 instant (default now)."),
+    at: Timestamp | None = Query(None, description="RFC 3339 instant (default now)."),
 ) -> Any:
     return await service.get_on_duty(session, principal, office_id, at)
 

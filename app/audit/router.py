@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -15,6 +14,7 @@ from app.auth.permissions import P
 from app.auth.principal import Principal
 from app.core.db import get_session
 from app.core.pagination import Page, PageParams
+from app.core.types import Timestamp
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], dependencies=[Depends(current_principal)])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -28,8 +28,8 @@ async def list_audit_events(
     object_type: Annotated[str | None, Query(max_length=40)] = None,
     object_id: Annotated[str | None, Query(max_length=80)] = None,
     action: Annotated[str | None, Query(max_length=80)] = None,
-    from_: Annotated[datetime | None, Query(alias="from", description="Events at or after this time.")] = None,
-    to: Annotated[datetime | None, Query(description="Events before this time.")] = None,
+    from_: Annotated[Timestamp | None, Query(alias="from", description="Events at or after this time.")] = None,
+    to: Annotated[Timestamp | None, Query(description="Events before this time.")] = None,
 ) -> Any:
     filters = service.AuditFilters(actor_id=actor_id, object_type=object_type, object_id=object_id,
                                    action=action, from_=from_, to=to)

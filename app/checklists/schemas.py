@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.checklists.defaults import Juncture
+from app.core.types import Timestamp
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"
 
@@ -119,7 +120,7 @@ class ChecklistRead(ChecklistSummary):
 
 class JunctureCreate(_In):
     juncture: Juncture
-    scheduled_for: datetime
+    scheduled_for: Timestamp
     override_reason: str | None = Field(None, min_length=1, max_length=2000,
                                         description="Supervisors only: record the juncture without a checklist.")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.types import Timestamp
 from app.core.vocab import DataCategory, Purpose
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -91,10 +92,10 @@ class ConsentCreate(_In):
     recipient_agency_id: uuid.UUID
     purposes: list[Purpose] = Field(min_length=1, max_length=len(Purpose))
     categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
-    valid_from: datetime
-    expires_at: datetime = Field(description="After valid_from, and at most the configured maximum (90 days by "
+    valid_from: Timestamp
+    expires_at: Timestamp = Field(description="After valid_from, and at most the configured maximum (90 days by "
                                              "default) after it.")
-    signed_at: datetime
+    signed_at: Timestamp
     signature_method: SignatureMethod
     risks_explained: bool = Field(description="Must be true: the risks and benefits of sharing were explained.")
     language: str = Field(min_length=1, max_length=40, description="The language the consent was explained in.")

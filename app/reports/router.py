@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -12,6 +11,7 @@ from app.auth.dependencies import current_principal, require
 from app.auth.permissions import P
 from app.auth.principal import Principal
 from app.core.db import get_session
+from app.core.types import Timestamp
 from app.reports.caseload import GroupBy, dv_caseload
 from app.reports.collaboration import collaboration
 from app.reports.schemas import CaseloadRead, CollaborationRead
@@ -60,7 +60,7 @@ def csv_response(body: str, name: str) -> Response:
 @router.get("/reports/dv-caseload", response_model=CaseloadRead, responses=CSV_RESPONSE)
 async def get_dv_caseload(
     request: Request, session: Session, principal: Reader, group_by: GroupBy,
-    from_: datetime | None = From, to: datetime | None = To,
+    from_: Timestamp | None = From, to: Timestamp | None = To,
 ) -> Any:
     header, table = await dv_caseload(session, principal, group_by, from_, to)
     if wants_csv(request):
@@ -71,7 +71,7 @@ async def get_dv_caseload(
 @router.get("/reports/collaboration", response_model=CollaborationRead, responses=CSV_RESPONSE)
 async def get_collaboration(
     request: Request, session: Session, principal: Reader,
-    from_: datetime | None = From, to: datetime | None = To,
+    from_: Timestamp | None = From, to: Timestamp | None = To,
 ) -> Any:
     header, tables = await collaboration(session, principal, from_, to)
     if wants_csv(request):

@@ -1,0 +1,29 @@
+"""Input types shared by every domain."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BeforeValidator
+
+_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only RFC 3339: a date-time with a zone, or a full-date meaning its midnight UTC. No epoch numbers,
+    no naive times."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _FULL_DATE.match(value):
+        return value + "T00:00:00Z"
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 date-time with a time zone, such as 2026-11-22T09:30:00Z")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]

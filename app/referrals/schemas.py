@@ -1,0 +1,149 @@
+"""Create / transition / Read schemas for joint referrals. Read schemas carry person ids, never names."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class ReferralStatus(StrEnum):
+    draft = "draft"
+    sent = "sent"
+    acknowledged = "acknowledged"
+    accepted = "accepted"
+    declined = "declined"
+    closed = "closed"
+    withdrawn = "withdrawn"
+
+
+class Urgency(StrEnum):
+    """How soon the receiving agency must answer once the referral is sent (see settings referral_*)."""
+
+    emergency = "emergency"
+    urgent = "urgent"
+    routine = "routine"
+
+
+class DeclineReasonCode(StrEnum):
+    """Why a receiving agency declined a referral (a fixed vocabulary, used in reports)."""
+
+    no_capacity = "no_capacity"
+    outside_service_area = "outside_service_area"
+    not_eligible = "not_eligible"
+    survivor_declined_services = "survivor_declined_services"
+    unable_to_reach = "unable_to_reach"
+    safety_concern = "safety_concern"
+    duplicate = "duplicate"
+    other = "other"
+
+
+class Box(StrEnum):
+    incoming = "incoming"
+    outgoing = "outgoing"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+MAX_PEOPLE = 20
+
+
+class ReferralCreate(_In):
+    case_id: uuid.UUID
+    to_agency_id: uuid.UUID
+    person_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_PEOPLE)
+    reason: str = Field(min_length=1, max_length=4000)
+    urgency: Urgency
+    family_goals: str | None = Field(None, max_length=4000,
+                                     description="The family's own goals and priorities, in their own words.")
+    consent_id: uuid.UUID | None = None
+
+    @field_validator("person_ids")
+    @classmethod
+    def _unique(cls, v: list[uuid.UUID]) -> list[uuid.UUID]:
+        if len(set(v)) != len(v):
+            raise ValueError("each person may be named once")
+        return v
+
+
+class DeclineBody(_In):
+    reason_code: DeclineReasonCode
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CloseBody(_In):
+    outcome: str = Field(min_length=1, max_length=2000)
+
+
+class ReferralSummary(BaseModel):
+    """A referral as it appears in lists: ids, states and times only (no free text)."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    from_agency_id: uuid.UUID
+    to_agency_id: uuid.UUID
+    person_ids: list[uuid.UUID]
+    status: ReferralStatus
+    urgency: Urgency
+    consent_id: uuid.UUID | None
+    decline_reason_code: DeclineReasonCode | None
+    created_by: uuid.UUID | None
+    assigned_to: uuid.UUID | None
+    created_at: datetime
+    sent_at: datetime | None
+    respond_by: datetime | None
+    acknowledged_at: datetime | None
+    accepted_at: datetime | None
+    declined_at: datetime | None
+    closed_at: datetime | None
+    withdrawn_at: datetime | None
+    overdue: bool = Field(description="Past respond_by with no answer (accepted or declined) yet.")
+    version: int
+
+
+class ReferralRead(ReferralSummary):
+    """One referral. The receiving agency gets the free text written about the family only while every
+    person named still has an active referral consent to it; otherwise the fields are null and listed in
+    `withheld`."""
+
+    reason: str | None
+    family_goals: str | None
+    decline_reason: str | None
+    outcome: str | None
+    withheld: list[str] = Field(default_factory=list)
+    allowed_actions: list[str] = Field(
+        default_factory=list, description="Transitions the caller may perform now.")
+
+
+class ReferralEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    referral_id: uuid.UUID
+    at: datetime
+    actor_id: str | None
+    actor_agency_id: uuid.UUID | None
+    from_status: ReferralStatus | None
+    to_status: ReferralStatus
+    note: str | None
+    snapshot: dict[str, Any]
+
+
+class WithheldCategory(BaseModel):
+    category: str
+    reason: str
+
+
+class ReferralPersonRead(BaseModel):
+    """What the caller may read about one person named in the referral, through the disclosure rule."""
+
+    person_id: uuid.UUID
+    disclosure_id: uuid.UUID | None = None
+    basis: str | None = None
+    released: dict[str, Any] = Field(default_factory=dict)
+    withheld: list[WithheldCategory] = Field(default_factory=list)
+    redisclosure_notice: str | None = None

@@ -1,0 +1,441 @@
+"""Rules for joint referrals: create, the lifecycle, the send gate, what each side may read."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import policy
+from app.agencies.models import Agency, Office, User
+from app.audit.service import record
+from app.auth.principal import Principal
+from app.cases.models import Case, CaseTeamMember, Person
+from app.core.clock import utcnow
+from app.core.config import get_settings
+from app.core.crypto import decrypt_json, encrypt_json
+from app.core.errors import Conflict, Invalid, NotFound
+from app.core.pagination import PageParams, paginate
+from app.core.vocab import Purpose
+from app.referrals.models import SEALED_TEXT, Referral, ReferralEvent, ReferralPerson, referral_aad
+from app.referrals.schemas import (
+    CloseBody,
+    DeclineBody,
+    ReferralCreate,
+    ReferralStatus,
+    Urgency,
+)
+from app.webhooks.outbox import emit
+
+S = ReferralStatus
+
+# action -> (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "send": (frozenset({S.draft}), S.sent),
+    "acknowledge": (frozenset({S.sent}), S.acknowledged),
+    "accept": (frozenset({S.acknowledged}), S.accepted),
+    "decline": (frozenset({S.acknowledged}), S.declined),
+    "withdraw": (frozenset({S.draft, S.sent, S.acknowledged}), S.withdrawn),
+    "close": (frozenset({S.accepted, S.declined}), S.closed),
+}
+# The timestamp column each target state sets.
+STAMP = {S.sent: "sent_at", S.acknowledged: "acknowledged_at", S.accepted: "accepted_at",
+         S.declined: "declined_at", S.closed: "closed_at", S.withdrawn: "withdrawn_at"}
+AWAITING_ANSWER = (S.sent.value, S.acknowledged.value)
+# States in which the receiving agency works with the people named.
+RECEIVER_ACTIVE = frozenset({S.sent, S.acknowledged, S.accepted})
+REFERRAL = Purpose.referral.value
+
+
+def legal_actions(status: str) -> list[str]:
+    """Transitions legal from `status`, whichever side performs them."""
+    return [a for a, (starts, _) in TRANSITIONS.items() if status in starts]
+
+
+def is_overdue(referral: Referral, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return (referral.status in AWAITING_ANSWER and referral.respond_by is not None
+            and referral.respond_by < now)
+
+
+def _seal(referral: Referral, field: str, value: str | None) -> None:
+    setattr(referral, SEALED_TEXT[field], encrypt_json(value, referral_aad(referral.id, field)))
+
+
+def _unseal(referral: Referral, field: str) -> str | None:
+    return decrypt_json(getattr(referral, SEALED_TEXT[field]), referral_aad(referral.id, field))
+
+
+# ------------------------------------------------------------------ respond_by
+
+
+def add_business_days(start: datetime, days: int, tz: ZoneInfo) -> datetime:
+    """`start` plus `days` working days (Monday to Friday) at the same local time of day in `tz`."""
+    local = start.astimezone(tz)
+    added = 0
+    while added < days:
+        local = (local.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=tz)
+        if local.weekday() < 5:
+            added += 1
+    return local.astimezone(start.tzinfo)
+
+
+def respond_by_for(sent_at: datetime, urgency: str, tz: ZoneInfo) -> datetime:
+    """Emergency: hours; urgent and routine: business days in the case office's time zone (settings referral_*)."""
+    s = get_settings()
+    if urgency == Urgency.emergency:
+        return sent_at + timedelta(hours=s.referral_emergency_hours)
+    days = s.referral_urgent_business_days if urgency == Urgency.urgent else s.referral_routine_business_days
+    return add_business_days(sent_at, days, tz)
+
+
+async def _case_timezone(session: AsyncSession, case_id: uuid.UUID) -> ZoneInfo:
+    tz = (await session.execute(
+        sa.select(Office.timezone).join(Case, Case.office_id == Office.id).where(Case.id == case_id)
+    )).scalar_one_or_none()
+    try:
+        return ZoneInfo(tz) if tz else ZoneInfo("UTC")
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")
+
+
+# ------------------------------------------------------------------ timeline
+
+
+async def _snapshot(session: AsyncSession, referral: Referral) -> dict[str, Any]:
+    """The agencies and the workers involved at this step, so the history stays true when staff move."""
+    agencies = {a.id: a for a in (await session.execute(
+        sa.select(Agency).where(Agency.id.in_([referral.from_agency_id, referral.to_agency_id])))).scalars()}
+    team = (await session.execute(
+        sa.select(User.id, User.full_name).join(CaseTeamMember, CaseTeamMember.user_id == User.id)
+        .where(CaseTeamMember.case_id == referral.case_id).order_by(CaseTeamMember.created_at).limit(20)
+    )).all()
+    receiver = None
+    if referral.assigned_to is not None:
+        u = await session.get(User, referral.assigned_to)
+        if u is not None:
+            receiver = {"id": str(u.id), "full_name": u.full_name}
+
+    def agency(aid: uuid.UUID) -> dict[str, Any]:
+        a = agencies.get(aid)
+        return {"id": str(aid), "name": a.name if a else None}
+
+    return {
+        "from_agency": agency(referral.from_agency_id),
+        "to_agency": agency(referral.to_agency_id),
+        "sending_workers": [{"id": str(uid), "full_name": name} for uid, name in team],
+        "receiving_worker": receiver,
+    }
+
+
+async def _event(session: AsyncSession, principal: Principal, referral: Referral, from_status: str | None,
+                 note: str | None = None) -> None:
+    session.add(ReferralEvent(
+        referral_id=referral.id, at=utcnow(), actor_id=str(principal.id), actor_agency_id=principal.agency_id,
+        from_status=from_status, to_status=referral.status, note=note,
+        snapshot=await _snapshot(session, referral),
+    ))
+    await session.flush()
+
+
+# ------------------------------------------------------------------ create, read, list
+
+
+async def create_referral(session: AsyncSession, principal: Principal, data: ReferralCreate) -> Referral:
+    """A draft on a case the caller may see, to an agency of the other kind, naming people of that case."""
+    case = await policy.get_visible_case(session, principal, data.case_id)
+    to_agency = await session.get(Agency, data.to_agency_id)
+    if to_agency is None:
+        raise Invalid("to_agency_id is not an existing agency.", loc=["body", "to_agency_id"],
+                      type="unknown_agency")
+    from_agency = await session.get(Agency, case.agency_id)
+    assert from_agency is not None
+    if to_agency.id == from_agency.id or to_agency.kind == from_agency.kind:
+        raise Invalid("A referral goes to an agency of the other kind (CPS to DV, or DV to CPS).",
+                      loc=["body", "to_agency_id"], type="same_agency_kind")
+    in_case = set((await session.execute(
+        sa.select(Person.id).where(Person.case_id == case.id, Person.id.in_(data.person_ids)))).scalars())
+    bad = [{"loc": ["body", "person_ids", i], "msg": "not a person in this case", "type": "person_not_in_case"}
+           for i, pid in enumerate(data.person_ids) if pid not in in_case]
+    if bad:
+        raise Invalid("Every person named must belong to the case.", errors=bad)
+    if data.consent_id is not None:
+        await _check_named_consent(session, data.consent_id, data.person_ids, to_agency.id)
+    referral = Referral(case_id=case.id, from_agency_id=from_agency.id, to_agency_id=to_agency.id,
+                        status=S.draft.value, urgency=data.urgency.value, consent_id=data.consent_id,
+                        created_by=principal.user_id)
+    _seal(referral, "reason", data.reason)
+    _seal(referral, "family_goals", data.family_goals)
+    session.add(referral)
+    await session.flush()
+    for pid in data.person_ids:
+        session.add(ReferralPerson(referral_id=referral.id, person_id=pid))
+    await session.flush()
+    await _event(session, principal, referral, None)
+    await record(session, principal, "referral.create", "referral", referral.id, agency_id=from_agency.id)
+    # A draft is the sending agency's own: the receiving agency hears of it only once it is sent.
+    await emit(session, "referral.created", [from_agency.id], {"referral_id": str(referral.id)})
+    return referral
+
+
+async def _check_named_consent(session: AsyncSession, consent_id: uuid.UUID, person_ids: list[uuid.UUID],
+                               to_agency_id: uuid.UUID) -> None:
+    """A consent named on create must be one given by a person named, to the receiving agency."""
+    from app.consent.models import Consent
+
+    consent = await session.get(Consent, consent_id)
+    if consent is None or consent.person_id not in person_ids or consent.recipient_agency_id != to_agency_id:
+        raise Invalid("consent_id must be a consent of a person named, to the receiving agency.",
+                      loc=["body", "consent_id"], type="consent_mismatch")
+
+
+async def get_referral(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> Referral:
+    """The referral if the caller's agency sent it (case visible) or received it (sent), else 404."""
+    stmt = sa.select(Referral).where(Referral.id == referral_id, policy.referral_visible_clause(principal))
+    referral = (await session.execute(stmt)).scalar_one_or_none()
+    if referral is None:
+        raise NotFound("referral")
+    return referral
+
+
+async def _person_ids(session: AsyncSession, referral_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    out: dict[uuid.UUID, list[uuid.UUID]] = {rid: [] for rid in referral_ids}
+    if referral_ids:
+        rows = await session.execute(
+            sa.select(ReferralPerson.referral_id, ReferralPerson.person_id)
+            .where(ReferralPerson.referral_id.in_(referral_ids)).order_by(ReferralPerson.created_at))
+        for rid, pid in rows:
+            out[rid].append(pid)
+    return out
+
+
+def _summary(referral: Referral, person_ids: list[uuid.UUID], now: datetime) -> dict[str, Any]:
+    return {
+        "id": referral.id, "case_id": referral.case_id, "from_agency_id": referral.from_agency_id,
+        "to_agency_id": referral.to_agency_id, "person_ids": person_ids, "status": referral.status,
+        "urgency": referral.urgency, "consent_id": referral.consent_id,
+        "decline_reason_code": referral.decline_reason_code, "created_by": referral.created_by,
+        "assigned_to": referral.assigned_to, "created_at": referral.created_at, "sent_at": referral.sent_at,
+        "respond_by": referral.respond_by, "acknowledged_at": referral.acknowledged_at,
+        "accepted_at": referral.accepted_at, "declined_at": referral.declined_at,
+        "closed_at": referral.closed_at, "withdrawn_at": referral.withdrawn_at,
+        "overdue": is_overdue(referral, now), "version": referral.version,
+    }
+
+
+async def _consents_in_force(session: AsyncSession, referral: Referral, person_ids: list[uuid.UUID]) -> bool:
+    """Whether every person named has an active referral consent to the receiving agency right now."""
+    from app.consent.service import find_active_consent
+
+    for pid in person_ids:
+        if await find_active_consent(session, pid, referral.to_agency_id, REFERRAL) is None:
+            return False
+    return bool(person_ids)
+
+
+async def read_referral(
+    session: AsyncSession, principal: Principal, referral_id: uuid.UUID
+) -> tuple[Referral, dict[str, Any]]:
+    """GET of one referral. A read by the receiving agency releases the family's free text across the
+    boundary (or withholds it), so it is audited."""
+    referral = await get_referral(session, principal, referral_id)
+    out = await referral_read(session, principal, referral)
+    if policy.referral_side(principal, referral) == "receiver":
+        await record(session, principal, "referral.read", "referral", referral.id,
+                     outcome="withheld" if out["withheld"] else "success", agency_id=principal.agency_id)
+    return referral, out
+
+
+async def referral_read(session: AsyncSession, principal: Principal, referral: Referral) -> dict[str, Any]:
+    """The referral as ReferralRead. The receiving side gets the free text written about the family only
+    while every person named still consents to share it with them for the referral."""
+    person_ids = (await _person_ids(session, [referral.id]))[referral.id]
+    out = _summary(referral, person_ids, utcnow())
+    text = {f: _unseal(referral, f) for f in SEALED_TEXT}
+    withheld: list[str] = []
+    if policy.referral_side(principal, referral) == "receiver":
+        if not await _consents_in_force(session, referral, person_ids):
+            for f in ("reason", "family_goals", "outcome"):
+                if text[f] is not None:
+                    withheld.append(f)
+                text[f] = None
+    out.update(text)
+    out["withheld"] = withheld
+    out["allowed_actions"] = policy.referral_actions_for(principal, referral, legal_actions(referral.status))
+    return out
+
+
+async def list_referrals(
+    session: AsyncSession, principal: Principal, page: PageParams, *, box: str | None = None,
+    status: str | None = None, urgency: str | None = None, overdue: bool | None = None,
+    person_id: uuid.UUID | None = None, created_from: datetime | None = None, created_to: datetime | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The caller's incoming and/or outgoing box, newest first, as summaries (no free text)."""
+    if box == "incoming":
+        visible = policy.referral_incoming_clause(principal)
+    elif box == "outgoing":
+        visible = policy.referral_outgoing_clause(principal)
+    else:
+        visible = policy.referral_visible_clause(principal)
+    stmt = sa.select(Referral).where(visible)
+    now = utcnow()
+    if status is not None:
+        stmt = stmt.where(Referral.status == status)
+    if urgency is not None:
+        stmt = stmt.where(Referral.urgency == urgency)
+    if overdue is not None:
+        late = sa.and_(Referral.status.in_(AWAITING_ANSWER), Referral.respond_by.is_not(None),
+                       Referral.respond_by < now)
+        stmt = stmt.where(late if overdue else sa.not_(late))
+    if person_id is not None:
+        stmt = stmt.where(sa.exists().where(ReferralPerson.referral_id == Referral.id,
+                                            ReferralPerson.person_id == person_id))
+    if created_from is not None:
+        stmt = stmt.where(Referral.created_at >= created_from)
+    if created_to is not None:
+        stmt = stmt.where(Referral.created_at <= created_to)
+    if created_from is not None and created_to is not None and created_from > created_to:
+        raise Invalid("created_from must not be after created_to.", loc=["query", "created_from"])
+    rows, cursor = await paginate(session, stmt, Referral, page)
+    people = await _person_ids(session, [r.id for r in rows])
+    return [_summary(r, people[r.id], now) for r in rows], cursor
+
+
+async def list_events(
+    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, page: PageParams
+) -> tuple[list[ReferralEvent], str | None]:
+    """The timeline, newest first; visible to both agencies whatever happens to consent."""
+    referral = await get_referral(session, principal, referral_id)
+    stmt = sa.select(ReferralEvent).where(ReferralEvent.referral_id == referral.id)
+    return await paginate(session, stmt, ReferralEvent, page)
+
+
+# ------------------------------------------------------------------ transitions
+
+
+def _ensure_legal(referral: Referral, action: str) -> str:
+    starts, target = TRANSITIONS[action]
+    if referral.status not in starts:
+        raise Conflict(
+            f"A referral in status {referral.status} cannot {action}; allowed from here: "
+            f"{', '.join(legal_actions(referral.status)) or 'none'}.",
+            current_status=referral.status, allowed=legal_actions(referral.status),
+        )
+    return target
+
+
+async def _send_gate(session: AsyncSession, referral: Referral) -> list[tuple[ReferralPerson, Any]]:
+    """409 naming what is missing: an active agreement covering referrals, each person's consent."""
+    from app.consent.service import find_active_consent
+
+    missing: list[dict[str, str]] = []
+    agreements = await policy.active_agreements_between(session, referral.from_agency_id, referral.to_agency_id)
+    if not any(REFERRAL in (a.purposes or []) for a in agreements):
+        missing.append({"what": "agreement"})
+    people = list((await session.execute(
+        sa.select(ReferralPerson).where(ReferralPerson.referral_id == referral.id)
+        .order_by(ReferralPerson.created_at))).scalars())
+    found = []
+    for rp in people:
+        consent = await find_active_consent(session, rp.person_id, referral.to_agency_id, REFERRAL)
+        if consent is None:
+            missing.append({"what": "consent", "person_id": str(rp.person_id)})
+        found.append((rp, consent))
+    if missing:
+        raise Conflict("The referral cannot be sent yet; see missing. The draft is kept.",
+                       current_status=referral.status, missing=missing)
+    return found
+
+
+async def transition(
+    session: AsyncSession, principal: Principal, referral: Referral, action: str,
+    body: DeclineBody | CloseBody | None = None,
+) -> Referral:
+    """Move the referral one step. 403 for the wrong side, 409 for an illegal step or an unmet send gate;
+    the version check makes two racing requests end with one winner."""
+    policy.ensure_may_act_on_referral(principal, referral, action)
+    target = _ensure_legal(referral, action)
+    now = utcnow()
+    from_status = referral.status
+    note: str | None = None
+    if action == "send":
+        for rp, consent in await _send_gate(session, referral):
+            rp.consent_id = consent.id
+            rp.categories = list(consent.categories)
+            if referral.consent_id is None:
+                referral.consent_id = consent.id
+        tz = await _case_timezone(session, referral.case_id)
+        referral.respond_by = respond_by_for(now, referral.urgency, tz)
+        note = f"respond by {referral.respond_by.isoformat()}"
+    elif action in ("acknowledge", "accept") and principal.user_id is not None:
+        referral.assigned_to = principal.user_id
+    elif action == "decline":
+        assert isinstance(body, DeclineBody)
+        referral.decline_reason_code = body.reason_code.value
+        _seal(referral, "decline_reason", body.reason)
+        note = f"reason code {body.reason_code.value}"
+    elif action == "close":
+        assert isinstance(body, CloseBody)
+        _seal(referral, "outcome", body.outcome)
+    referral.status = S(target).value
+    setattr(referral, STAMP[S(target)], now)
+    referral.updated_at = now
+    await session.flush()  # the version check: a concurrent winner makes this a 409
+    await _event(session, principal, referral, from_status, note)
+    await record(session, principal, f"referral.{action}", "referral", referral.id,
+                 agency_id=principal.agency_id)
+    # The receiving agency never hears of a draft, so withdrawing one is the sender's business only.
+    recipients = [referral.from_agency_id] if from_status == S.draft and action == "withdraw" else \
+        [referral.from_agency_id, referral.to_agency_id]
+    await emit(session, f"referral.{S(target).value}", recipients,
+               {"referral_id": str(referral.id), "status": referral.status, "at": now.isoformat()})
+    return referral
+
+
+# ------------------------------------------------------------------ people, through the disclosure rule
+
+
+def _disclosure_item(person_id: uuid.UUID, result: Any) -> dict[str, Any]:
+    def get(name: str) -> Any:
+        return result.get(name) if isinstance(result, dict) else getattr(result, name, None)
+
+    withheld = []
+    for w in get("withheld") or []:
+        cat = w.get("category") if isinstance(w, dict) else getattr(w, "category", None)
+        why = w.get("reason") if isinstance(w, dict) else getattr(w, "reason", None)
+        withheld.append({"category": str(cat), "reason": str(why)})
+    return {"person_id": person_id, "disclosure_id": get("id"), "basis": get("basis"),
+            "released": dict(get("released") or {}), "withheld": withheld,
+            "redisclosure_notice": get("redisclosure_notice")}
+
+
+async def read_people(
+    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, page: PageParams
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Each person named, as the disclosure rule releases them to the caller for purpose "referral": the
+    categories the person's referral consent covers (re-evaluated now; a revoked consent releases nothing)."""
+    from app.consent.service import disclose, find_active_consent
+
+    referral = await get_referral(session, principal, referral_id)
+    side = policy.referral_side(principal, referral)
+    rows, cursor = await paginate(
+        session, sa.select(ReferralPerson).where(ReferralPerson.referral_id == referral.id), ReferralPerson, page)
+    items = []
+    for rp in rows:
+        if side == "receiver" and referral.status not in RECEIVER_ACTIVE:
+            items.append({"person_id": rp.person_id, "released": {},
+                          "withheld": [{"category": c, "reason": "referral_not_active"} for c in rp.categories]})
+            continue
+        consent = await find_active_consent(session, rp.person_id, referral.to_agency_id, REFERRAL)
+        categories = list(consent.categories) if consent is not None else list(rp.categories)
+        if not categories:
+            items.append({"person_id": rp.person_id})
+            continue
+        result = await disclose(session, principal, rp.person_id, REFERRAL, categories,
+                                context={"referral_id": str(referral.id)})
+        items.append(_disclosure_item(rp.person_id, result))
+    return items, cursor

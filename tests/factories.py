@@ -82,6 +82,18 @@ class World:
             await s.commit()
             return c
 
+    async def webhook(self, agency: Agency, *events: str, url: str = "https://hooks.example/x") -> Any:
+        """A subscribed webhook endpoint whose signing secret is sealed like the API seals it."""
+        from app.core.crypto import encrypt
+        from app.webhooks.models import WebhookEndpoint, endpoint_secret_aad
+
+        async with sessionmaker()() as s:
+            ep = WebhookEndpoint(agency_id=agency.id, url=url, events=list(events), secret="")
+            ep.secret = encrypt(b"whsec_dGVzdC1zZWNyZXQtdmFsdWU=", endpoint_secret_aad(ep.id))
+            s.add(ep)
+            await s.commit()
+            return ep
+
     async def admin(self) -> Actor:
         return await self.user(None, "platform_admin")
 

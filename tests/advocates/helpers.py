@@ -13,7 +13,7 @@ from app.agencies.models import Agency, Office
 from app.agreements.models import Agreement, AgreementParty
 from app.audit.models import AuditEvent
 from app.core.db import sessionmaker
-from app.webhooks.models import WebhookEndpoint, WebhookEvent
+from app.webhooks.models import WebhookEvent
 from tests.factories import Actor, World
 
 ASSIGNMENTS = "/api/v1/advocate-assignments"
@@ -49,10 +49,9 @@ async def set_agreement_status(agreement_id: uuid.UUID, status: str) -> None:
 
 async def subscribe(agency: Agency) -> None:
     """A webhook endpoint of the agency subscribed to consultation events."""
-    async with sessionmaker()() as s:
-        s.add(WebhookEndpoint(agency_id=agency.id, url="https://hooks.test/x", events=["consultation.*"],
-                              secret="sealed"))
-        await s.commit()
+    from tests.factories import World
+
+    await World(None).webhook(agency, "consultation.*", url="https://hooks.test/x")
 
 
 async def events_for(agency: Agency, consultation_id: Any) -> list[tuple[str, dict]]:

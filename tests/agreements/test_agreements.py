@@ -13,7 +13,7 @@ from app.agreements.models import Agreement
 from app.audit.models import AuditEvent
 from app.core.clock import today
 from app.core.db import sessionmaker
-from app.webhooks.models import WebhookEndpoint, WebhookEvent
+from app.webhooks.models import WebhookEvent
 
 
 def _body(*agencies, **over):
@@ -27,10 +27,9 @@ def _body(*agencies, **over):
 
 
 async def _subscribe(agency) -> None:
-    async with sessionmaker()() as s:
-        s.add(WebhookEndpoint(agency_id=agency.id, url="https://hooks.example/x", events=["agreement.*"],
-                              secret="whsec_test"))
-        await s.commit()
+    from tests.factories import World
+
+    await World(None).webhook(agency, "agreement.*")
 
 
 async def _events(agency) -> list[str]:

@@ -12,7 +12,7 @@ from app.consent.models import Consent
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.db import sessionmaker
-from app.webhooks.models import WebhookEndpoint, WebhookEvent
+from app.webhooks.models import WebhookEvent
 from tests.consent.helpers import audit_rows, build_scene, consent_body, iso, uid
 
 REQUIRED = ["recipient_agency_id", "purposes", "categories", "valid_from", "expires_at", "signed_at",
@@ -157,11 +157,8 @@ async def test_only_the_owning_agencys_staff_on_the_case_see_or_record_consents(
 
 async def test_revocation_records_who_when_how_and_tells_both_agencies(client, world):
     s = await build_scene(world)
-    async with sessionmaker()() as session:
-        for agency in (s.cps, s.dv):
-            session.add(WebhookEndpoint(agency_id=agency.id, url="https://hooks.example/x", events=["consent.*"],
-                                        secret="sealed"))
-        await session.commit()
+    for agency in (s.cps, s.dv):
+        await world.webhook(agency, "consent.*")
     c = await s.consent()
     r = await s.post("advocate", f"/api/v1/consents/{c['id']}/revoke",
                      {"reason": "She moved and fears he will trace her.", "method": "oral"},

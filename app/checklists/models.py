@@ -81,6 +81,7 @@ class ChecklistItemEvent(SQLModel, table=True):
     id: uuid.UUID = id_field()
     checklist_id: uuid.UUID = Field(foreign_key="checklists.id", index=True)
     item_key: str = Field(max_length=64)
+    seq: int = Field(default=0, nullable=False)  # order of the changes within the checklist
     kind: str = Field(max_length=16)  # status | note
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str | None = Field(default=None, max_length=16)

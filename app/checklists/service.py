@@ -40,6 +40,14 @@ from app.core.pagination import PageParams, paginate
 # ------------------------------------------------------------------ templates
 
 
+
+async def _next_seq(session: AsyncSession, checklist: Checklist) -> int:
+    """The next position in the checklist's change history (changes to one checklist are serialised by
+    its version, so two changes never share a position)."""
+    last = (await session.execute(sa.select(sa.func.max(ChecklistItemEvent.seq)).where(
+        ChecklistItemEvent.checklist_id == checklist.id))).scalar_one_or_none()
+    return (last or 0) + 1
+
 async def _latest_template(
     session: AsyncSession, agency_id: uuid.UUID | None, juncture: str
 ) -> ChecklistTemplate | None:
@@ -188,7 +196,8 @@ async def update_item(
         raise Invalid("Marking an item not applicable needs a note saying why.", loc=["body", "note"],
                       type="note_required")
     now = utcnow()
-    event = ChecklistItemEvent(checklist_id=checklist.id, item_key=item.key, kind="status",
+    event = ChecklistItemEvent(checklist_id=checklist.id, item_key=item.key, seq=await _next_seq(session, checklist),
+                               kind="status",
                                from_status=item.status, to_status=data.status.value, actor_id=str(principal.id),
                                actor_agency_id=principal.agency_id, at=now)
     event.note_enc = encrypt_json(note, event_note_aad(event.id))
@@ -210,7 +219,8 @@ async def add_note(
     policy.ensure_may_note_checklist(principal, access)
     _ensure_open(checklist)
     item = await _item(session, checklist, key)
-    event = ChecklistItemEvent(checklist_id=checklist.id, item_key=item.key, kind="note",
+    event = ChecklistItemEvent(checklist_id=checklist.id, item_key=item.key, seq=await _next_seq(session, checklist),
+                               kind="note",
                                actor_id=str(principal.id), actor_agency_id=principal.agency_id, at=utcnow())
     event.note_enc = encrypt_json(data.text, event_note_aad(event.id))
     session.add(event)
@@ -268,7 +278,7 @@ async def checklist_read(session: AsyncSession, checklist: Checklist) -> dict[st
     (out,) = await checklist_summaries(session, [checklist])
     events = (await session.execute(
         sa.select(ChecklistItemEvent).where(ChecklistItemEvent.checklist_id == checklist.id)
-        .order_by(ChecklistItemEvent.at, ChecklistItemEvent.created_at, ChecklistItemEvent.id))).scalars().all()
+        .order_by(ChecklistItemEvent.seq))).scalars().all()
     history: dict[str, list[dict[str, Any]]] = {}
     for e in events:
         history.setdefault(e.item_key, []).append(event_read(e))

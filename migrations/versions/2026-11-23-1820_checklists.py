@@ -79,6 +79,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('checklist_id', sa.Uuid(), nullable=False),
     sa.Column('item_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('from_status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('to_status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),

@@ -82,10 +82,119 @@ async def seed_demo() -> list[tuple[str, str, str]]:
             logins.append((f"client_id={client.client_id}", "(secret shown on first seed only)",
                            "dv_advocate (client)"))
         await session.commit()
+    await seed_demo_casework()
     return logins
+
+
+def _as(user: User, agency: Agency | None) -> Principal:
+    return Principal(id=user.id, kind="user", agency_id=agency.id if agency else None,
+                     agency_kind=AgencyKind(agency.kind) if agency else None,
+                     roles=frozenset(Role(r) for r in user.roles), email=user.email)
+
+
+DEMO_CASE_REFERENCE = "DEMO-2026-0001"
+
+
+async def seed_demo_casework() -> bool:
+    """A worked example on top of the demo agencies, once: an active agreement between the CPS agency and
+    Harbor House, a CPS case with a survivor, a child and the person using violence, the survivor's
+    written consent to share with Harbor House for a referral, a sent referral, an intake checklist and an
+    advocate co-located on weekdays at the north office. Returns False when it is already there."""
+    from datetime import date, timedelta
+
+    from app.advocates.schemas import AssignmentCreate
+    from app.advocates.service import create_assignment
+    from app.agencies.models import Office
+    from app.agreements.schemas import AgreementCreate
+    from app.agreements.service import create_agreement, sign
+    from app.cases.models import Case
+    from app.cases.schemas import CaseCreate, PersonCreate
+    from app.cases.service import create_case as open_case
+    from app.cases.service import create_person
+    from app.checklists.schemas import ChecklistCreate
+    from app.checklists.service import start_checklist
+    from app.consent.schemas import ConsentCreate
+    from app.consent.service import create_consent
+    from app.core.clock import utcnow
+    from app.core.vocab import DataCategory, Purpose
+    from app.referrals.schemas import ReferralCreate
+    from app.referrals.service import create_referral, transition
+
+    async with sessionmaker()() as session:
+        if (await session.execute(select(Case.id).where(Case.reference == DEMO_CASE_REFERENCE))).first():
+            return False
+
+        async def agency(name: str) -> Agency:
+            return (await session.execute(select(Agency).where(Agency.name == name))).scalar_one()
+
+        async def person(email: str) -> Principal:
+            user = (await session.execute(select(User).where(User.email == email))).scalar_one()
+            return _as(user, await session.get(Agency, user.agency_id) if user.agency_id else None)
+
+        cps, harbor = await agency(DEMO_AGENCIES[0][0]), await agency(DEMO_AGENCIES[1][0])
+        cps_admin = await person("cps.admin@riverside-cps.example")
+        dv_admin = await person("dv.admin@harborhouse.example")
+        worker = await person("cps.worker@riverside-cps.example")
+        dv_supervisor = await person("dv.supervisor@harborhouse.example")
+        advocate = await person("dv.advocate@harborhouse.example")
+        office = (await session.execute(select(Office).where(Office.agency_id == cps.id)
+                                        .order_by(Office.name))).scalars().first()
+        today = utcnow().date()
+
+        agreement = await create_agreement(session, cps_admin, AgreementCreate(
+            title="Riverside CPS and Harbor House information-sharing agreement",
+            party_agency_ids=[cps.id, harbor.id],
+            categories=[DataCategory.identity, DataCategory.contact, DataCategory.location,
+                        DataCategory.case_status, DataCategory.services],
+            purposes=[Purpose.referral, Purpose.service_coordination, Purpose.safety_planning],
+            effective_from=today - timedelta(days=30), expires_on=today + timedelta(days=365),
+            document_sha256="3f" * 32))
+        await sign(session, cps_admin, agreement)
+        await sign(session, dv_admin, agreement)
+
+        case = await open_case(session, worker, CaseCreate(
+            reference=DEMO_CASE_REFERENCE, dv_indicators=["safety_threat"],
+            office_id=office.id if office else None))
+        survivor = await create_person(session, worker, case.id, PersonCreate(
+            case_role="adult_survivor", full_name="Maria Example", language="es",
+            race_ethnicity=["hispanic_or_latino"], contact={"phone": "555-0100"},
+            address={"line1": "PO Box 1200", "city": "Riverside", "region": "CA", "postal_code": "92501",
+                     "country": "US", "kind": "acp_substitute"},
+            safe_contact_instructions="Call on weekday mornings only; if a man answers, hang up."))
+        await create_person(session, worker, case.id, PersonCreate(
+            case_role="child", full_name="Lucia Example", date_of_birth=date(2018, 4, 2),
+            race_ethnicity=["hispanic_or_latino"]))
+        await create_person(session, worker, case.id, PersonCreate(
+            case_role="person_using_violence", full_name="Robert Example"))
+        now = utcnow()
+        consent = await create_consent(session, worker, survivor.id, ConsentCreate(
+            recipient_agency_id=harbor.id, purposes=[Purpose.referral, Purpose.safety_planning],
+            categories=[DataCategory.identity, DataCategory.contact, DataCategory.location],
+            valid_from=now, expires_at=now + timedelta(days=60), signed_at=now, signature_method="written",
+            risks_explained=True, language="es", grantor={"person_id": survivor.id, "relationship": "self"}))
+        referral = await create_referral(session, worker, ReferralCreate(
+            case_id=case.id, to_agency_id=harbor.id, person_ids=[survivor.id], urgency="urgent",
+            reason="Safety planning and shelter options; the children's father has threatened her.",
+            family_goals="Keep the children with me and stay somewhere he cannot find us.",
+            consent_id=consent.id))
+        await transition(session, worker, referral, "send")
+        await start_checklist(session, worker, case.id, ChecklistCreate(juncture="investigation"))
+        if office is not None:
+            await create_assignment(session, dv_supervisor, AssignmentCreate(
+                advocate_id=advocate.id, office_id=office.id, weekdays=[0, 1, 2, 3, 4],
+                start_time="09:00", end_time="17:00", starts_on=today - timedelta(days=7), ends_on=None,
+                max_open_consultations=5))
+        await session.commit()
+    return True
 
 
 def print_logins(logins: list[tuple[str, str, str]]) -> None:
     print("Demo logins (password grant at /api/v1/auth/token, or Authorize in /docs):")
     for who, secret, roles in logins:
         print(f"  {who:45} {secret:30} {roles}")
+    print(f"""
+Worked example (case {DEMO_CASE_REFERENCE}): an active agreement between Riverside CPS and Harbor House,
+the survivor's written consent, an urgent referral sent to Harbor House, an investigation checklist, and
+Alex Advocate on duty weekdays 09:00-17:00 at the north field office. Try, as dv.advocate@harborhouse.example:
+  GET /api/v1/referrals?box=incoming   then   POST /api/v1/referrals/{{id}}/acknowledge
+  GET /api/v1/referrals/{{id}}/people   (released through the survivor's consent, and accounted for)""")

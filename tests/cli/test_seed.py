@@ -1,0 +1,38 @@
+"""The demo seed builds a usable world once; running it again changes nothing."""
+
+import sqlalchemy as sa
+
+from app.agencies.models import Agency, User
+from app.cases.models import Case
+from app.core.db import sessionmaker
+from app.referrals.models import Referral
+from app.seed import DEMO_CASE_REFERENCE, seed_demo
+from tests.factories import Actor, token_for
+
+
+async def _counts():
+    async with sessionmaker()() as s:
+        return tuple([
+            (await s.execute(sa.select(sa.func.count()).select_from(m))).scalar_one()
+            for m in (Agency, User, Case, Referral)])
+
+
+async def test_seed_is_idempotent_and_the_worked_example_is_usable(world):
+    logins = await seed_demo()
+    assert any(email.startswith("dv.advocate@harborhouse") for email, _, _ in logins)
+    first = await _counts()
+    await seed_demo()
+    assert await _counts() == first
+    async with sessionmaker()() as s:
+        user = (await s.execute(sa.select(User).where(User.email == "dv.advocate@harborhouse.example"))).scalar_one()
+        agency = await s.get(Agency, user.agency_id)
+        case = (await s.execute(sa.select(Case).where(Case.reference == DEMO_CASE_REFERENCE))).scalar_one()
+    token = token_for(user, agency)
+    advocate = Actor(user=user, agency=agency, token=token, h={"Authorization": f"Bearer {token}"})
+    incoming = (await world.get(advocate, "/api/v1/referrals", params={"box": "incoming"})).json()["items"]
+    mine = [r for r in incoming if r["case_id"] == str(case.id)]
+    assert len(mine) == 1 and mine[0]["status"] == "sent"
+    people = await world.get(advocate, f"/api/v1/referrals/{mine[0]['id']}/people")
+    assert people.status_code == 200
+    assert "Maria Example" in people.text  # released under her consent to Harbor House
+    assert "Robert Example" not in people.text

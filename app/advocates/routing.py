@@ -134,3 +134,23 @@ async def route_offices(session: AsyncSession, office_ids: set[uuid.UUID]) -> No
     await lock_offices(session, office_ids)
     for office_id in sorted(office_ids, key=str):
         await route_queued(session, office_id)
+
+
+async def route_all_queued() -> int:
+    """One background pass: route the queued consultations of every office that has any, in its own
+    transaction. Returns how many were routed. Run by the worker inside `tandem serve` and `tandem deliver`,
+    so a consultation reaches an advocate who comes on duty even when nobody reads the office."""
+    from app.core.db import sessionmaker
+
+    async with sessionmaker()() as session:
+        office_ids = set((await session.execute(
+            sa.select(Consultation.office_id).where(Consultation.status == ConsultationStatus.queued.value)
+            .distinct())).scalars().all())
+        if not office_ids:
+            return 0
+        await lock_offices(session, office_ids)
+        routed = 0
+        for office_id in sorted(office_ids, key=str):
+            routed += len(await route_queued(session, office_id))
+        await session.commit()
+        return routed

@@ -216,6 +216,12 @@ async def run_forever(stop: asyncio.Event | None = None, batch_size: int = DEFAU
             except Exception as e:  # keep the worker alive; the database may be briefly unavailable
                 log.error("webhook worker pass failed", extra={"error_class": type(e).__name__})
                 n = 0
+            try:
+                from app.advocates.routing import route_all_queued
+
+                await route_all_queued()
+            except Exception as e:
+                log.error("consultation routing pass failed", extra={"error_class": type(e).__name__})
             if n == 0:
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=settings.webhook_poll_seconds)

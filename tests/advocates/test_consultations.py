@@ -344,3 +344,27 @@ async def test_concurrent_opens_never_exceed_capacity(world, clock):
     assert got == {str(first.id): 2, str(second.id): 2, None: 3}
     loads = {i["advocate_id"]: i["open_consultations"] for i in (await s.on_duty()).json()["items"]}
     assert loads == {str(first.id): 2, str(second.id): 2}
+
+
+async def test_background_pass_routes_the_queue_without_any_read(world, clock):
+    """The worker inside `tandem serve` routes queued consultations once someone comes on duty."""
+    from app.advocates.models import Consultation
+    from app.advocates.routing import route_all_queued
+    from app.core.db import sessionmaker
+
+    s, (first,) = await _staffed(world, clock, n=1, cap=1)
+    afternoons = await s.advocate()
+    clock.set(utc(2027, 1, 4, 13))
+    await s.assign(afternoons, start_time="13:00", end_time="17:00", max_open_consultations=1)
+    clock.set(MONDAY_10)
+    case = await s.case()
+    await s.consult(case)
+    waiting = await s.consult(case)
+    assert waiting["status"] == "queued"
+    clock.set(utc(2027, 1, 11, 18, 59))  # 12:59 local: nobody has room yet
+    await route_all_queued()
+    clock.set(utc(2027, 1, 11, 19, 0))  # 13:00 local
+    assert await route_all_queued() >= 1
+    async with sessionmaker()() as session:
+        row = await session.get(Consultation, uuid.UUID(waiting["id"]))
+    assert row.status == "routed" and row.advocate_id == afternoons.id

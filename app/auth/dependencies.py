@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,18 +41,22 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
             sub = uuid.UUID(str(claims["sub"]))
         except ValueError:
             raise TokenError("bad sub")
-        row: User | ApiClient | None
+        model: type[User] | type[ApiClient]
         if typ == "user":
-            row = await session.get(User, sub)
+            model = User
         elif typ == "client":
-            row = await session.get(ApiClient, sub)
+            model = ApiClient
         else:
             raise TokenError("bad typ")
+        # The caller and its agency in one round trip (every authenticated request pays for this).
+        found = (await session.execute(
+            sa.select(model, Agency).outerjoin(Agency, Agency.id == model.agency_id).where(model.id == sub)
+        )).first()
+        row, agency = (found[0], found[1]) if found is not None else (None, None)
         if row is None or not row.active or row.token_version != claims.get("tv"):
             raise TokenError("revoked")
         agency_kind = None
         if row.agency_id is not None:
-            agency = await session.get(Agency, row.agency_id)
             if agency is None:
                 raise TokenError("agency gone")
             agency_kind = AgencyKind(agency.kind)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 from datetime import timedelta
 from typing import Any
 
+import anyio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +51,18 @@ async def _fail(session: AsyncSession, name: str, rec: LoginFailure | None) -> N
     await session.flush()
 
 
+_argon2_slots: anyio.CapacityLimiter | None = None
+
+
+async def _verify(hashed: str | None, secret: str) -> bool:
+    """Argon2 takes a few hundred milliseconds of CPU and 64 MiB: in worker threads (it releases the GIL) it
+    leaves the event loop serving other requests and uses every core, at most one check per core at a time."""
+    global _argon2_slots
+    if _argon2_slots is None:
+        _argon2_slots = anyio.CapacityLimiter(os.cpu_count() or 1)
+    return await anyio.to_thread.run_sync(verify_secret, hashed, secret, limiter=_argon2_slots)
+
+
 async def _token_for(session: AsyncSession, row: User | ApiClient, typ: str) -> dict[str, Any]:
     kind = None
     if row.agency_id is not None:
@@ -66,7 +80,7 @@ async def password_grant(session: AsyncSession, username: str, password: str) ->
     name = username.strip().lower()[:320]
     rec = await _check_lock(session, name)
     user = (await session.execute(select(User).where(func.lower(User.email) == name))).scalar_one_or_none()
-    ok = verify_secret(user.password_hash if user else None, password)
+    ok = await _verify(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
         await _fail(session, name, rec)
         return InvalidGrant()
@@ -82,7 +96,7 @@ async def client_credentials_grant(session: AsyncSession, client_id: str, secret
     client = (
         await session.execute(select(ApiClient).where(ApiClient.client_id == client_id.strip()))
     ).scalar_one_or_none()
-    ok = verify_secret(client.secret_hash if client else None, secret)
+    ok = await _verify(client.secret_hash if client else None, secret)
     if not ok or client is None or not client.active:
         await _fail(session, name, rec)
         return InvalidGrant()

@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jose import jwt
+from jose import jwk, jwt
+from jose.backends.base import Key
 from jose.exceptions import JOSEError
 
 from app.core.clock import utcnow
@@ -60,6 +61,19 @@ class KeyRing:
     private_pem: bytes
     kid: str
     public_keys: dict[str, dict[str, str]]  # kid -> public JWK (current and previous)
+    # Parsed once: loading an RSA private key from PEM costs far more than signing with it.
+    signing_key: Key | None = None
+    verifying_keys: dict[str, Key] | None = None
+
+    def signer(self) -> Key:
+        if self.signing_key is None:
+            self.signing_key = jwk.construct(self.private_pem.decode(), "RS256")
+        return self.signing_key
+
+    def verifier(self, kid: str) -> Key | None:
+        if self.verifying_keys is None:
+            self.verifying_keys = {k: jwk.construct(j, "RS256") for k, j in self.public_keys.items()}
+        return self.verifying_keys.get(kid)
 
     @classmethod
     def load(cls, settings: Settings) -> KeyRing:
@@ -143,7 +157,7 @@ def issue_access_token(
     if extra:
         claims.update(extra)
     ring = keyring()
-    token = jwt.encode(claims, ring.private_pem.decode(), algorithm="RS256", headers={"kid": ring.kid})
+    token = jwt.encode(claims, ring.signer(), algorithm="RS256", headers={"kid": ring.kid})
     return token, s.access_token_ttl_seconds
 
 
@@ -157,7 +171,7 @@ _DECODE_OPTIONS = {
 }
 
 
-def _decode(token: str, key: dict[str, str], *, audience: str, issuer: str, algorithms: list[str],
+def _decode(token: str, key: dict[str, Any] | Key, *, audience: str, issuer: str, algorithms: list[str],
             require_jti: bool) -> dict[str, Any]:
     s = get_settings()
     options = dict(_DECODE_OPTIONS, require_jti=require_jti, leeway=s.jwt_leeway_seconds)
@@ -257,10 +271,10 @@ async def verify_access_token(token: str) -> tuple[str, dict[str, Any], External
     if iss == s.jwt_issuer:
         if alg not in ALGORITHMS:
             raise TokenError("algorithm not allowed")
-        key = keyring().public_keys.get(kid)
-        if key is None:
+        local_key = keyring().verifier(kid)
+        if local_key is None:
             raise TokenError("unknown kid")
-        claims = _decode(token, key, audience=s.jwt_audience, issuer=s.jwt_issuer, algorithms=ALGORITHMS,
+        claims = _decode(token, local_key, audience=s.jwt_audience, issuer=s.jwt_issuer, algorithms=ALGORITHMS,
                          require_jti=True)
         return "local", claims, None
     idp = external_idps().get(iss) if isinstance(iss, str) else None

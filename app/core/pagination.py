@@ -62,7 +62,9 @@ async def paginate(
     col = time_col if time_col is not None else model.created_at
     if page.cursor:
         ts, last_id = decode_cursor(page.cursor)
-        stmt = stmt.where(sa.or_(col < ts, sa.and_(col == ts, model.id < last_id)))
+        # `col <= ts` is implied by the OR, but only it lets the database seek an index on (..., col, id)
+        # to the cursor instead of scanning every newer row: a deep page costs what the first one does.
+        stmt = stmt.where(col <= ts, sa.or_(col < ts, sa.and_(col == ts, model.id < last_id)))
     stmt = stmt.order_by(col.desc(), model.id.desc()).limit(page.limit + 1)
     rows = list((await session.execute(stmt)).scalars().all())
     next_cursor = None

@@ -15,12 +15,22 @@ from sqlmodel import Field, SQLModel
 from app.core.crypto import register_sealed
 from app.core.db import UTCDateTime, Versioned, created_field, id_field, json_field, time_field
 
+# Sent and not yet answered (service.AWAITING_ANSWER), as the predicate of the partial indexes below.
+AWAITING_SQL = "status IN ('sent', 'acknowledged')"
+
 
 class Referral(Versioned, table=True):
     __tablename__ = "referrals"
     __table_args__ = (
-        sa.Index("ix_referrals_from_agency_created", "from_agency_id", "created_at"),
-        sa.Index("ix_referrals_to_agency_created", "to_agency_id", "created_at"),
+        # Each box is read newest first by (created_at, id): the index order is the list order, and a cursor
+        # seeks straight to its row (migration bench_indexes).
+        sa.Index("ix_referrals_from_agency_created", "from_agency_id", "created_at", "id"),
+        sa.Index("ix_referrals_to_agency_created", "to_agency_id", "created_at", "id"),
+        # Overdue lists read only the referrals still awaiting an answer (AWAITING_SQL in the query too).
+        sa.Index("ix_referrals_from_agency_awaiting", "from_agency_id", "created_at", "id",
+                 postgresql_where=sa.text(AWAITING_SQL), sqlite_where=sa.text(AWAITING_SQL)),
+        sa.Index("ix_referrals_to_agency_awaiting", "to_agency_id", "created_at", "id",
+                 postgresql_where=sa.text(AWAITING_SQL), sqlite_where=sa.text(AWAITING_SQL)),
     )
 
     id: uuid.UUID = id_field()

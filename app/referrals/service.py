@@ -288,7 +288,9 @@ async def list_referrals(
     if urgency is not None:
         stmt = stmt.where(Referral.urgency == urgency)
     if overdue is not None:
-        late = sa.and_(Referral.status.in_(AWAITING_ANSWER), Referral.respond_by.is_not(None),
+        # The statuses are rendered into the SQL so the partial "awaiting" indexes apply (see models).
+        awaiting = sa.bindparam("awaiting", list(AWAITING_ANSWER), expanding=True, literal_execute=True)
+        late = sa.and_(Referral.status.in_(awaiting), Referral.respond_by.is_not(None),
                        Referral.respond_by < now)
         stmt = stmt.where(late if overdue else sa.not_(late))
     if person_id is not None:

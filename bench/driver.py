@@ -1,0 +1,148 @@
+"""Load generators, each in a process of its own: wrk (preferred) with a generated Lua script, or, only
+when wrk is not installed, an httpx driver (`python -m bench.driver SPEC OUT`), which caps throughput lower.
+
+A phase is a fixed duration at a fixed number of connections, cycling through a list of requests. The result
+is requests/s, latency percentiles (ms) and the count of each status code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Req:
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+
+
+def driver_name() -> str:
+    return "wrk" if shutil.which("wrk") else "httpx (fallback: wrk is not installed)"
+
+
+def _lua_str(s: str) -> str:
+    return "[==[" + s + "]==]"
+
+
+def _lua_script(reqs: list[Req], out: Path) -> str:
+    items = []
+    for r in reqs:
+        hdrs = ", ".join(f"[ {_lua_str(k)} ] = {_lua_str(v)}" for k, v in r.headers.items())
+        body = _lua_str(r.body) if r.body is not None else "nil"
+        items.append(f"  {{{_lua_str(r.method)}, {_lua_str(r.path)}, {{{hdrs}}}, {body}}},")
+    return "\n".join([
+        "local reqs = {", *items, "}",
+        "local threads = {}",
+        "function setup(thread) table.insert(threads, thread) end",
+        "function init(args) i = 0; codes = {} end",
+        "function request()",
+        "  i = i + 1",
+        "  local r = reqs[(i % #reqs) + 1]",
+        "  return wrk.format(r[1], r[2], r[3], r[4])",
+        "end",
+        "function response(status, headers, body)",
+        "  codes[status] = (codes[status] or 0) + 1",
+        "end",
+        "function done(summary, latency, requests)",
+        "  local c = {}",
+        "  for _, t in ipairs(threads) do",
+        "    for k, v in pairs(t:get('codes')) do c[k] = (c[k] or 0) + v end",
+        "  end",
+        "  local parts = {}",
+        "  for k, v in pairs(c) do table.insert(parts, string.format('\"%d\": %d', k, v)) end",
+        f"  local f = io.open({_lua_str(str(out))}, 'w')",
+        "  f:write(string.format('{\"requests\": %d, \"duration_us\": %d, \"p50_us\": %d, \"p95_us\": %d, '",
+        "    .. '\"p99_us\": %d, \"mean_us\": %.1f, \"max_us\": %d, \"socket_errors\": %d, \"codes\": {%s}}',",
+        "    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),",
+        "    latency:percentile(99), latency.mean, latency.max,",
+        "    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,",
+        "    table.concat(parts, ', ')))",
+        "  f:close()",
+        "end",
+    ])
+
+
+def run_phase(base_url: str, reqs: list[Req], *, seconds: float, connections: int, threads: int = 1,
+              timeout_s: int = 60) -> dict[str, Any]:
+    """Drive `base_url` for `seconds` from a separate process; return rps, p50/p95/p99 (ms) and codes."""
+    with tempfile.TemporaryDirectory(prefix="tandem-bench-wrk-") as d:
+        out = Path(d) / "result.json"
+        if shutil.which("wrk"):
+            script = Path(d) / "phase.lua"
+            script.write_text(_lua_script(reqs, out))
+            subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{int(seconds)}s",
+                            "--timeout", f"{timeout_s}s", "-s", str(script), base_url],
+                           check=True, stdout=subprocess.DEVNULL)
+        else:
+            spec = Path(d) / "spec.json"
+            spec.write_text(json.dumps({"base_url": base_url, "seconds": seconds, "connections": connections,
+                                        "timeout": timeout_s, "reqs": [r.__dict__ for r in reqs]}))
+            subprocess.run([sys.executable, "-m", "bench.driver", str(spec), str(out)], check=True)
+        if not out.exists():
+            raise RuntimeError("the load generator wrote no result (see its output above)")
+        raw = json.loads(out.read_text())
+    secs = raw["duration_us"] / 1e6
+    ok = sum(v for k, v in raw["codes"].items() if 200 <= int(k) < 300)
+    return {
+        "requests": raw["requests"], "seconds": round(secs, 2), "rps": raw["requests"] / secs if secs else 0.0,
+        "p50_ms": raw["p50_us"] / 1000, "p95_ms": raw["p95_us"] / 1000, "p99_ms": raw["p99_us"] / 1000,
+        "mean_ms": raw["mean_us"] / 1000, "codes": {str(k): v for k, v in sorted(raw["codes"].items())},
+        "ok_ratio": ok / raw["requests"] if raw["requests"] else 0.0, "socket_errors": raw["socket_errors"],
+    }
+
+
+# ---------------------------------------------------------------- httpx fallback (its own process)
+
+
+async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
+    import httpx
+
+    reqs = [Req(**r) for r in spec["reqs"]]
+    latencies: list[float] = []
+    codes: dict[int, int] = {}
+    errors = 0
+    counter = 0
+    stop_at = time.perf_counter() + spec["seconds"]
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal counter, errors
+        while time.perf_counter() < stop_at:
+            counter += 1
+            r = reqs[counter % len(reqs)]
+            t = time.perf_counter()
+            try:
+                resp = await client.request(r.method, r.path, headers=r.headers, content=r.body)
+            except httpx.HTTPError:
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - t)
+            codes[resp.status_code] = codes.get(resp.status_code, 0) + 1
+
+    limits = httpx.Limits(max_connections=spec["connections"], max_keepalive_connections=spec["connections"])
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=spec["base_url"], limits=limits, timeout=spec["timeout"]) as client:
+        await asyncio.gather(*(worker(client) for _ in range(spec["connections"])))
+    elapsed = time.perf_counter() - started
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {"requests": len(latencies), "duration_us": int(elapsed * 1e6), "p50_us": int(q[49] * 1e6),
+            "p95_us": int(q[94] * 1e6), "p99_us": int(q[98] * 1e6),
+            "mean_us": statistics.fmean(latencies) * 1e6 if latencies else 0.0,
+            "max_us": int(max(latencies, default=0) * 1e6), "socket_errors": errors, "codes": codes}
+
+
+if __name__ == "__main__":
+    spec_path, out_path = sys.argv[1], sys.argv[2]
+    result = asyncio.run(_drive(json.loads(Path(spec_path).read_text())))
+    Path(out_path).write_text(json.dumps(result))

@@ -1,0 +1,169 @@
+"""Shared plumbing of the benchmarks: a scratch PostgreSQL database, `tandem migrate`, server processes.
+
+Every benchmark creates its own database on TANDEM_BENCH_PG (default postgresql://postgres@127.0.0.1:5432)
+and drops it at the end, and starts its servers as separate processes that it stops itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PG_BASE = os.environ.get("TANDEM_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now(UTC).strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class BenchDatabase:
+    """A throwaway database and the environment that points Tandem (and this process) at it."""
+
+    def __init__(self, prefix: str) -> None:
+        self.name = f"tandem_bench_{prefix}_{uuid.uuid4().hex[:8]}"
+        self.dsn = f"{PG_BASE}/{self.name}"
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"tandem-bench-{prefix}-"))
+        data_key = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
+            "TANDEM_VAR_DIR": str(self.tmp / "var"),
+            "TANDEM_DATA_KEYS": f"bench:{data_key}",
+            "TANDEM_ACCESS_TOKEN_TTL_SECONDS": "7200",
+            "TANDEM_LOG_LEVEL": os.environ.get("TANDEM_LOG_LEVEL", "INFO"),
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def use_here(self) -> None:
+        """Point this process's settings at the database too (bulk loaders seal text with the same key)."""
+        for k in ("DATABASE_URL", "TANDEM_VAR_DIR", "TANDEM_DATA_KEYS"):
+            os.environ[k] = self.env[k]
+        from app.core.config import get_settings
+
+        get_settings.cache_clear()
+
+    async def _admin(self, sql: str) -> None:
+        conn = await asyncpg.connect(f"{PG_BASE}/postgres")
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    async def create(self) -> None:
+        await self._admin(f'CREATE DATABASE "{self.name}"')
+
+    async def drop(self) -> None:
+        with suppress(Exception):
+            await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def migrate(self) -> None:
+        subprocess.run([str(BIN / "tandem"), "migrate"], env=self.env, cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+
+    async def connect(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self.dsn)
+
+
+class Server:
+    """A server process (Tandem or the bare app) on its own port; stopped with SIGTERM, then SIGKILL."""
+
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str], port: int, ready_path: str,
+                 log_path: Path) -> None:
+        self.name, self.cmd, self.env, self.port, self.ready_path = name, cmd, env, port, ready_path
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> Server:
+        self.log_file = open(self.log_path, "wb")  # noqa: SIM115  (closed in stop)
+        self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=ROOT, stdout=self.log_file,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+            with suppress(httpx.HTTPError):
+                if httpx.get(self.url + self.ready_path, timeout=2).status_code == 200:
+                    return self
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not become ready; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+        with suppress(Exception):
+            self.log_file.close()
+
+
+def tandem_server(db: BenchDatabase) -> Server:
+    port = free_port()
+    cmd = [str(BIN / "tandem"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    return Server("tandem", cmd, db.env, port, "/readyz", db.tmp / "tandem.log")
+
+
+def bare_server(db: BenchDatabase) -> Server:
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port),
+           "--workers", "1", "--no-access-log", "--log-level", "warning"]
+    return Server("bare", cmd, db.env, port, "/healthz", db.tmp / "bare.log")
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = "unknown"
+    with suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = "unknown"
+    with suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    load = os.getloadavg()
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory": mem, "python": platform.python_version(),
+            "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+async def pg_version(db: BenchDatabase) -> str:
+    conn = await db.connect()
+    try:
+        return str(await conn.fetchval("SHOW server_version"))
+    finally:
+        await conn.close()

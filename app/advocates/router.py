@@ -30,7 +30,7 @@ from app.auth.permissions import P
 from app.auth.principal import Principal
 from app.core.db import get_session
 from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
-from app.core.pagination import Page, PageParams
+from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
 
 router = APIRouter(prefix="/api/v1", tags=["advocates"], dependencies=[Depends(current_principal)])
@@ -65,7 +65,7 @@ async def list_assignments(
 ) -> Any:
     items, cursor = await service.list_assignments(session, principal, page, office_id=office_id,
                                                    advocate_id=advocate_id, status=status)
-    return {"items": [AssignmentRead.model_validate(a) for a in items], "next_cursor": cursor}
+    return page_of(items, cursor, AssignmentRead)
 
 
 @router.get("/advocate-assignments/{assignment_id}", response_model=AssignmentRead)

@@ -27,14 +27,11 @@ from app.auth.permissions import AgencyKind, P
 from app.auth.principal import Principal
 from app.core.db import get_session
 from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
-from app.core.pagination import Page, PageParams
+from app.core.pagination import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/v1", tags=["agencies"], dependencies=[Depends(current_principal)])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
-
-def _page(items: list[Any], cursor: str | None, schema: Any) -> dict[str, Any]:
-    return {"items": [schema.model_validate(i) for i in items], "next_cursor": cursor}
 
 
 @router.post("/agencies", status_code=status.HTTP_201_CREATED, response_model=AgencyRead)
@@ -54,7 +51,7 @@ async def list_agencies(
     page: Annotated[PageParams, Depends()], kind: AgencyKind | None = None,
 ) -> Any:
     items, cursor = await service.list_agencies(session, principal, page, kind)
-    return _page(items, cursor, AgencyRead)
+    return page_of(items, cursor, AgencyRead)
 
 
 @router.get("/agencies/{agency_id}", response_model=AgencyRead)
@@ -97,7 +94,7 @@ async def list_offices(
     principal: Annotated[Principal, Depends(require(P.office_read))],
 ) -> Any:
     items, cursor = await service.list_offices(session, principal, agency_id, page)
-    return _page(items, cursor, OfficeRead)
+    return page_of(items, cursor, OfficeRead)
 
 
 @router.get("/offices/{office_id}", response_model=OfficeRead)
@@ -124,7 +121,7 @@ async def list_users(
     principal: Annotated[Principal, Depends(require(P.user_read))],
 ) -> Any:
     items, cursor = await service.list_users(session, principal, page)
-    return _page(items, cursor, UserRead)
+    return page_of(items, cursor, UserRead)
 
 
 @router.get("/users/{user_id}", response_model=UserRead)

@@ -13,7 +13,7 @@ from app.auth.dependencies import current_principal, require
 from app.auth.permissions import P
 from app.auth.principal import Principal
 from app.core.db import get_session
-from app.core.pagination import Page, PageParams
+from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], dependencies=[Depends(current_principal)])
@@ -34,7 +34,7 @@ async def list_audit_events(
     filters = service.AuditFilters(actor_id=actor_id, object_type=object_type, object_id=object_id,
                                    action=action, from_=from_, to=to)
     items, cursor = await service.list_events(session, principal, page, filters)
-    return {"items": [AuditEventRead.model_validate(i) for i in items], "next_cursor": cursor}
+    return page_of(items, cursor, AuditEventRead)
 
 
 @router.get("/audit-events/verify", response_model=ChainVerification, response_model_exclude_none=True)

@@ -27,7 +27,7 @@ from app.cases.schemas import (
 )
 from app.core.db import get_session
 from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
-from app.core.pagination import Page, PageParams
+from app.core.pagination import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[Depends(current_principal)])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -57,7 +57,7 @@ async def list_cases(
 ) -> Any:
     items, cursor = await service.list_cases(session, principal, page, reference=reference, office_id=office_id,
                                              has_dv=has_dv)
-    return {"items": [CaseRead.model_validate(c) for c in items], "next_cursor": cursor}
+    return page_of(items, cursor, CaseRead)
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead)
@@ -143,7 +143,7 @@ async def list_people(
     principal: Annotated[Principal, Depends(require(P.person_read))],
 ) -> Any:
     items, cursor = await service.list_people(session, principal, case_id, page)
-    return {"items": [PersonSummary.model_validate(p) for p in items], "next_cursor": cursor}
+    return page_of(items, cursor, PersonSummary)
 
 
 @router.get("/people/{person_id}", response_model=PersonRead)

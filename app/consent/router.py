@@ -34,14 +34,11 @@ from app.consent.schemas import (
 )
 from app.core.db import get_session
 from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
-from app.core.pagination import Page, PageParams
+from app.core.pagination import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/v1", tags=["consent"], dependencies=[Depends(current_principal)])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
-
-def _page(items: list[Any], cursor: str | None, schema: Any) -> dict[str, Any]:
-    return {"items": [schema.model_validate(i) for i in items], "next_cursor": cursor}
 
 
 # ------------------------------------------------------------------ consents
@@ -122,7 +119,7 @@ async def list_disclosures(
 ) -> Any:
     """The accounting of disclosures: when, to whom, what, why, on what basis (never the data released)."""
     items, cursor = await service.list_disclosures(session, principal, person_id, page)
-    return _page(items, cursor, DisclosureRecord)
+    return page_of(items, cursor, DisclosureRecord)
 
 
 # ------------------------------------------------------------------ legal mandates
@@ -146,7 +143,7 @@ async def list_mandates(
     principal: Annotated[Principal, Depends(require(P.disclosure_read))],
 ) -> Any:
     items, cursor = await mandates.list_mandates(session, principal, person_id, page)
-    return _page(items, cursor, MandateRead)
+    return page_of(items, cursor, MandateRead)
 
 
 @router.get("/legal-mandates/{mandate_id}", response_model=MandateRead)
@@ -184,7 +181,7 @@ async def list_tasks(
     """Tasks to notify survivors of releases under a legal mandate (use the person's safe-contact
     instructions from their record)."""
     items, cursor = await mandates.list_tasks(session, principal, page, status=status, person_id=person_id)
-    return _page(items, cursor, TaskRead)
+    return page_of(items, cursor, TaskRead)
 
 
 @router.get("/notification-tasks/{task_id}", response_model=TaskRead)

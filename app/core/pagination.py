@@ -36,6 +36,11 @@ class PageParams:
         self.cursor = cursor
 
 
+def page_of(items: list[Any], cursor: str | None, schema: Any) -> dict[str, Any]:
+    """A list answer: each item validated through its Read schema, and the cursor of the next page."""
+    return {"items": [schema.model_validate(i) for i in items], "next_cursor": cursor}
+
+
 def encode_cursor(created_at: datetime, id_: uuid.UUID) -> str:
     raw = json.dumps([created_at.isoformat(), str(id_)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")

@@ -17,7 +17,7 @@ from app.auth.permissions import P
 from app.auth.principal import Principal
 from app.core.db import get_session
 from app.core.http import Idempotency, IfMatch, check_if_match, etag_of, idempotency, set_etag
-from app.core.pagination import Page, PageParams
+from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
 from app.referrals import service
 from app.referrals.schemas import (
@@ -89,7 +89,7 @@ async def list_events(
     referral_id: uuid.UUID, session: Session, principal: Reader, page: Annotated[PageParams, Depends()],
 ) -> Any:
     items, cursor = await service.list_events(session, principal, referral_id, page)
-    return {"items": [ReferralEventRead.model_validate(e) for e in items], "next_cursor": cursor}
+    return page_of(items, cursor, ReferralEventRead)
 
 
 @router.get("/referrals/{referral_id}/people", response_model=Page[ReferralPersonRead])

@@ -15,7 +15,7 @@ from app.auth.permissions import P
 from app.auth.principal import Principal
 from app.core.db import get_session
 from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
-from app.core.pagination import Page, PageParams
+from app.core.pagination import Page, PageParams, page_of
 from app.webhooks import service
 from app.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookCreated, WebhookRead
 
@@ -42,7 +42,7 @@ async def create_webhook(
 @router.get("/webhooks", response_model=Page[WebhookRead])
 async def list_webhooks(session: Session, principal: Manager, page: Annotated[PageParams, Depends()]) -> Any:
     items, cursor = await service.list_endpoints(session, principal, page)
-    return {"items": [WebhookRead.model_validate(i) for i in items], "next_cursor": cursor}
+    return page_of(items, cursor, WebhookRead)
 
 
 @router.get("/webhooks/{webhook_id}", response_model=WebhookRead)

@@ -285,11 +285,19 @@ def _requester(principal: Principal) -> dict[str, Any]:
             "requester_id": str(principal.id)[:300]}
 
 
+async def _not_found(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> NoReturn:
+    """Audit the request in the requester's own trail and answer 404. This is the only trace the requester's
+    agency can read, and it is the same whether the id names no one or a person it has no link to."""
+    await record(session, principal, "disclosure.request", "person", person_id, outcome="not_found")
+    raise PersonNotLinked()
+
+
 async def _refuse(
     session: AsyncSession, principal: Principal, person: Person, purpose: str, categories: list[str],
     context: dict[str, str],
 ) -> NoReturn:
-    """Account for and audit a request from an agency with no link to the person, then answer 404."""
+    """Account for and audit a request from an agency with no link to the person in the owning agency's
+    records (which the requester cannot read), then answer as for an unknown id."""
     row = Disclosure(person_id=person.id, agency_id=person.agency_id, **_requester(principal), purpose=purpose,
                      categories_requested=categories, categories_released=[],
                      withheld=[{"category": c, "reason": Reason.no_link.value} for c in categories],
@@ -298,7 +306,7 @@ async def _refuse(
     await session.flush()
     await record(session, principal, "disclosure.request", "disclosure", row.id, outcome="refused",
                  agency_id=person.agency_id)
-    raise PersonNotLinked()
+    await _not_found(session, principal, person.id)
 
 
 async def disclose(
@@ -307,15 +315,15 @@ async def disclose(
 ) -> DisclosureResult:
     """Apply the disclosure rule for the caller's agency now; account for and audit the request, granted or
     not, in the caller's transaction. A person the caller's agency has no link to is a 404 (PersonNotLinked),
-    raised after the refused request is written."""
+    raised after the refused request is written; the requester's agency is left the same trace as for an id
+    that names no one (the owning agency alone keeps the refused request in its accounting and trail)."""
     purpose = Purpose(purpose).value
     cats = list(dict.fromkeys(DataCategory(c).value for c in categories))
     ctx = _clean_context(context)
     person_id = uuid.UUID(str(person_id))
     person = await session.get(Person, person_id)
     if person is None:
-        await record(session, principal, "disclosure.request", "person", person_id, outcome="not_found")
-        raise PersonNotLinked()
+        await _not_found(session, principal, person_id)
     linked = await policy.person_linked_to_agency(session, person, principal.agency_id)
     if linked and principal.agency_id == person.agency_id:
         linked = await policy.person_visible_to(session, principal, person.id)

@@ -409,25 +409,27 @@ def ensure_may_route_consultation(principal: Principal, consultation: Any) -> No
 
 
 async def advocate_linked_to_case(session: Any, principal: Principal, case_id: uuid.UUID) -> bool:
-    """Whether the caller works with this family from a DV agency: their agency accepted a referral on the
-    case, or they are the advocate on an accepted or answered consultation about it. Such a caller may read
-    the case's checklists and add notes to their items, and sees nothing else of the case."""
+    """Whether the caller personally works with this family from a DV agency: she is the worker of her agency
+    on an accepted referral about the case (the one who accepted it), or the advocate an accepted or answered
+    consultation about it was routed to. The link ends when the referral is closed or the consultation closed;
+    her colleagues, supervisors and her agency's systems are not linked. A linked advocate reads the case's
+    checklists (the notes the case's agency wrote only through the disclosure rule) and adds notes to their
+    items, and sees nothing else of the case."""
+    from app.advocates.models import Consultation
     from app.referrals.models import Referral
 
-    if principal.agency_id is None:
+    if principal.agency_id is None or principal.user_id is None or principal.agency_kind is not AgencyKind.dv:
         return False
     referral = await session.execute(
         sa.select(Referral.id).where(Referral.case_id == case_id, Referral.to_agency_id == principal.agency_id,
+                                     Referral.assigned_to == principal.user_id,
                                      Referral.status == "accepted").limit(1))
     if referral.first() is not None:
         return True
-    if principal.user_id is None:
-        return False
-    from app.advocates.models import Consultation
-
     consultation = await session.execute(
         sa.select(Consultation.id).where(Consultation.case_id == case_id,
                                          Consultation.advocate_id == principal.user_id,
+                                         Consultation.dv_agency_id == principal.agency_id,
                                          Consultation.status.in_(("accepted", "responded"))).limit(1))
     return consultation.first() is not None
 
@@ -445,6 +447,13 @@ async def checklist_access(session: Any, principal: Principal, case_id: uuid.UUI
     if await advocate_linked_to_case(session, principal, case_id):
         return "advocate"
     return None
+
+
+def note_needs_disclosure(principal: Principal, access: str | None, writer_agency_id: uuid.UUID | None) -> bool:
+    """Whether a checklist note reaches the caller only through the disclosure rule: a linked advocate reads
+    the notes she and her own agency wrote; free text the case's agency (or anyone else) wrote crosses a
+    boundary. Staff of the case's agency read every note."""
+    return access != "staff" and (writer_agency_id is None or writer_agency_id != principal.agency_id)
 
 
 def ensure_may_work_checklist(principal: Principal, access: str | None) -> None:

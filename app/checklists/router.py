@@ -81,9 +81,9 @@ async def get_checklist(
     checklist_id: uuid.UUID, session: Session, response: Response,
     principal: Annotated[Principal, Depends(require(P.checklist_read))],
 ) -> Any:
-    checklist, _ = await service.get_checklist(session, principal, checklist_id)
+    checklist, out = await service.read_checklist(session, principal, checklist_id)
     set_etag(response, checklist)
-    return await service.checklist_read(session, checklist)
+    return out
 
 
 @router.patch("/checklists/{checklist_id}/items/{key}", response_model=ChecklistRead)

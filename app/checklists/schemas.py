@@ -113,6 +113,9 @@ class ChecklistSummary(BaseModel):
 class ChecklistRead(ChecklistSummary):
     items: list[ItemRead]
     open_safety_critical: list[str] = Field(description="Keys of safety-critical items still pending.")
+    notes_withheld: str | None = Field(
+        None, description="For a DV advocate linked to the case: why the notes the case's agency wrote are withheld "
+                          "(a disclosure-rule reason code; their items' statuses and history stay), else null.")
 
 
 # ------------------------------------------------------------------ junctures

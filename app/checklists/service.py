@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import policy
 from app.audit.service import record
 from app.auth.principal import Principal
+from app.cases.models import Person
 from app.checklists.defaults import critical_keys
 from app.checklists.models import (
     Checklist,
@@ -36,6 +37,7 @@ from app.core.config import get_settings
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.core.vocab import CaseRole, DataCategory, Purpose
 
 # ------------------------------------------------------------------ templates
 
@@ -273,24 +275,85 @@ async def checklist_summaries(session: AsyncSession, checklists: list[Checklist]
     return out
 
 
-async def checklist_read(session: AsyncSession, checklist: Checklist) -> dict[str, Any]:
-    """The checklist with its items and each item's history, shaped as ChecklistRead."""
+async def checklist_read(
+    session: AsyncSession, checklist: Checklist, *, principal: Principal | None = None, access: str = "staff"
+) -> dict[str, Any]:
+    """The checklist with its items and each item's history, shaped as ChecklistRead. For a linked advocate
+    (`access` "advocate") the notes another agency wrote are released only through the disclosure rule."""
     (out,) = await checklist_summaries(session, [checklist])
     events = (await session.execute(
         sa.select(ChecklistItemEvent).where(ChecklistItemEvent.checklist_id == checklist.id)
         .order_by(ChecklistItemEvent.seq))).scalars().all()
+    gated: list[dict[str, Any]] = []  # entries whose note reaches the caller only through the rule
+
+    def gate(entry: dict[str, Any], writer_agency_id: uuid.UUID | None) -> dict[str, Any]:
+        if principal is not None and policy.note_needs_disclosure(principal, access, writer_agency_id):
+            gated.append(entry)
+        return entry
+
     history: dict[str, list[dict[str, Any]]] = {}
     for e in events:
-        history.setdefault(e.item_key, []).append(event_read(e))
+        history.setdefault(e.item_key, []).append(gate(event_read(e), e.actor_agency_id))
     items = await _items(session, checklist.id)
     out["items"] = [
-        {"key": i.key, "text": i.text, "guidance": i.guidance, "safety_critical": i.safety_critical,
-         "status": i.status, "note": decrypt_json(i.note_enc, item_note_aad(i.id)), "updated_by": i.updated_by,
-         "updated_at": i.updated_at, "history": history.get(i.key, [])}
+        # An item's own note is set with its status, by staff of the case's agency.
+        gate({"key": i.key, "text": i.text, "guidance": i.guidance, "safety_critical": i.safety_critical,
+              "status": i.status, "note": decrypt_json(i.note_enc, item_note_aad(i.id)),
+              "updated_by": i.updated_by, "updated_at": i.updated_at, "history": history.get(i.key, [])},
+             checklist.agency_id)
         for i in items
     ]
     out["open_safety_critical"] = [i.key for i in items if i.safety_critical and i.status == ItemStatus.pending.value]
+    out["notes_withheld"] = None
+    if principal is not None and access != "staff":
+        held = sum(1 for entry in gated if entry["note"] is not None)
+        out["notes_withheld"] = await _release_notes(session, principal, checklist, held)
+        if out["notes_withheld"] is not None:
+            for entry in gated:
+                entry["note"] = None
     return out
+
+
+# Notes on a case's checklist say how the family's safety is handled at a juncture (what he does, where she
+# goes, what is planned for her and the children): that is her safety plan, so they cross to a linked advocate
+# as category safety_plan, never as case_status (which names only the state of the case and is shared far more
+# readily), and for the purpose the advocate reads them for: planning safety with her.
+NOTES_CATEGORY = DataCategory.safety_plan.value
+NOTES_PURPOSE = Purpose.safety_planning.value
+
+
+async def _release_notes(
+    session: AsyncSession, principal: Principal, checklist: Checklist, held: int
+) -> str | None:
+    """Apply the disclosure rule, now, for each adult survivor of the case to the notes the case's agency wrote
+    on this checklist; each decision is accounted for and audited. None when released for every survivor (or
+    released with nothing on file), else the reason code (withheld when the case records no survivor)."""
+    from app.consent.rules import Reason
+    from app.consent.service import disclose_held
+
+    survivors = (await session.execute(
+        sa.select(Person).where(Person.case_id == checklist.case_id, Person.case_role == CaseRole.adult_survivor)
+        .order_by(Person.created_at, Person.id))).scalars().all()
+    if not survivors:
+        await record(session, principal, "checklist.notes_read", "checklist", checklist.id, outcome="withheld",
+                     agency_id=checklist.agency_id)
+        return Reason.no_consent.value
+    reason: str | None = None
+    for person in survivors:
+        result = await disclose_held(session, principal, person, NOTES_PURPOSE,
+                                     {NOTES_CATEGORY: {"notes": held} if held else None},
+                                     context={"checklist_id": str(checklist.id)})
+        why = next((w["reason"] for w in result.withheld if w["reason"] != Reason.no_data.value), None)
+        reason = reason or why
+    return reason
+
+
+async def read_checklist(
+    session: AsyncSession, principal: Principal, checklist_id: uuid.UUID
+) -> tuple[Checklist, dict[str, Any]]:
+    """GET of one checklist, shaped for the caller (404 when they may not see it)."""
+    checklist, access = await get_checklist(session, principal, checklist_id)
+    return checklist, await checklist_read(session, checklist, principal=principal, access=access)
 
 
 # ------------------------------------------------------------------ junctures

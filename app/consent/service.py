@@ -1,10 +1,12 @@
 """Consents and disclosures: record and revoke consents, apply the disclosure rule, keep the accounting.
 
-Public contract for other domains (referrals):
+Public contract for other domains (referrals, checklists):
 - `find_active_consent(session, person_id, recipient_agency_id, purpose, category=None)`
 - `disclose(session, principal, person_id, purpose, categories, *, context=None) -> DisclosureResult`
   (raises `PersonNotLinked`, a 404, after writing the refused request to the accounting and audit trail;
   commit before re-raising to keep that record, as the /disclosures route does).
+- `disclose_held(session, principal, person, purpose, held, *, context=None) -> DisclosureResult`: the same
+  rule, accounting and audit for data another domain holds (checklists: notes the owning agency wrote).
 """
 
 from __future__ import annotations
@@ -285,11 +287,19 @@ def _requester(principal: Principal) -> dict[str, Any]:
             "requester_id": str(principal.id)[:300]}
 
 
+async def _not_found(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> NoReturn:
+    """Audit the request in the requester's own trail and answer 404. This is the only trace the requester's
+    agency can read, and it is the same whether the id names no one or a person it has no link to."""
+    await record(session, principal, "disclosure.request", "person", person_id, outcome="not_found")
+    raise PersonNotLinked()
+
+
 async def _refuse(
     session: AsyncSession, principal: Principal, person: Person, purpose: str, categories: list[str],
     context: dict[str, str],
 ) -> NoReturn:
-    """Account for and audit a request from an agency with no link to the person, then answer 404."""
+    """Account for and audit a request from an agency with no link to the person in the owning agency's
+    records (which the requester cannot read), then answer as for an unknown id."""
     row = Disclosure(person_id=person.id, agency_id=person.agency_id, **_requester(principal), purpose=purpose,
                      categories_requested=categories, categories_released=[],
                      withheld=[{"category": c, "reason": Reason.no_link.value} for c in categories],
@@ -298,7 +308,7 @@ async def _refuse(
     await session.flush()
     await record(session, principal, "disclosure.request", "disclosure", row.id, outcome="refused",
                  agency_id=person.agency_id)
-    raise PersonNotLinked()
+    await _not_found(session, principal, person.id)
 
 
 async def disclose(
@@ -307,33 +317,67 @@ async def disclose(
 ) -> DisclosureResult:
     """Apply the disclosure rule for the caller's agency now; account for and audit the request, granted or
     not, in the caller's transaction. A person the caller's agency has no link to is a 404 (PersonNotLinked),
-    raised after the refused request is written."""
+    raised after the refused request is written; the requester's agency is left the same trace as for an id
+    that names no one (the owning agency alone keeps the refused request in its accounting and trail)."""
     purpose = Purpose(purpose).value
     cats = list(dict.fromkeys(DataCategory(c).value for c in categories))
     ctx = _clean_context(context)
     person_id = uuid.UUID(str(person_id))
     person = await session.get(Person, person_id)
     if person is None:
-        await record(session, principal, "disclosure.request", "person", person_id, outcome="not_found")
-        raise PersonNotLinked()
+        await _not_found(session, principal, person_id)
     linked = await policy.person_linked_to_agency(session, person, principal.agency_id)
     if linked and principal.agency_id == person.agency_id:
         linked = await policy.person_visible_to(session, principal, person.id)
     if not linked:
         await _refuse(session, principal, person, purpose, cats, ctx)
 
+    payload: dict[str, Any] | None = None
+
+    async def from_record(category: str) -> Any:
+        nonlocal payload
+        source = CATEGORY_SOURCES.get(category)
+        if source is None:
+            return None
+        if payload is None:
+            payload = person_payload(person)
+        return await source(session, person, payload)
+
+    return await _apply_rule(session, principal, person, purpose, cats, ctx, from_record)
+
+
+async def disclose_held(
+    session: AsyncSession, principal: Principal, person: Person, purpose: str, held: dict[str, Any],
+    *, context: dict[str, Any] | None = None,
+) -> DisclosureResult:
+    """Apply the disclosure rule to data another domain holds about the person and has already shown the
+    caller may be shown at all (e.g. checklist notes the owning agency wrote, read by a linked advocate).
+
+    `held` maps each category asked for to the data on file (None: nothing). Accounted for and audited like
+    `disclose`, in the caller's transaction; the caller releases only what `released` names."""
+    purpose = Purpose(purpose).value
+    cats = list(dict.fromkeys(DataCategory(c).value for c in held))
+
+    async def from_caller(category: str) -> Any:
+        return held.get(category)
+
+    return await _apply_rule(session, principal, person, purpose, cats, _clean_context(context), from_caller)
+
+
+async def _apply_rule(
+    session: AsyncSession, principal: Principal, person: Person, purpose: str, cats: list[str],
+    ctx: dict[str, str], fetch: Callable[[str], Awaitable[Any]],
+) -> DisclosureResult:
+    """Decide each category now, read the data of those released (`fetch`), write the accounting row and the
+    audit event, and open a notification task for what a legal mandate released."""
     decisions = await rules.decide(session, principal, person, purpose, cats)
-    payload = person_payload(person) if any(d.released for d in decisions) else {}
     released: dict[str, Any] = {}
     released_basis: dict[str, str] = {}
     withheld: list[dict[str, str]] = []
     consent_ids: set[str] = set()
     mandate_ids: set[str] = set()
     for d in decisions:
-        data = None
-        if d.released:
-            source = CATEGORY_SOURCES.get(d.category)
-            data = await source(session, person, payload) if source else None
+        data = await fetch(d.category) if d.released else None
         if data is None:
             reason = d.reason if d.reason is not None else Reason.no_data
             withheld.append({"category": d.category, "reason": reason.value})

@@ -1,5 +1,6 @@
 """A DV advocate working an accepted referral or a consultation on the case reads its checklists and adds notes
-to items; she changes nothing else and sees none of the case's personal data."""
+to items; she changes nothing else and sees none of the case's personal data. The link is hers, not her
+agency's (what of the CPS notes reaches her: test_advocate_notes.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from app.referrals.models import Referral
 from tests.checklists.helpers import CRITICAL, audit_actions, team
 
 
-async def _referral(t, dv_agency, status: str) -> Referral:
+async def _referral(t, dv_agency, status: str, assigned_to=None) -> Referral:
+    """A referral of the case to the DV agency; `assigned_to` is the worker who acknowledged or accepted it."""
     async with sessionmaker()() as s:
         ref = Referral(case_id=uuid.UUID(t.case_id), from_agency_id=t.worker.agency.id, to_agency_id=dv_agency.id,
-                       status=status)
+                       status=status, assigned_to=assigned_to.id if assigned_to else None)
         s.add(ref)
         await s.commit()
         return ref
@@ -70,16 +72,19 @@ async def _assert_not_linked(world, t, advocate, cl) -> None:
     assert (await world.post(advocate, f"{url}/items/{key}/notes", {"text": "x"})).status_code == 404
 
 
-async def test_advocate_of_an_agency_that_accepted_a_referral(world):
+async def test_advocate_who_accepted_a_referral(world):
     t = await team(world)
     await world.person(t.worker, t.case_id)
     cl = await t.start("safety_planning")
     dv = await world.agency("dv")
     advocate = await world.user(dv, "dv_advocate")
+    colleague = await world.user(dv, "dv_advocate")
     await _assert_not_linked(world, t, advocate, cl)
-    await _referral(t, dv, "sent")
-    await _assert_not_linked(world, t, advocate, cl)  # sent, not accepted
-    ref = await _referral(t, dv, "accepted")
+    await _referral(t, dv, "acknowledged", assigned_to=advocate)
+    await _assert_not_linked(world, t, advocate, cl)  # acknowledged, not accepted
+    await _referral(t, dv, "accepted", assigned_to=colleague)
+    await _assert_not_linked(world, t, advocate, cl)  # her agency accepted one, but not she
+    ref = await _referral(t, dv, "accepted", assigned_to=advocate)
     await _assert_linked(world, t, advocate, cl)
 
     # The link ends with the referral.
@@ -116,7 +121,7 @@ async def test_completed_checklist_takes_no_more_advocate_notes(world):
     t = await team(world)
     dv = await world.agency("dv")
     advocate = await world.user(dv, "dv_advocate")
-    await _referral(t, dv, "accepted")
+    await _referral(t, dv, "accepted", assigned_to=advocate)
     done = await t.completed("court")
     r = await world.post(advocate, f"/api/v1/checklists/{done['id']}/items/{CRITICAL['court'][0]}/notes",
                          {"text": "Late."})

@@ -343,3 +343,21 @@ async def test_purge_command(world):
     assert "removed" in out.decode()
     assert await rows_of(t.worker) == []
 
+
+
+async def test_a_record_made_before_a_data_key_rotation_still_replays(world, monkeypatch):
+    from app.core import crypto
+
+    t = await team(world)
+    h = {"Idempotency-Key": uuid.uuid4().hex}
+    r1 = await world.post(t.worker, "/api/v1/cases", {"reference": "K-1"}, headers=h)
+    old = crypto.data_keys()
+    rotated = crypto.DataKeys(current="knew", keys={"knew": os.urandom(32), **old.keys})
+    monkeypatch.setattr(crypto, "_keys", rotated)
+    r2 = await world.post(t.worker, "/api/v1/cases", {"reference": "K-1"}, headers=h)
+    assert_replayed(r1, r2)
+    assert (await world.post(t.worker, "/api/v1/cases", {"reference": "K-2"}, headers=h)).status_code == 422
+    # A new key's record is made under the new current key, and found again.
+    h2 = {"Idempotency-Key": uuid.uuid4().hex}
+    r3 = await world.post(t.worker, "/api/v1/cases", {"reference": "K-3"}, headers=h2)
+    assert_replayed(r3, await world.post(t.worker, "/api/v1/cases", {"reference": "K-3"}, headers=h2))

@@ -64,7 +64,7 @@ def _created_object(made: Any) -> Any:
 
 def _hmac_keys() -> list[bytes]:
     """One HMAC key per configured data key, the current one first (older ones verify records made before a
-    rotation). Derived, so the data keys themselves never sign anything but sealed values."""
+    rotation). Derived with a label, so a data key itself is used for nothing but AES-GCM."""
     dk = data_keys()
     order = [dk.current, *(kid for kid in dk.keys if kid != dk.current)]
     return [hmac.new(dk.keys[kid], b"tandem idempotency records v1", hashlib.sha256).digest() for kid in order]

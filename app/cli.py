@@ -99,6 +99,22 @@ def _run_rotate_keys(args: Any) -> int:
     return 0
 
 
+def _run_purge_idempotency(args: Any) -> int:
+    from app.core.db import dispose_engine
+    from app.core.http import purge_expired_idempotency
+
+    async def go() -> int:
+        from app import models  # noqa: F401  (register every table)
+
+        try:
+            return await purge_expired_idempotency()
+        finally:
+            await dispose_engine()
+
+    print(f"removed {asyncio.run(go())} expired idempotency records")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -121,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true")
     p.set_defaults(func=_run_openapi)
     sub.add_parser("rotate-keys", help="rotate the local token signing key").set_defaults(func=_run_rotate_keys)
+    sub.add_parser("purge-idempotency", help="delete idempotency records older than TANDEM_IDEMPOTENCY_TTL_HOURS"
+                   ).set_defaults(func=_run_purge_idempotency)
     _load_domain_commands()
     # Domains register into the imported module's table (also when this file runs as __main__).
     import app.cli as registry

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.advocates import consultations, service
@@ -50,10 +47,8 @@ async def create_assignment(
     data: AssignmentCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.assignment_manage))],
 ) -> Any:
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    assignment = await service.create_assignment(session, principal, data)
-    return await idem.remember(201, AssignmentRead.model_validate(assignment))
+    return await idem.create(principal.ref, lambda: service.create_assignment(session, principal, data),
+                             lambda assignment_id: service.get_assignment(session, principal, assignment_id))
 
 
 @router.get("/advocate-assignments", response_model=Page[AssignmentRead])
@@ -103,21 +98,12 @@ async def on_duty(
 
 @router.post("/consultations", status_code=status.HTTP_201_CREATED, response_model=ConsultationRead)
 async def open_consultation(
-    data: ConsultationCreate, session: Session, response: Response,
-    idem: Annotated[Idempotency, Depends(idempotency)],
+    data: ConsultationCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.consultation_open))],
 ) -> Any:
-    # The idempotency record keeps the summary only (never the question); a replay reads the row again.
-    if (replay := await idem.replay(principal.ref)) is not None:
-        if replay.status_code != status.HTTP_201_CREATED:
-            return replay
-        c, ref = await consultations.get_consultation(session, principal, uuid.UUID(json.loads(replay.body)["id"]))
-        body = jsonable_encoder(ConsultationRead.model_validate(consultations.detail(c, ref)))
-        return JSONResponse(body, status_code=201, headers={"Idempotent-Replayed": "true"})
-    c, ref = await consultations.open_consultation(session, principal, data)
-    await idem.remember(201, ConsultationSummary.model_validate(consultations.summary(c, ref)))
-    set_etag(response, c)
-    return consultations.detail(c, ref)
+    return await idem.create(principal.ref, lambda: consultations.open_consultation(session, principal, data),
+                             lambda consultation_id: consultations.get_consultation(session, principal, consultation_id),
+                             lambda made: consultations.detail(*made))
 
 
 @router.get("/consultations", response_model=Page[ConsultationSummary])

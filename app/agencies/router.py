@@ -14,6 +14,7 @@ from app.agencies.schemas import (
     AgencyRead,
     AgencyUpdate,
     ClientCreate,
+    ClientCreated,
     ClientRead,
     ClientWithSecret,
     OfficeCreate,
@@ -39,10 +40,8 @@ async def create_agency(
     data: AgencyCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.agency_create))],
 ) -> Any:
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    agency = await service.create_agency(session, principal, data)
-    return await idem.remember(201, AgencyRead.model_validate(agency))
+    return await idem.create(principal.ref, lambda: service.create_agency(session, principal, data),
+                             lambda agency_id: service.get_agency(session, principal, agency_id))
 
 
 @router.get("/agencies", response_model=Page[AgencyRead])
@@ -82,10 +81,8 @@ async def create_office(
     idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.office_manage))],
 ) -> Any:
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    office = await service.create_office(session, principal, agency_id, data)
-    return await idem.remember(201, OfficeRead.model_validate(office))
+    return await idem.create(principal.ref, lambda: service.create_office(session, principal, agency_id, data),
+                             lambda office_id: service.get_office(session, principal, office_id))
 
 
 @router.get("/agencies/{agency_id}/offices", response_model=Page[OfficeRead])
@@ -109,10 +106,8 @@ async def create_user(
     data: UserCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.user_manage))],
 ) -> Any:
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    user = await service.create_user(session, principal, data)
-    return await idem.remember(201, UserRead.model_validate(user))
+    return await idem.create(principal.ref, lambda: service.create_user(session, principal, data),
+                             lambda user_id: service.get_user(session, principal, user_id))
 
 
 @router.get("/users", response_model=Page[UserRead])
@@ -158,15 +153,17 @@ async def deactivate_user(
     return user
 
 
-@router.post("/clients", status_code=201, response_model=ClientWithSecret)
+@router.post("/clients", status_code=201, response_model=ClientCreated, response_model_exclude_unset=True)
 async def create_client(
     data: ClientCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.client_manage))],
 ) -> Any:
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    client, secret = await service.create_client(session, principal, data)
-    return await idem.remember(201, ClientWithSecret.model_validate(service.client_read(client, secret)))
+    """Register an agency system. `client_secret` is in this answer only: Tandem keeps a hash of it and
+    nothing else. A retry with the same Idempotency-Key answers 201 with `Idempotent-Replayed: true` and the
+    client as it is now, **without** `client_secret`; if the first answer was lost, rotate the secret."""
+    return await idem.create(principal.ref, lambda: service.create_client(session, principal, data),
+                             lambda client_pk: service.read_client(session, principal, client_pk),
+                             lambda made: service.client_read(*made))
 
 
 @router.get("/clients", response_model=Page[ClientRead])

@@ -101,3 +101,8 @@ class ClientRead(BaseModel):
 
 class ClientWithSecret(ClientRead):
     client_secret: str = Field(description="Shown once; store it now.")
+
+
+class ClientCreated(ClientRead):
+    client_secret: str | None = Field(
+        None, description="Shown once, in the first answer; absent from a replay of the same Idempotency-Key.")

@@ -238,6 +238,17 @@ async def rotate_client_secret(
     return client, secret
 
 
+async def read_client(
+    session: AsyncSession, principal: Principal, client_pk: uuid.UUID
+) -> tuple[ApiClient, str | None]:
+    """An agency system as a retried create shows it: never its secret (that is shown once)."""
+    client = await session.get(ApiClient, client_pk)
+    if client is None:
+        raise NotFound("client")
+    policy.ensure_own_agency(principal, client.agency_id, "client")
+    return client, None
+
+
 def client_read(client: ApiClient, secret: str | None = None) -> dict[str, Any]:
     out = {"id": client.id, "client_id": client.client_id, "name": client.name, "agency_id": client.agency_id,
            "roles": client.roles, "active": client.active}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agreements import service
+from app.agreements.models import Agreement
 from app.agreements.schemas import AgreementCreate, AgreementRead, AgreementStatus, StatusChange
 from app.auth.dependencies import current_principal, require
 from app.auth.permissions import P
@@ -24,14 +25,11 @@ Manager = Annotated[Principal, Depends(require(P.agreement_manage))]
 
 @router.post("/agreements", status_code=status.HTTP_201_CREATED, response_model=AgreementRead)
 async def create_agreement(
-    data: AgreementCreate, session: Session, response: Response,
-    idem: Annotated[Idempotency, Depends(idempotency)], principal: Manager,
+    data: AgreementCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)], principal: Manager,
 ) -> Any:
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    agreement = await service.create_agreement(session, principal, data)
-    set_etag(response, agreement)
-    return await idem.remember(201, AgreementRead.model_validate(await service.agreement_read(session, agreement)))
+    return await idem.create(principal.ref, lambda: service.create_agreement(session, principal, data),
+                             lambda agreement_id: service.get_agreement(session, principal, agreement_id),
+                             lambda agreement: service.agreement_read(session, agreement))
 
 
 @router.get("/agreements", response_model=Page[AgreementRead])
@@ -58,17 +56,18 @@ async def get_agreement(
 @router.post("/agreements/{agreement_id}/signatures", status_code=status.HTTP_201_CREATED,
              response_model=AgreementRead)
 async def sign_agreement(
-    agreement_id: uuid.UUID, session: Session, response: Response,
+    agreement_id: uuid.UUID, session: Session,
     idem: Annotated[Idempotency, Depends(idempotency)], principal: Manager, if_match: str | None = IfMatch,
 ) -> Any:
     """Your agency's signature (once); the agreement becomes active when every party has signed."""
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    agreement = await service.get_agreement(session, principal, agreement_id)
-    check_if_match(if_match, agreement)
-    agreement = await service.sign(session, principal, agreement)
-    set_etag(response, agreement)
-    return await idem.remember(201, AgreementRead.model_validate(await service.agreement_read(session, agreement)))
+    async def sign() -> Agreement:
+        agreement = await service.get_agreement(session, principal, agreement_id)
+        check_if_match(if_match, agreement)
+        return await service.sign(session, principal, agreement)
+
+    return await idem.create(principal.ref, sign,
+                             lambda signed_id: service.get_agreement(session, principal, signed_id),
+                             lambda agreement: service.agreement_read(session, agreement))
 
 
 async def _transition(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import current_principal, require
@@ -41,10 +38,8 @@ async def create_case(
     data: CaseCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.case_create))],
 ) -> Any:
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    case = await service.create_case(session, principal, data)
-    return await idem.remember(201, CaseRead.model_validate(case))
+    return await idem.create(principal.ref, lambda: service.create_case(session, principal, data),
+                             lambda case_id: service.get_case(session, principal, case_id))
 
 
 @router.get("/cases", response_model=Page[CaseRead])
@@ -123,18 +118,9 @@ async def create_person(
     case_id: uuid.UUID, data: PersonCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.person_write))],
 ) -> Any:
-    # The idempotency record keeps only the person's id (no personal data in plaintext); a replay reads
-    # the stored person again.
-    if (replay := await idem.replay(principal.ref)) is not None:
-        if replay.status_code != status.HTTP_201_CREATED:
-            return replay
-        person = await service.get_person_for_owner(session, principal,
-                                                   uuid.UUID(json.loads(replay.body)["id"]))
-        body = jsonable_encoder(PersonRead.model_validate(service.person_read(person)))
-        return JSONResponse(body, status_code=201, headers={"Idempotent-Replayed": "true"})
-    person = await service.create_person(session, principal, case_id, data)
-    await idem.remember(201, PersonSummary.model_validate(person))
-    return service.person_read(person)
+    return await idem.create(principal.ref, lambda: service.create_person(session, principal, case_id, data),
+                             lambda person_id: service.get_person_for_owner(session, principal, person_id),
+                             service.person_read)
 
 
 @router.get("/cases/{case_id}/people", response_model=Page[PersonSummary])

@@ -13,6 +13,7 @@ from app.auth.permissions import P
 from app.auth.principal import Principal
 from app.checklists import service
 from app.checklists.defaults import Juncture
+from app.checklists.models import ChecklistItemEvent
 from app.checklists.schemas import (
     ChecklistCreate,
     ChecklistRead,
@@ -48,23 +49,20 @@ async def publish_template(
     data: TemplateCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.template_publish))],
 ) -> Any:
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    template = await service.publish_template(session, principal, data)
-    return await idem.remember(201, TemplateRead.model_validate(service.template_read(template)))
+    return await idem.create(principal.ref, lambda: service.publish_template(session, principal, data),
+                             lambda template_id: service.get_template(session, principal, template_id),
+                             service.template_read)
 
 
 @router.post("/cases/{case_id}/checklists", status_code=status.HTTP_201_CREATED, response_model=ChecklistRead)
 async def start_checklist(
-    case_id: uuid.UUID, data: ChecklistCreate, session: Session, response: Response,
+    case_id: uuid.UUID, data: ChecklistCreate, session: Session,
     idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.checklist_work))],
 ) -> Any:
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    checklist = await service.start_checklist(session, principal, case_id, data)
-    set_etag(response, checklist)
-    return await idem.remember(201, ChecklistRead.model_validate(await service.checklist_read(session, checklist)))
+    return await idem.create(principal.ref, lambda: service.start_checklist(session, principal, case_id, data),
+                             lambda checklist_id: service.read_checklist(session, principal, checklist_id),
+                             lambda checklist: service.checklist_read(session, checklist))
 
 
 @router.get("/cases/{case_id}/checklists", response_model=Page[ChecklistSummary])
@@ -105,11 +103,13 @@ async def add_note(
     idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.checklist_work))],
 ) -> Any:
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    checklist, access = await service.get_checklist(session, principal, checklist_id)
-    event = await service.add_note(session, principal, checklist, access, key, data)
-    return await idem.remember(201, ItemEventRead.model_validate(service.event_read(event)))
+    async def add() -> ChecklistItemEvent:
+        checklist, access = await service.get_checklist(session, principal, checklist_id)
+        return await service.add_note(session, principal, checklist, access, key, data)
+
+    return await idem.create(principal.ref, add,
+                             lambda event_id: service.get_note(session, principal, checklist_id, key, event_id),
+                             service.event_read)
 
 
 @router.post("/checklists/{checklist_id}/complete", response_model=ChecklistRead)
@@ -129,10 +129,9 @@ async def record_juncture(
     case_id: uuid.UUID, data: JunctureCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.juncture_record))],
 ) -> Any:
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    rec = await service.record_juncture(session, principal, case_id, data)
-    return await idem.remember(201, JunctureRead.model_validate(service.juncture_read(rec)))
+    return await idem.create(principal.ref, lambda: service.record_juncture(session, principal, case_id, data),
+                             lambda juncture_id: service.get_juncture(session, principal, juncture_id),
+                             service.juncture_read)
 
 
 @router.get("/cases/{case_id}/junctures", response_model=Page[JunctureRead])

@@ -71,6 +71,15 @@ async def list_templates(
     return await paginate(session, stmt, ChecklistTemplate, page)
 
 
+async def get_template(session: AsyncSession, principal: Principal, template_id: uuid.UUID) -> ChecklistTemplate:
+    """A default template version or one of the caller's agency's; 404 otherwise."""
+    policy.ensure_may_read_templates(principal)
+    template = await session.get(ChecklistTemplate, template_id)
+    if template is None or template.agency_id not in (None, principal.agency_id):
+        raise NotFound("checklist template")
+    return template
+
+
 async def publish_template(session: AsyncSession, principal: Principal, data: TemplateCreate) -> ChecklistTemplate:
     """A new version of the juncture's template for the caller's agency. Every safety-critical item of the
     default stays, under the same key, and stays safety-critical (422 naming the keys otherwise)."""
@@ -163,6 +172,12 @@ async def get_checklist(
     return checklist, access
 
 
+async def read_checklist(session: AsyncSession, principal: Principal, checklist_id: uuid.UUID) -> Checklist:
+    """The checklist if the caller may see it (404 otherwise)."""
+    checklist, _ = await get_checklist(session, principal, checklist_id)
+    return checklist
+
+
 async def _items(session: AsyncSession, checklist_id: uuid.UUID) -> list[ChecklistItem]:
     rows = await session.execute(sa.select(ChecklistItem).where(ChecklistItem.checklist_id == checklist_id)
                                  .order_by(ChecklistItem.position))
@@ -230,6 +245,17 @@ async def add_note(
     await session.flush()
     await record(session, principal, "checklist.item_note", "checklist", checklist.id,
                  agency_id=principal.agency_id)
+    return event
+
+
+async def get_note(
+    session: AsyncSession, principal: Principal, checklist_id: uuid.UUID, key: str, event_id: uuid.UUID
+) -> ChecklistItemEvent:
+    """A note on an item of a checklist the caller may see (404 otherwise)."""
+    checklist, _ = await get_checklist(session, principal, checklist_id)
+    event = await session.get(ChecklistItemEvent, event_id)
+    if event is None or event.checklist_id != checklist.id or event.item_key != key or event.kind != "note":
+        raise NotFound("note")
     return event
 
 
@@ -397,6 +423,18 @@ async def list_junctures(
     case = await policy.get_visible_case(session, principal, case_id)
     return await paginate(session, sa.select(JunctureRecord).where(JunctureRecord.case_id == case.id),
                           JunctureRecord, page)
+
+
+async def get_juncture(session: AsyncSession, principal: Principal, juncture_id: uuid.UUID) -> JunctureRecord:
+    """A recorded juncture on a case the caller may see (404 otherwise)."""
+    from app.cases.models import Case
+
+    rec = (await session.execute(
+        sa.select(JunctureRecord).join(Case, Case.id == JunctureRecord.case_id)
+        .where(JunctureRecord.id == juncture_id, policy.case_visible_clause(principal)))).scalar_one_or_none()
+    if rec is None:
+        raise NotFound("juncture record")
+    return rec
 
 
 def juncture_read(r: JunctureRecord) -> dict[str, Any]:

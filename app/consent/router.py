@@ -3,13 +3,10 @@ notification tasks."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import current_principal, require
@@ -50,16 +47,9 @@ async def create_consent(
     principal: Annotated[Principal, Depends(require(P.consent_record))],
 ) -> Any:
     """Record a consent (the owning agency's staff). 422 names every missing or invalid element."""
-    # The idempotency record keeps the consent's id only; a replay reads the consent again.
-    if (replay := await idem.replay(principal.ref)) is not None:
-        if replay.status_code != status.HTTP_201_CREATED:
-            return replay
-        consent = await service.get_consent(session, principal, uuid.UUID(json.loads(replay.body)["id"]))
-        body = jsonable_encoder(ConsentRead.model_validate(service.consent_read(consent)))
-        return JSONResponse(body, status_code=201, headers={"Idempotent-Replayed": "true"})
-    consent = await service.create_consent(session, principal, person_id, data)
-    await idem.remember(201, {"id": str(consent.id)})
-    return service.consent_read(consent)
+    return await idem.create(principal.ref, lambda: service.create_consent(session, principal, person_id, data),
+                             lambda consent_id: service.get_consent(session, principal, consent_id),
+                             service.consent_read)
 
 
 @router.get("/people/{person_id}/consents", response_model=Page[ConsentSummary])
@@ -131,10 +121,8 @@ async def create_mandate(
     principal: Annotated[Principal, Depends(require(P.mandate_record))],
 ) -> Any:
     """Record a statute, court order or subpoena (supervisors). A subpoena waits in `triage`."""
-    if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
-    mandate = await mandates.create_mandate(session, principal, person_id, data)
-    return await idem.remember(201, MandateRead.model_validate(mandate))
+    return await idem.create(principal.ref, lambda: mandates.create_mandate(session, principal, person_id, data),
+                             lambda mandate_id: mandates.get_mandate(session, principal, mandate_id))
 
 
 @router.get("/people/{person_id}/legal-mandates", response_model=Page[MandateRead])

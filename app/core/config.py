@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     max_json_depth: int = 32
 
+    # How long an Idempotency-Key is remembered (then the key is fresh again and its record is purged).
+    idempotency_ttl_hours: int = Field(default=24, ge=1)
+
     # Webhooks
     webhook_max_attempts: int = 8
     webhook_backoff_base_seconds: float = 2.0

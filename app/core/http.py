@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Any
+import hmac
+import inspect
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from fastapi import Depends, Header, Request, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import get_session
+from app.core.clock import utcnow
+from app.core.config import get_settings
+from app.core.crypto import data_keys
+from app.core.db import Versioned, get_session, sessionmaker
 from app.core.errors import Invalid, PreconditionFailed
 
 
@@ -40,65 +46,147 @@ def check_if_match(if_match: str | None, obj: Any) -> None:
 IfMatch = Header(None, alias="If-Match", description="ETag from a previous GET; 412 when stale.")
 
 
-class Idempotency:
-    """Replays the first response for a repeated Idempotency-Key on a create, scoped to the caller."""
+T = TypeVar("T")
 
-    def __init__(self, request: Request, session: AsyncSession, key: str | None) -> None:
+# How often the background worker purges expired idempotency records (each process; the DELETE is idempotent).
+PURGE_INTERVAL_SECONDS = 300.0
+_next_purge = 0.0
+
+
+def _same(obj: Any) -> Any:
+    return obj
+
+
+def _created_object(made: Any) -> Any:
+    """The created object: `made` itself, or the first item when a service returns (object, extra)."""
+    return made[0] if isinstance(made, tuple) else made
+
+
+def _hmac_keys() -> list[bytes]:
+    """One HMAC key per configured data key, the current one first (older ones verify records made before a
+    rotation). Derived with a label, so a data key itself is used for nothing but AES-GCM."""
+    dk = data_keys()
+    order = [dk.current, *(kid for kid in dk.keys if kid != dk.current)]
+    return [hmac.new(dk.keys[kid], b"tandem idempotency records v1", hashlib.sha256).digest() for kid in order]
+
+
+def _mac(key: bytes, *parts: bytes) -> str:
+    return hmac.new(key, b"".join(len(p).to_bytes(8, "big") + p for p in parts), hashlib.sha256).hexdigest()
+
+
+def _expired_before() -> datetime:
+    return utcnow() - timedelta(hours=get_settings().idempotency_ttl_hours)
+
+
+class Idempotency:
+    """Retry-safe creates with an Idempotency-Key, scoped to the caller.
+
+    The record keeps only what a replay needs: the owner, an HMAC of the key and one of the request (path and
+    body), the status answered and the created object's id; never a response body. The HMACs are keyed with a
+    secret derived from the data keys (outside the database): a plain or salted hash of a short body would let
+    anyone who reads the table test guesses of a note against it. A replay reads the object again through the
+    caller's own visibility (gone or hidden since: 404; changed since: its current state). Records expire after
+    TANDEM_IDEMPOTENCY_TTL_HOURS; then the key is fresh again.
+    """
+
+    def __init__(self, request: Request, response: Response, session: AsyncSession, key: str | None) -> None:
         self.request = request
+        self.response = response
         self.session = session
         self.key = key
-        self.body_hash = ""
-        self.owner = ""
 
-    async def replay(self, owner: str) -> JSONResponse | None:
+    async def create(
+        self,
+        owner: str,
+        create: Callable[[], Awaitable[T]],
+        read: Callable[[uuid.UUID], Awaitable[T]],
+        render: Callable[[T], Any] = _same,
+        *,
+        status_code: int = 201,
+    ) -> Any:
+        """Create once per key: `create()` makes the object (or `(object, extra)`, e.g. a secret shown once);
+        on a retry `read(id)` fetches it again as the caller may see it now, in the same shape; `render` turns
+        either into the answer (it may be async). Sets the status, the ETag of a versioned object and, on a
+        replay, `Idempotent-Replayed: true`."""
         from app.core.models import IdempotencyRecord
 
         if not self.key:
-            return None
+            return await self._answer(await create(), render, status_code)
         if len(self.key) > 200:
             raise Invalid("Idempotency-Key is too long (200 characters at most).", loc=["header", "Idempotency-Key"])
-        self.owner = owner
-        body = await self.request.body()
-        self.body_hash = hashlib.sha256(self.request.url.path.encode() + b"\n" + body).hexdigest()
-        rec = (
-            await self.session.execute(
-                select(IdempotencyRecord).where(
-                    IdempotencyRecord.owner == owner, IdempotencyRecord.key == self.key
-                )
-            )
-        ).scalar_one_or_none()
-        if rec is None:
-            return None
-        if rec.request_hash != self.body_hash:
-            raise Invalid(
-                "This Idempotency-Key was used with a different request body.",
-                loc=["header", "Idempotency-Key"],
-                type="idempotency_key_reused",
-            )
-        return JSONResponse(json.loads(rec.response_body), status_code=rec.status_code,
-                            headers={"Idempotent-Replayed": "true"})
-
-    async def remember(self, status_code: int, body: Any) -> Any:
-        from app.core.models import IdempotencyRecord
-
-        if self.key:
-            self.session.add(
-                IdempotencyRecord(
-                    owner=self.owner,
-                    key=self.key,
-                    request_hash=self.body_hash,
-                    status_code=status_code,
-                    response_body=json.dumps(jsonable_encoder(body)),
-                )
-            )
+        keys = _hmac_keys()
+        who, key = owner.encode(), self.key.encode()
+        key_macs = [_mac(k, b"key", who, key) for k in keys]
+        found = (await self.session.execute(
+            select(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key.in_(key_macs))
+        )).scalars().all()
+        cutoff = _expired_before()
+        live = [r for r in found if r.created_at > cutoff]
+        if len(live) < len(found):  # expired: the key is fresh again; make way for the new record
+            for rec in found:
+                if rec.created_at <= cutoff:
+                    await self.session.delete(rec)
             await self.session.flush()
-        return body
+        body = await self.request.body()
+        path = self.request.url.path.encode()
+        if live:
+            rec = live[0]
+            expected = _mac(keys[key_macs.index(rec.key)], b"request", who, key, path, body)
+            if not hmac.compare_digest(rec.request_hash, expected):
+                raise Invalid(
+                    "This Idempotency-Key was used with a different request body.",
+                    loc=["header", "Idempotency-Key"],
+                    type="idempotency_key_reused",
+                )
+            self.response.headers["Idempotent-Replayed"] = "true"
+            return await self._answer(await read(rec.resource_id), render, rec.status_code)
+        made = await create()
+        self.session.add(IdempotencyRecord(
+            owner=owner, key=key_macs[0], request_hash=_mac(keys[0], b"request", who, key, path, body),
+            status_code=status_code, resource_id=_created_object(made).id,
+        ))
+        await self.session.flush()
+        return await self._answer(made, render, status_code)
+
+    async def _answer(self, made: T, render: Callable[[T], Any], status_code: int) -> Any:
+        obj = _created_object(made)
+        if isinstance(obj, Versioned):
+            set_etag(self.response, obj)
+        self.response.status_code = status_code
+        out = render(made)
+        return await out if inspect.isawaitable(out) else out
 
 
 async def idempotency(
     request: Request,
+    response: Response,
     session: AsyncSession = Depends(get_session, scope="function"),
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key",
-                                         description="Retry-safe create: same key and body replays."),
+    idempotency_key: str | None = Header(
+        None, alias="Idempotency-Key",
+        description="Retry-safe create: the same key and body within TANDEM_IDEMPOTENCY_TTL_HOURS (24 by default) "
+                    "creates nothing new and answers with the object as it is now (`Idempotent-Replayed: true`); "
+                    "another body with the same key is 422."),
 ) -> Idempotency:
-    return Idempotency(request, session, idempotency_key)
+    return Idempotency(request, response, session, idempotency_key)
+
+
+async def purge_expired_idempotency() -> int:
+    """Delete the idempotency records older than TANDEM_IDEMPOTENCY_TTL_HOURS; returns how many."""
+    from app.core.models import IdempotencyRecord
+
+    async with sessionmaker()() as session:
+        result = await session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= _expired_before())
+            .execution_options(synchronize_session=False))
+        await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def purge_idempotency_if_due() -> int:
+    """The background worker's call on every pass: purge at most once per PURGE_INTERVAL_SECONDS."""
+    global _next_purge
+    now = time.monotonic()
+    if now < _next_purge:
+        return 0
+    _next_purge = now + PURGE_INTERVAL_SECONDS
+    return await purge_expired_idempotency()

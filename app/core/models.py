@@ -12,6 +12,13 @@ from app.core.db import UTCDateTime, created_field, id_field
 
 
 class IdempotencyRecord(SQLModel, table=True):
+    """What a retried create needs and nothing more (app/core/http.py `Idempotency`): never a response body.
+
+    `key` and `request_hash` are HMACs (keyed outside the database) of the client's Idempotency-Key and of
+    the request's path and body; `resource_id` is the created object, read again on a replay. Rows older than
+    TANDEM_IDEMPOTENCY_TTL_HOURS are ignored and purged.
+    """
+
     __tablename__ = "idempotency_records"
     __table_args__ = (sa.UniqueConstraint("owner", "key"),)
 
@@ -20,7 +27,7 @@ class IdempotencyRecord(SQLModel, table=True):
     key: str = Field(max_length=200)
     request_hash: str = Field(max_length=64)
     status_code: int
-    response_body: str = Field(sa_type=sa.Text)
+    resource_id: uuid.UUID
     created_at: datetime = created_field()
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
@@ -16,7 +13,7 @@ from app.auth.dependencies import current_principal, require
 from app.auth.permissions import P
 from app.auth.principal import Principal
 from app.core.db import get_session
-from app.core.http import Idempotency, IfMatch, check_if_match, etag_of, idempotency, set_etag
+from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
 from app.referrals import service
@@ -42,21 +39,11 @@ Reader = Annotated[Principal, Depends(require(P.referral_read))]
 
 @router.post("/referrals", status_code=status.HTTP_201_CREATED, response_model=ReferralRead)
 async def create_referral(
-    data: ReferralCreate, session: Session, response: Response, principal: Writer,
-    idem: Annotated[Idempotency, Depends(idempotency)],
+    data: ReferralCreate, session: Session, principal: Writer, idem: Annotated[Idempotency, Depends(idempotency)],
 ) -> Any:
-    # The idempotency record keeps the referral's id only (the reason and family goals stay sealed); a
-    # replay reads the referral again.
-    if (replay := await idem.replay(principal.ref)) is not None:
-        if replay.status_code != status.HTTP_201_CREATED:
-            return replay
-        referral = await service.get_referral(session, principal, uuid.UUID(json.loads(replay.body)["id"]))
-        body = jsonable_encoder(ReferralRead.model_validate(await service.referral_read(session, principal, referral)))
-        return JSONResponse(body, status_code=201, headers={"Idempotent-Replayed": "true", "ETag": etag_of(referral)})
-    referral = await service.create_referral(session, principal, data)
-    await idem.remember(201, {"id": str(referral.id)})
-    set_etag(response, referral)
-    return await service.referral_read(session, principal, referral)
+    return await idem.create(principal.ref, lambda: service.create_referral(session, principal, data),
+                             lambda referral_id: service.get_referral(session, principal, referral_id),
+                             lambda referral: service.referral_read(session, principal, referral))
 
 
 @router.get("/referrals", response_model=Page[ReferralSummary])

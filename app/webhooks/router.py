@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
-from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import current_principal, require
@@ -28,15 +26,11 @@ Manager = Annotated[Principal, Depends(require(P.webhook_manage))]
 async def create_webhook(
     data: WebhookCreate, session: Session, principal: Manager, idem: Annotated[Idempotency, Depends(idempotency)],
 ) -> Any:
-    if (replay := await idem.replay(principal.ref)) is not None:
-        # The stored response leaves the secret out; a retried create gets it back from the sealed column.
-        body = json.loads(replay.body)
-        ep = await service.get_endpoint(session, principal, uuid.UUID(body["id"]))
-        return JSONResponse({**body, "secret": service.endpoint_secret(ep)}, status_code=replay.status_code,
-                            headers={"Idempotent-Replayed": "true"})
-    ep, secret = await service.create_endpoint(session, principal, data)
-    await idem.remember(201, WebhookRead.model_validate(ep))
-    return WebhookCreated(**WebhookRead.model_validate(ep).model_dump(), secret=secret)
+    # A retried create gets the signing secret again from the endpoint's sealed column (never from the record).
+    return await idem.create(principal.ref, lambda: service.create_endpoint(session, principal, data),
+                             lambda webhook_id: service.read_created_endpoint(session, principal, webhook_id),
+                             lambda made: WebhookCreated(**WebhookRead.model_validate(made[0]).model_dump(),
+                                                         secret=made[1]))
 
 
 @router.get("/webhooks", response_model=Page[WebhookRead])

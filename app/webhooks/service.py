@@ -58,6 +58,14 @@ async def get_endpoint(session: AsyncSession, principal: Principal, endpoint_id:
     return ep
 
 
+async def read_created_endpoint(
+    session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID
+) -> tuple[WebhookEndpoint, str]:
+    """An endpoint with its signing secret, for a retried create (the secret comes from the sealed column)."""
+    ep = await get_endpoint(session, principal, endpoint_id)
+    return ep, endpoint_secret(ep)
+
+
 async def disable_endpoint(session: AsyncSession, principal: Principal, ep: WebhookEndpoint) -> WebhookEndpoint:
     """Stop sending to the endpoint; its undelivered deliveries are marked failed. Disabling twice is a no-op."""
     if not ep.active:

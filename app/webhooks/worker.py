@@ -222,6 +222,12 @@ async def run_forever(stop: asyncio.Event | None = None, batch_size: int = DEFAU
                 await route_all_queued()
             except Exception as e:
                 log.error("consultation routing pass failed", extra={"error_class": type(e).__name__})
+            try:
+                from app.core.http import purge_idempotency_if_due
+
+                await purge_idempotency_if_due()
+            except Exception as e:
+                log.error("idempotency purge failed", extra={"error_class": type(e).__name__})
             if n == 0:
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=settings.webhook_poll_seconds)

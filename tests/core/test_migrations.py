@@ -1,8 +1,11 @@
 """Alembic builds the schema: upgrade -> downgrade -> upgrade on a database of its own, matching the models."""
 
 import asyncio
+import json
 import os
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -68,3 +71,53 @@ def test_upgrade_downgrade_upgrade(scratch_url, monkeypatch):
     command.upgrade(cfg, "heads")
     assert _tables(scratch_url) == full
     assert os.environ["DATABASE_URL"] != scratch_url  # the suite's own database was not touched
+
+
+# ---------------------------------------------------------------- the migration scrubs what was kept before
+
+
+def _on(url: str, fn: Any) -> Any:
+    async def run() -> Any:
+        engine = make_engine(get_settings().model_copy(update={"database_url": url}))
+        async with engine.begin() as conn:
+            out = await conn.run_sync(fn)
+        await engine.dispose()
+        return out
+
+    return asyncio.run(run())
+
+
+def _shape(conn: Any) -> tuple[set[str], int]:
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("idempotency_records")}
+    return columns, conn.execute(sa.text("SELECT count(*) FROM idempotency_records")).scalar_one()
+
+
+def test_idempotency_migration_drops_bodies_and_scrubs_rows(scratch_url, monkeypatch):
+    """Records kept before held response bodies (secrets, notes) and unkeyed hashes: the upgrade deletes them
+    and drops the column; the downgrade brings the column back empty."""
+    from alembic import command
+
+    monkeypatch.setattr(get_settings(), "database_url", scratch_url)
+    cfg = alembic_config()
+    command.upgrade(cfg, "bench_indexes")
+    secret = "old-client-secret-kept-in-clear"
+    sqlite = scratch_url.startswith("sqlite")
+
+    def insert(conn: Any) -> None:
+        conn.execute(sa.text(
+            "INSERT INTO idempotency_records (id, owner, key, request_hash, status_code, response_body, created_at) "
+            "VALUES (:id, 'user:x', 'k', :h, 201, :body, :at)"),
+            {"id": uuid.uuid4().hex if sqlite else uuid.uuid4(),
+             "h": "0" * 64, "body": json.dumps({"id": str(uuid.uuid4()), "client_secret": secret}),
+             "at": datetime.now(UTC).replace(tzinfo=None) if sqlite else datetime.now(UTC)})
+
+    _on(scratch_url, insert)
+    assert _on(scratch_url, _shape) == ({"id", "owner", "key", "request_hash", "status_code", "response_body",
+                                         "created_at"}, 1)
+    command.upgrade(cfg, "idempotency_ids_only")
+    assert _on(scratch_url, _shape) == ({"id", "owner", "key", "request_hash", "status_code", "resource_id",
+                                         "created_at"}, 0)
+    command.downgrade(cfg, "bench_indexes")  # the shape comes back, not the data
+    assert _on(scratch_url, _shape) == ({"id", "owner", "key", "request_hash", "status_code", "response_body",
+                                         "created_at"}, 0)
+    command.upgrade(cfg, "heads")

@@ -61,7 +61,7 @@ async def start_checklist(
     principal: Annotated[Principal, Depends(require(P.checklist_work))],
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.start_checklist(session, principal, case_id, data),
-                             lambda checklist_id: service.read_checklist(session, principal, checklist_id),
+                             lambda checklist_id: service.visible_checklist(session, principal, checklist_id),
                              lambda checklist: service.checklist_read(session, checklist))
 
 

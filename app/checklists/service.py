@@ -172,7 +172,7 @@ async def get_checklist(
     return checklist, access
 
 
-async def read_checklist(session: AsyncSession, principal: Principal, checklist_id: uuid.UUID) -> Checklist:
+async def visible_checklist(session: AsyncSession, principal: Principal, checklist_id: uuid.UUID) -> Checklist:
     """The checklist if the caller may see it (404 otherwise)."""
     checklist, _ = await get_checklist(session, principal, checklist_id)
     return checklist

@@ -11,8 +11,9 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from app.advocates.models import Consultation
+from app.advocates.models import Consultation, consultation_aad
 from app.core.clock import utcnow
+from app.core.crypto import encrypt_json
 from app.core.db import sessionmaker
 from tests.checklists.helpers import CRITICAL
 from tests.consent.helpers import audit_rows
@@ -174,9 +175,11 @@ async def test_consulted_advocate_gets_cps_notes_only_through_the_disclosure_rul
     office = await world.office(s.cps)
     advocate = s["dv_advocate"]
     async with sessionmaker()() as db:
-        db.add(Consultation(case_id=uuid.UUID(s.case["id"]), office_id=office.id, cps_agency_id=s.cps.id,
-                            urgency="routine", status="accepted", question_enc="v1:x:y", advocate_id=advocate.id,
-                            dv_agency_id=s.dv.id))
+        c = Consultation(case_id=uuid.UUID(s.case["id"]), office_id=office.id, cps_agency_id=s.cps.id,
+                         urgency="routine", status="accepted", question_enc="", advocate_id=advocate.id,
+                         dv_agency_id=s.dv.id)
+        c.question_enc = encrypt_json("A question.", consultation_aad(c.id, "question")) or ""
+        db.add(c)
         await db.commit()
     r = await world.get(advocate, f"/api/v1/checklists/{cl['id']}")
     assert r.status_code == 200, r.text

@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from app.advocates.models import Consultation
+from app.advocates.models import Consultation, consultation_aad
+from app.core.crypto import encrypt_json
 from app.core.db import sessionmaker
 from app.referrals.models import Referral
 from tests.checklists.helpers import CRITICAL, audit_actions, team
@@ -28,8 +29,9 @@ async def _consultation(t, advocate, status: str) -> Consultation:
     office = await t.world.office(t.worker.agency)
     async with sessionmaker()() as s:
         c = Consultation(case_id=uuid.UUID(t.case_id), office_id=office.id, cps_agency_id=t.worker.agency.id,
-                         urgency="routine", status=status, question_enc="v1:x:y", advocate_id=advocate.id,
+                         urgency="routine", status=status, question_enc="", advocate_id=advocate.id,
                          dv_agency_id=advocate.agency.id)
+        c.question_enc = encrypt_json("A question.", consultation_aad(c.id, "question")) or ""
         s.add(c)
         await s.commit()
         return c

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app import models  # noqa: F401  (register every table)
 from app.advocates.router import router as advocates_router
@@ -24,6 +24,7 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import install_openapi
+from app.core.validation import refuse_nul
 from app.referrals.router import router as referrals_router
 from app.reports.router import router as reports_router
 from app.webhooks.router import router as webhooks_router
@@ -50,7 +51,9 @@ def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
     app = FastAPI(title="Tandem", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-                  swagger_ui_parameters={"persistAuthorization": True})
+                  swagger_ui_parameters={"persistAuthorization": True},
+                  # Before any route's own dependencies: refused input never reaches a service or the database.
+                  dependencies=[Depends(refuse_nul)])
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     for r in (

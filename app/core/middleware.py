@@ -67,13 +67,15 @@ class RequestContextMiddleware:
             rid = uuid.uuid4().hex
         token = request_id_var.set(rid)
         start = time.perf_counter()
-        status_holder: dict[str, Any] = {"status": 500}
+        status_holder: dict[str, Any] = {"status": 500, "complete": False}
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + [(b"x-request-id", rid.encode())]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                status_holder["complete"] = True
             await send(message)
 
         try:
@@ -118,6 +120,12 @@ class RequestContextMiddleware:
                 await self.app(scope, replay, send_wrapper)
             else:
                 await self.app(scope, receive, send_wrapper)
+        except Exception:
+            # The error handler has logged it (under this request id) and answered 500; re-raising would only
+            # make the server log it a second time, outside any request. A response it could not finish
+            # still propagates, so the server drops the connection.
+            if not status_holder["complete"]:
+                raise
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("route")

@@ -30,13 +30,22 @@ def make_private_dirs(path: Path) -> Path:
     return path
 
 
+class UnsafePermissions(Exception):
+    """A key or database file is open to other users and the service cannot narrow it: it refuses to start."""
+
+
 def tighten(path: Path, mode: int) -> None:
     """An existing file or directory that group or others may use is narrowed to `mode` (with a warning): an
-    earlier version, a copy or a restore may have left it open."""
+    earlier version, a copy or a restore may have left it open. One the service may not change is refused."""
     current = stat.S_IMODE(os.stat(path).st_mode)
     if current & 0o077:
+        try:
+            os.chmod(path, mode)
+        except PermissionError:
+            raise UnsafePermissions(
+                f"{path} is open to other users (mode {oct(current)}) and this user may not narrow it: make it "
+                f"{oct(mode)} and owned by the user Tandem runs as") from None
         log.warning("narrowed permissions", extra={"path": str(path), "was": oct(current), "now": oct(mode)})
-        os.chmod(path, mode)
 
 
 def key_dir(var_dir: Path) -> Path:

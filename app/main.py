@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp
 
 from app import models  # noqa: F401  (register every table)
 from app.advocates.router import router as advocates_router
@@ -24,6 +25,7 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import install_openapi
+from app.core.validation import refuse_nul
 from app.referrals.router import router as referrals_router
 from app.reports.router import router as reports_router
 from app.webhooks.router import router as webhooks_router
@@ -46,13 +48,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await dispose_engine()
 
 
+class Tandem(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        """The request context wraps everything, the server-error handler included, so a 500 is logged under
+        the request id its response carries."""
+        return RequestContextMiddleware(super().build_middleware_stack())
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
-    app = FastAPI(title="Tandem", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-                  swagger_ui_parameters={"persistAuthorization": True})
+    app = Tandem(title="Tandem", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  swagger_ui_parameters={"persistAuthorization": True},
+                  # Before any route's own dependencies: refused input never reaches a service or the database.
+                  dependencies=[Depends(refuse_nul)])
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
     for r in (
         health_router, auth_public, auth_router, agencies_router, agreements_router, cases_router,
         consent_router, referrals_router, checklists_router, advocates_router, audit_router,

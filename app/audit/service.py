@@ -98,6 +98,11 @@ class AuditFilters:
     to: datetime | None = None
 
 
+# The largest value `audit_events.seq` holds on every database (INTEGER: 32 bits on PostgreSQL). A cursor
+# past it was never issued, and binding it would overflow the column type.
+MAX_SEQ = 2**31 - 1
+
+
 def _encode_seq_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"seq": seq}).encode()).decode().rstrip("=")
 
@@ -106,7 +111,7 @@ def _decode_seq_cursor(cursor: str) -> int:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         seq = raw["seq"]
-        if not isinstance(seq, int) or isinstance(seq, bool):
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
             raise ValueError
         return seq
     except Exception:

@@ -9,7 +9,6 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +20,7 @@ from jose.exceptions import JOSEError
 
 from app.core.clock import utcnow
 from app.core.config import Settings, get_settings
+from app.core.files import PRIVATE_FILE, create_private_file, key_dir, replace_private_file, tighten
 
 log = logging.getLogger("tandem.auth")
 
@@ -83,13 +83,13 @@ class KeyRing:
             if settings.jwt_previous_public_key:
                 previous_pems.append(settings.jwt_previous_public_key.encode())
         else:
-            key_dir = settings.var_dir / "keys"
-            current = key_dir / "jwt-current.pem"
+            keys = key_dir(settings.var_dir)
+            current = keys / "jwt-current.pem"
             if not current.exists():
-                key_dir.mkdir(parents=True, exist_ok=True)
-                _write_secret(current, _pem_private(generate_private_key()))
+                create_private_file(current, _pem_private(generate_private_key()))
+            tighten(current, PRIVATE_FILE)
             private_pem = current.read_bytes()
-            prev = key_dir / "jwt-previous.pub.pem"
+            prev = keys / "jwt-previous.pub.pem"
             if prev.exists():
                 previous_pems.append(prev.read_bytes())
         private_key = serialization.load_pem_private_key(private_pem, password=None)
@@ -104,22 +104,16 @@ class KeyRing:
         return cls(private_pem=private_pem, kid=current_jwk["kid"], public_keys=keys)
 
 
-def _write_secret(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
-    path.chmod(0o600)
-
-
 def rotate_local_keys(settings: Settings) -> str:
     """Make a new current signing key; the old one's public half stays published as previous."""
-    key_dir = settings.var_dir / "keys"
-    key_dir.mkdir(parents=True, exist_ok=True)
-    current = key_dir / "jwt-current.pem"
+    keys = key_dir(settings.var_dir)
+    current = keys / "jwt-current.pem"
     if current.exists():
         old = serialization.load_pem_private_key(current.read_bytes(), password=None)
         assert isinstance(old, rsa.RSAPrivateKey)
-        (key_dir / "jwt-previous.pub.pem").write_bytes(_pem_public(old.public_key()))
+        replace_private_file(keys / "jwt-previous.pub.pem", _pem_public(old.public_key()))
     new = generate_private_key()
-    _write_secret(current, _pem_private(new))
+    replace_private_file(current, _pem_private(new))
     reset_keyring()
     return public_jwk(new.public_key())["kid"]
 

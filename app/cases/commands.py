@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from typing import Any
 
@@ -19,12 +18,11 @@ class RotationError(Exception):
 
 def _prepend_local_key(path: Any, spec: str) -> None:
     """Put a new key first in the local key file (older keys stay, so existing values still decrypt)."""
+    from app.core.files import PRIVATE_DIR, make_private_dirs, replace_private_file, tighten
+
+    tighten(make_private_dirs(path.parent), PRIVATE_DIR)
     old = path.read_text() if path.exists() else ""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(spec + "\n" + old)
-    tmp.chmod(0o600)
-    os.replace(tmp, path)
+    replace_private_file(path, (spec + "\n" + old).encode())
 
 
 async def reseal_all(batch_size: int = 500) -> int:

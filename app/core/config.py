@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = 2.0
 
     log_level: str = "INFO"
+    # Bearer token GET /metrics requires; empty leaves /metrics open (then keep its port internal).
+    metrics_token: str = ""
 
     @property
     def is_sqlite(self) -> bool:

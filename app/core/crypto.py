@@ -16,6 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.core.config import Settings, get_settings
+from app.core.files import PRIVATE_FILE, create_private_file, key_dir, tighten
 
 
 class DecryptionError(Exception):
@@ -39,11 +40,10 @@ class DataKeys:
     def load(cls, settings: Settings) -> DataKeys:
         spec = settings.data_keys.strip()
         if not spec:
-            path = settings.var_dir / "keys" / "data-keys.txt"
+            path = key_dir(settings.var_dir) / "data-keys.txt"
             if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(f"k{secrets.token_hex(4)}:{_b64e(AESGCM.generate_key(bit_length=256))}\n")
-                path.chmod(0o600)
+                create_private_file(path, (new_key_spec() + "\n").encode())
+            tighten(path, PRIVATE_FILE)
             spec = ",".join(line.strip() for line in path.read_text().splitlines() if line.strip())
         keys: dict[str, bytes] = {}
         order: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
 from app.core.config import Settings, get_settings
+from app.core.files import private_sqlite_file
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -86,11 +88,9 @@ _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 def make_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            from pathlib import Path
-
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sa.engine.make_url(url).database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_sqlite_file(Path(path))
         engine = create_async_engine(url, echo=settings.db_echo, hide_parameters=True, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")

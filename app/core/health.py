@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hmac
 from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from app.core.config import get_settings
 from app.core.db import get_engine
+from app.core.errors import Unauthorized
 from app.core.metrics import metrics
 
 router = APIRouter(tags=["health"])
@@ -45,6 +48,19 @@ async def readyz() -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
+def metrics_access(request: Request) -> None:
+    """With TANDEM_METRICS_TOKEN set, /metrics answers only `Authorization: Bearer <that token>` (compared in
+    constant time); unset, it stays open as before."""
+    expected = get_settings().metrics_token
+    if not expected:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise Unauthorized("A valid metrics token is required.", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+
+
+@router.get("/metrics", response_class=PlainTextResponse, dependencies=[Depends(metrics_access)], responses={
+    401: {"description": "TANDEM_METRICS_TOKEN is set and the request does not carry it",
+          "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}})
 async def prometheus_metrics() -> PlainTextResponse:
     return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")

@@ -11,6 +11,19 @@ from typing import Any
 from app.core.context import request_id_var
 
 _STD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Every record carries the request id of the request it was logged in, taken when it is made (not when
+    it is formatted, which may be later and elsewhere)."""
+    record = _base_factory(*args, **kwargs)
+    record.request_id = request_id_var.get()
+    return record
+
+
+if getattr(_base_factory, "__name__", "") != _record_with_request_id.__name__:
+    logging.setLogRecordFactory(_record_with_request_id)
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,7 +33,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
-            "request_id": request_id_var.get(),
+            "request_id": record.__dict__.get("request_id", request_id_var.get()),
         }
         for k, v in record.__dict__.items():
             if k not in _STD and not k.startswith("_"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -50,7 +50,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         pad = "=" * (-len(cursor) % 4)
         ts, id_ = json.loads(base64.urlsafe_b64decode(cursor + pad))
-        return datetime.fromisoformat(ts), uuid.UUID(id_)
+        at = datetime.fromisoformat(ts)
+        # Compared with UTC columns: a time that overflows in UTC (0001-01-01T00:00:00+14:00) is no cursor.
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        return at, uuid.UUID(id_)
     except Exception:
         raise Invalid("The cursor is not valid.", loc=["query", "cursor"])
 

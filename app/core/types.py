@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RFC3339 = re.compile(
@@ -26,4 +26,14 @@ def _rfc3339(value: Any) -> Any:
     return value
 
 
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+def _fits_in_utc(value: datetime) -> datetime:
+    """Every stored time is UTC: a time whose UTC equivalent falls outside years 1-9999 (such as
+    0001-01-01T00:00:00+14:00) cannot be compared or stored, so it is refused here."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must fall between the years 1 and 9999 once converted to UTC") from None
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_fits_in_utc)]

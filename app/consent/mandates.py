@@ -67,7 +67,9 @@ async def get_mandate(session: AsyncSession, principal: Principal, mandate_id: u
 async def record_court_order(
     session: AsyncSession, principal: Principal, mandate: LegalMandate, data: CourtOrder
 ) -> LegalMandate:
-    """A court order for a subpoena in triage puts the mandate in force (409 for any other mandate)."""
+    """A court order for a subpoena in triage, recorded by a second supervisor (403 for the one who recorded the
+    subpoena), puts the mandate in force (409 for any other mandate)."""
+    policy.check_court_order_recorder(principal, mandate.recorded_by)
     if mandate.basis != MandateBasis.subpoena.value or mandate.status != "triage":
         raise Conflict("Only a subpoena waiting in triage takes a court order.")
     now = utcnow()

@@ -112,6 +112,7 @@ async def build_scene(world: World, **survivor: Any) -> Scene:
     s.actors = {
         "advocate": await world.user(dv, "dv_advocate"),
         "dv_supervisor": await world.user(dv, "dv_supervisor"),
+        "dv_supervisor_2": await world.user(dv, "dv_supervisor"),
         "dv_other_advocate": await world.user(dv, "dv_advocate"),
         "dv_admin": await world.user(dv, "agency_admin"),
         "cps_worker": await world.user(cps, "cps_worker"),

@@ -63,14 +63,14 @@ async def test_subpoena_waits_in_triage_until_a_court_order(client, world):
     order = {"citation": "Circuit Court No. 26-CV-1182", "document_sha256": "C" * 64}
     assert (await s.post("advocate", url, order)).status_code == 403
     assert (await s.post("cps_supervisor", url, order)).status_code == 404
-    r = await s.post("dv_supervisor", url, order, headers={"If-Match": 'W/"stale.9"'})
+    r = await s.post("dv_supervisor_2", url, order, headers={"If-Match": 'W/"stale.9"'})
     assert r.status_code == 412
-    r = await s.post("dv_supervisor", url, order)
+    r = await s.post("dv_supervisor_2", url, order)
     assert r.status_code == 200, r.text
     m2 = r.json()
     assert m2["status"] == "active" and m2["court_order_sha256"] == "c" * 64
-    assert m2["activated_by"] == f"user:{s['dv_supervisor'].id}"
-    assert (await s.post("dv_supervisor", url, order)).status_code == 409
+    assert m2["activated_by"] == f"user:{s['dv_supervisor_2'].id}"
+    assert (await s.post("dv_supervisor_2", url, order)).status_code == 409
 
     body = (await s.disclose(categories=["identity"])).json()
     assert set(body["released"]) == {"identity"} and body["basis"] == "legal_mandate"
@@ -78,7 +78,7 @@ async def test_subpoena_waits_in_triage_until_a_court_order(client, world):
         "legal_mandate.create", "legal_mandate.court_order"]
 
     statute = await s.mandate(["court"])
-    r = await s.post("dv_supervisor", f"/api/v1/legal-mandates/{statute['id']}/court-order", order)
+    r = await s.post("dv_supervisor_2", f"/api/v1/legal-mandates/{statute['id']}/court-order", order)
     assert r.status_code == 409
 
 
@@ -112,3 +112,35 @@ async def test_mandate_and_consent_together_are_a_mixed_basis(client, world):
     body = (await s.disclose(categories=["identity", "contact"])).json()
     assert body["released_basis"] == {"identity": "legal_mandate", "contact": "consent"}
     assert body["basis"] == "mixed"
+
+
+async def test_the_court_order_is_recorded_by_a_second_supervisor(client, world):
+    """Two-person rule: the supervisor who recorded the subpoena cannot also put it in force."""
+    s = await build_scene(world)
+    m = await s.mandate(["identity"], basis="subpoena")
+    url = f"/api/v1/legal-mandates/{m['id']}/court-order"
+    order = {"citation": "Circuit Court No. 26-CV-1182", "document_sha256": "c" * 64}
+
+    r = await s.post("dv_supervisor", url, order)
+    assert r.status_code == 403, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "second supervisor" in r.json()["detail"]
+    got = (await s.get("advocate", f"/api/v1/legal-mandates/{m['id']}")).json()
+    assert got["status"] == "triage" and got["court_order_citation"] is None and got["activated_at"] is None
+    body = (await s.disclose(categories=["identity"])).json()
+    assert body["released"] == {}
+    assert [e.action for e in await audit_rows(object_id=m["id"])] == ["legal_mandate.create"]
+
+    # An agency system holding a supervisor role is no second person either.
+    app_client = await world.client_app(s.dv, "dv_supervisor")
+    r = await client.post("/api/v1/auth/token", data={"grant_type": "client_credentials",
+                                                      "client_id": app_client.client_id,
+                                                      "client_secret": "s3cret-client-value"})
+    token = r.json()["access_token"]
+    r = await client.post(url, json=order, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403 and "agency system" in r.json()["detail"]
+
+    r = await s.post("dv_supervisor_2", url, order)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "active" and r.json()["activated_by"] == f"user:{s['dv_supervisor_2'].id}"
+    assert r.json()["recorded_by"] == f"user:{s['dv_supervisor'].id}"

@@ -4,6 +4,8 @@ notify a survivor, through her safe-contact instructions, of a release under a m
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +16,8 @@ from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.service import get_person_for_owner
 from app.consent.models import LegalMandate, NotificationTask
-from app.consent.schemas import CourtOrder, MandateBasis, MandateCreate, TaskComplete, TaskStatus
+from app.consent.rules import mandate_status
+from app.consent.schemas import CourtOrder, MandateBasis, MandateCreate, MandateRead, TaskComplete, TaskStatus
 from app.consent.service import recipient_errors
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Invalid, NotFound
@@ -22,23 +25,43 @@ from app.core.pagination import PageParams, paginate
 
 # ------------------------------------------------------------------ legal mandates
 
+MANDATE_MAX_DAYS = 365
+
+
+def _expiry_errors(expires_at: datetime, now: datetime) -> list[dict[str, Any]]:
+    loc = ["body", "expires_at"]
+    if expires_at <= now:
+        return [{"loc": loc, "msg": "Must be in the future.", "type": "expires_in_past"}]
+    if expires_at - now > timedelta(days=MANDATE_MAX_DAYS):
+        return [{"loc": loc, "msg": f"A legal mandate lasts at most {MANDATE_MAX_DAYS} days from now.",
+                 "type": "mandate_too_long"}]
+    return []
+
+
+def mandate_read(mandate: LegalMandate) -> dict[str, Any]:
+    """A mandate shaped as MandateRead, with its status computed now."""
+    out = {k: getattr(mandate, k) for k in MandateRead.model_fields if hasattr(mandate, k)}
+    out["status"] = mandate_status(mandate)
+    return out
+
 
 async def create_mandate(
     session: AsyncSession, principal: Principal, person_id: uuid.UUID, data: MandateCreate
 ) -> LegalMandate:
     """A statute or court order is in force at once; a subpoena waits in triage and releases nothing."""
     person = await get_person_for_owner(session, principal, person_id)
+    now = utcnow()
     errors = recipient_errors(await session.get(Agency, data.recipient_agency_id), person.agency_id)
+    errors += _expiry_errors(data.expires_at, now)
     if errors:
         raise Invalid("The legal mandate has invalid elements; see errors.", errors=errors)
-    now = utcnow()
     active = data.basis is not MandateBasis.subpoena
     mandate = LegalMandate(
         person_id=person.id, case_id=person.case_id, agency_id=person.agency_id,
         recipient_agency_id=data.recipient_agency_id, basis=data.basis.value,
         status="active" if active else "triage", citation=data.citation,
         categories=[c.value for c in data.categories], document_sha256=data.document_sha256,
-        recorded_by=principal.ref, activated_by=principal.ref if active else None,
+        expires_at=data.expires_at, recorded_by=principal.ref, activated_by=principal.ref if active else None,
         activated_at=now if active else None,
     )
     session.add(mandate)
@@ -73,6 +96,8 @@ async def record_court_order(
     if mandate.basis != MandateBasis.subpoena.value or mandate.status != "triage":
         raise Conflict("Only a subpoena waiting in triage takes a court order.")
     now = utcnow()
+    if mandate_status(mandate, now) == "expired":
+        raise Conflict("This subpoena has expired; record a new mandate.")
     mandate.court_order_citation = data.citation
     mandate.court_order_sha256 = data.document_sha256
     mandate.status = "active"

@@ -73,10 +73,11 @@ class LegalMandate(Versioned, table=True):
     agency_id: uuid.UUID = Field(foreign_key="agencies.id")
     recipient_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
     basis: str = Field(max_length=16)  # statute | court_order | subpoena
-    status: str = Field(max_length=16, index=True)  # active | triage
+    status: str = Field(max_length=16, index=True)  # active | triage (expired is computed from expires_at)
     citation: str = Field(max_length=300)
     categories: list[str] = json_field()
     document_sha256: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)  # at most a year after it was recorded
     court_order_citation: str | None = Field(default=None, max_length=300)
     court_order_sha256: str | None = Field(default=None, max_length=64)
     recorded_by: str | None = Field(default=None, max_length=300)

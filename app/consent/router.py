@@ -134,7 +134,7 @@ async def create_mandate(
     if (replay := await idem.replay(principal.ref)) is not None:
         return replay
     mandate = await mandates.create_mandate(session, principal, person_id, data)
-    return await idem.remember(201, MandateRead.model_validate(mandate))
+    return await idem.remember(201, MandateRead.model_validate(mandates.mandate_read(mandate)))
 
 
 @router.get("/people/{person_id}/legal-mandates", response_model=Page[MandateRead])
@@ -143,7 +143,7 @@ async def list_mandates(
     principal: Annotated[Principal, Depends(require(P.disclosure_read))],
 ) -> Any:
     items, cursor = await mandates.list_mandates(session, principal, person_id, page)
-    return page_of(items, cursor, MandateRead)
+    return page_of([mandates.mandate_read(m) for m in items], cursor, MandateRead)
 
 
 @router.get("/legal-mandates/{mandate_id}", response_model=MandateRead)
@@ -153,7 +153,7 @@ async def get_mandate(
 ) -> Any:
     mandate = await mandates.get_mandate(session, principal, mandate_id)
     set_etag(response, mandate)
-    return mandate
+    return mandates.mandate_read(mandate)
 
 
 @router.post("/legal-mandates/{mandate_id}/court-order", response_model=MandateRead)
@@ -166,7 +166,7 @@ async def record_court_order(
     check_if_match(if_match, mandate)
     mandate = await mandates.record_court_order(session, principal, mandate, data)
     set_etag(response, mandate)
-    return mandate
+    return mandates.mandate_read(mandate)
 
 
 # ------------------------------------------------------------------ notification tasks

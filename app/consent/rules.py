@@ -6,7 +6,8 @@ category by category, and denies by default:
 1. The caller must hold a role that may request disclosures.
 2. The agency that holds the person's record needs no consent (basis `own_agency`).
 3. A legal mandate in force (a statute or court order; never a bare subpoena) naming X, P and C releases C
-   (basis `legal_mandate`).
+   (basis `legal_mandate`) until its `expires_at`; an expired one releases nothing (`mandate_expired`,
+   unless consent releases C).
 4. Otherwise an active data-sharing agreement between the owner and X must cover C and U today, and an
    active consent of P (or, for a child, a non-abusive parent or guardian) must name X, U and C, be within
    valid_from..expires_at and not be revoked (basis `consent`).
@@ -50,6 +51,7 @@ class Reason(StrEnum):
     consent_not_yet_valid = "consent_not_yet_valid"
     purpose_not_consented = "purpose_not_consented"
     category_not_consented = "category_not_consented"
+    mandate_expired = "mandate_expired"  # the only mandate naming the category has run out
     no_data = "no_data"
 
 
@@ -96,11 +98,29 @@ def consent_active_clause(now: datetime) -> Any:
     return sa.and_(Consent.revoked_at.is_(None), Consent.valid_from <= now, Consent.expires_at > now)
 
 
-def mandate_in_force(mandate: LegalMandate) -> bool:
-    """A statute or court order in force; a subpoena only once a court order has been recorded for it."""
-    if mandate.status != "active":
+def mandate_status(mandate: LegalMandate, now: datetime | None = None) -> str:
+    """triage | active | expired, computed from the clock at read time."""
+    now = now or utcnow()
+    if now >= mandate.expires_at:
+        return "expired"
+    return mandate.status
+
+
+def mandate_in_force(mandate: LegalMandate, now: datetime | None = None) -> bool:
+    """A statute or court order in force and not expired; a subpoena only once a court order has been
+    recorded for it."""
+    if mandate_status(mandate, now) != "active":
         return False
     return mandate.basis in ("statute", "court_order") or mandate.court_order_citation is not None
+
+
+def _mandate_gap(mandates: list[LegalMandate], now: datetime) -> Reason | None:
+    """Why mandates naming a category release nothing, if one of them once could have (a subpoena in triage
+    never could: it is not mentioned)."""
+    states = {mandate_status(m, now) for m in mandates}
+    if "expired" in states:
+        return Reason.mandate_expired
+    return None
 
 
 def grantor_problems(subject: Any, grantor: Any, relationship: str) -> list[tuple[str, str, str]]:
@@ -195,27 +215,30 @@ async def decide(
         return [CategoryDecision(c, basis=Basis.own_agency) for c in categories]
 
     now = utcnow()
-    mandates = [m for m in (await session.execute(
+    mandates = list((await session.execute(
         sa.select(LegalMandate).where(LegalMandate.person_id == person.id, LegalMandate.agency_id == person.agency_id,
                                       LegalMandate.recipient_agency_id == requester)
         .order_by(LegalMandate.created_at, LegalMandate.id)
-    )).scalars() if mandate_in_force(m)]
+    )).scalars())
+    in_force = [m for m in mandates if mandate_in_force(m, now)]
     agreements = await policy.active_agreements_between(session, person.agency_id, requester)
     consents = await consents_in_effect(session, person, requester)
 
     out: list[CategoryDecision] = []
     for category in categories:
-        mandate = next((m for m in mandates if category in m.categories), None)
+        mandate = next((m for m in in_force if category in m.categories), None)
         if mandate is not None:
             out.append(CategoryDecision(category, basis=Basis.legal_mandate, mandate_id=mandate.id))
             continue
+        # A mandate naming the category that releases nothing now is the clearer reason, unless consent releases.
+        mandate_reason = _mandate_gap([m for m in mandates if category in m.categories], now)
         reason = _agreement_gap(agreements, category, purpose)
         if reason is not None:
-            out.append(CategoryDecision(category, reason=reason))
+            out.append(CategoryDecision(category, reason=mandate_reason or reason))
             continue
         consent, reason = _consent_match(consents, category, purpose, now)
         if consent is None:
-            out.append(CategoryDecision(category, reason=reason))
+            out.append(CategoryDecision(category, reason=mandate_reason or reason))
         else:
             out.append(CategoryDecision(category, basis=Basis.consent, consent_id=consent.id))
     return out

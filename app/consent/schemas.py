@@ -48,6 +48,7 @@ class MandateBasis(StrEnum):
 class MandateStatus(StrEnum):
     active = "active"
     triage = "triage"
+    expired = "expired"
 
 
 class TaskStatus(StrEnum):
@@ -210,6 +211,8 @@ class MandateCreate(_In):
     recipient_agency_id: uuid.UUID
     categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
     document_sha256: str = Field(min_length=64, max_length=64)
+    expires_at: Timestamp = Field(description="When the mandate stops releasing anything: after now and at most "
+                                              "365 days from now.")
 
     _u = field_validator("categories")(_unique)
     _s = field_validator("document_sha256")(_sha)
@@ -223,7 +226,8 @@ class CourtOrder(_In):
 
 
 class MandateRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """A legal mandate; `status` is computed now (`expired` once `expires_at` has passed)."""
+
     id: uuid.UUID
     person_id: uuid.UUID
     recipient_agency_id: uuid.UUID
@@ -232,6 +236,7 @@ class MandateRead(BaseModel):
     citation: str
     categories: list[DataCategory]
     document_sha256: str
+    expires_at: datetime
     court_order_citation: str | None = None
     court_order_sha256: str | None = None
     recorded_by: str | None = None

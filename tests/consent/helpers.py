@@ -48,6 +48,14 @@ def consent_body(person_id: Any, recipient_id: Any, **over: Any) -> dict[str, An
     return body
 
 
+def mandate_body(recipient: Any, categories: list[str], basis: str = "statute", **over: Any) -> dict[str, Any]:
+    body = {"basis": basis, "citation": "ORS 419B.010", "recipient_agency_id": str(recipient.id),
+            "categories": categories, "document_sha256": "b" * 64,
+            "expires_at": iso(utcnow() + timedelta(days=180))}
+    body.update(over)
+    return body
+
+
 @dataclass
 class Scene:
     world: World
@@ -85,9 +93,9 @@ class Scene:
             out = r.json()
         return out
 
-    async def mandate(self, categories: list[str], basis: str = "statute", recipient: Any = None) -> dict[str, Any]:
-        body = {"basis": basis, "citation": "ORS 419B.010", "recipient_agency_id": str((recipient or self.cps).id),
-                "categories": categories, "document_sha256": "b" * 64}
+    async def mandate(self, categories: list[str], basis: str = "statute", recipient: Any = None,
+                      **over: Any) -> dict[str, Any]:
+        body = mandate_body(recipient or self.cps, categories, basis, **over)
         r = await self.post("dv_supervisor", f"/api/v1/people/{self.survivor['id']}/legal-mandates", body)
         assert r.status_code == 201, r.text
         return r.json()

@@ -3,7 +3,20 @@ and opens a task to notify the survivor; a subpoena releases nothing until a cou
 
 from __future__ import annotations
 
-from tests.consent.helpers import ADDRESS, audit_rows, build_scene
+from datetime import timedelta
+
+import pytest
+
+from app.core.clock import utcnow
+from app.core.config import get_settings
+from tests.consent.helpers import ADDRESS, audit_rows, build_scene, iso, mandate_body
+
+
+@pytest.fixture
+def moving_clock(clock, monkeypatch):
+    """Moving the clock by days: tokens are checked against the wall clock with a leeway as wide."""
+    monkeypatch.setattr(get_settings(), "jwt_leeway_seconds", 5 * 86400)
+    return clock
 
 
 async def test_statute_releases_only_named_categories_and_opens_a_notification_task(client, world):
@@ -85,8 +98,7 @@ async def test_subpoena_waits_in_triage_until_a_court_order(client, world):
 async def test_only_supervisors_of_the_owning_agency_record_mandates(client, world):
     s = await build_scene(world)
     url = f"/api/v1/people/{s.survivor['id']}/legal-mandates"
-    body = {"basis": "court_order", "citation": "Order 7", "recipient_agency_id": str(s.cps.id),
-            "categories": ["identity"], "document_sha256": "d" * 64}
+    body = mandate_body(s.cps, ["identity"], "court_order", citation="Order 7", document_sha256="d" * 64)
     assert (await s.post("advocate", url, body)).status_code == 403
     assert (await s.post("cps_supervisor", url, body)).status_code == 404
     assert (await s.post("dv_supervisor", url, {**body, "recipient_agency_id": str(s.dv.id)})).status_code == 422
@@ -144,3 +156,49 @@ async def test_the_court_order_is_recorded_by_a_second_supervisor(client, world)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "active" and r.json()["activated_by"] == f"user:{s['dv_supervisor_2'].id}"
     assert r.json()["recorded_by"] == f"user:{s['dv_supervisor'].id}"
+
+
+async def test_a_mandate_names_when_it_expires_at_most_a_year_ahead(client, world):
+    s = await build_scene(world)
+    url = f"/api/v1/people/{s.survivor['id']}/legal-mandates"
+    now = utcnow()
+    body = mandate_body(s.cps, ["identity"])
+    del body["expires_at"]
+    r = await s.post("dv_supervisor", url, body)
+    assert r.status_code == 422 and [e["loc"] for e in r.json()["errors"]] == [["body", "expires_at"]]
+    r = await s.post("dv_supervisor", url, {**body, "expires_at": iso(now - timedelta(minutes=1))})
+    assert r.status_code == 422
+    assert [(e["loc"], e["type"]) for e in r.json()["errors"]] == [(["body", "expires_at"], "expires_in_past")]
+    r = await s.post("dv_supervisor", url, {**body, "expires_at": iso(now + timedelta(days=365, hours=1))})
+    assert r.status_code == 422
+    assert [(e["loc"], e["type"]) for e in r.json()["errors"]] == [(["body", "expires_at"], "mandate_too_long")]
+    assert (await s.get("advocate", url)).json()["items"] == []
+
+    r = await s.post("dv_supervisor", url, {**body, "expires_at": iso(now + timedelta(days=364))})
+    assert r.status_code == 201, r.text
+    assert r.json()["expires_at"].startswith(iso(now + timedelta(days=364))[:16])
+
+
+async def test_an_expired_mandate_releases_nothing(client, world, moving_clock):
+    s = await build_scene(world)
+    start = utcnow()
+    m = await s.mandate(["identity"], expires_at=iso(start + timedelta(hours=2)))
+    assert set((await s.disclose(categories=["identity"])).json()["released"]) == {"identity"}
+
+    moving_clock.set(start + timedelta(hours=2, seconds=1))
+    r = await s.disclose(categories=["identity"])
+    assert r.status_code == 201
+    body = r.json()
+    assert body["released"] == {} and body["basis"] == "none"
+    assert body["withheld"] == [{"category": "identity", "reason": "mandate_expired"}]
+    row = (await s.accounting())[0]
+    assert row["id"] == body["id"] and row["outcome"] == "withheld" and row["withheld"] == body["withheld"]
+    got = (await s.get("advocate", f"/api/v1/legal-mandates/{m['id']}")).json()
+    assert got["status"] == "expired"
+
+    # A subpoena whose time ran out takes no court order.
+    sub = await s.mandate(["court"], basis="subpoena", expires_at=iso(start + timedelta(hours=3)))
+    moving_clock.set(start + timedelta(hours=3, seconds=1))
+    r = await s.post("dv_supervisor_2", f"/api/v1/legal-mandates/{sub['id']}/court-order",
+                     {"citation": "Order 9", "document_sha256": "c" * 64})
+    assert r.status_code == 409 and "expired" in r.json()["detail"]

@@ -1,5 +1,5 @@
-"""Legal mandates (statute, court order; a subpoena waits in triage for a court order) and the tasks to
-notify a survivor, through her safe-contact instructions, of a release under a mandate."""
+"""Legal mandates (statute, court order; a subpoena waits in triage for a court order; each expires and can
+be withdrawn) and the tasks to notify a survivor, through her safe-contact instructions, of a release under a mandate."""
 
 from __future__ import annotations
 
@@ -15,11 +15,21 @@ from app.agencies.models import Agency
 from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.service import get_person_for_owner
-from app.consent.models import LegalMandate, NotificationTask
+from app.consent.models import LegalMandate, NotificationTask, mandate_aad
 from app.consent.rules import mandate_status
-from app.consent.schemas import CourtOrder, MandateBasis, MandateCreate, MandateRead, TaskComplete, TaskStatus
+from app.consent.schemas import (
+    CourtOrder,
+    MandateBasis,
+    MandateCreate,
+    MandateRead,
+    MandateSummary,
+    MandateWithdraw,
+    TaskComplete,
+    TaskStatus,
+)
 from app.consent.service import recipient_errors
 from app.core.clock import utcnow
+from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 
@@ -38,10 +48,14 @@ def _expiry_errors(expires_at: datetime, now: datetime) -> list[dict[str, Any]]:
     return []
 
 
-def mandate_read(mandate: LegalMandate) -> dict[str, Any]:
-    """A mandate shaped as MandateRead, with its status computed now."""
-    out = {k: getattr(mandate, k) for k in MandateRead.model_fields if hasattr(mandate, k)}
+def mandate_read(mandate: LegalMandate, *, full: bool = True) -> dict[str, Any]:
+    """A mandate shaped as MandateRead (full) or MandateSummary, with its status computed now."""
+    schema = MandateRead if full else MandateSummary
+    out = {k: getattr(mandate, k) for k in schema.model_fields if hasattr(mandate, k)}
     out["status"] = mandate_status(mandate)
+    if full:
+        out["withdrawal_reason"] = decrypt_json(mandate.withdrawal_reason_enc,
+                                                mandate_aad(mandate.id, "withdrawal_reason"))
     return out
 
 
@@ -106,6 +120,25 @@ async def record_court_order(
     mandate.updated_at = now
     await session.flush()
     await record(session, principal, "legal_mandate.court_order", "legal_mandate", mandate.id,
+                 agency_id=mandate.agency_id)
+    return mandate
+
+
+async def withdraw_mandate(
+    session: AsyncSession, principal: Principal, mandate: LegalMandate, data: MandateWithdraw
+) -> LegalMandate:
+    """Withdrawal takes effect on the very next request; who recorded it, when and why are kept (the reason
+    sealed at rest)."""
+    if mandate.status == "withdrawn":
+        raise Conflict("This legal mandate is already withdrawn.")
+    now = utcnow()
+    mandate.status = "withdrawn"
+    mandate.withdrawn_at = now
+    mandate.withdrawn_by = principal.ref
+    mandate.withdrawal_reason_enc = encrypt_json(data.reason, mandate_aad(mandate.id, "withdrawal_reason"))
+    mandate.updated_at = now
+    await session.flush()
+    await record(session, principal, "legal_mandate.withdraw", "legal_mandate", mandate.id,
                  agency_id=mandate.agency_id)
     return mandate
 

@@ -1,8 +1,8 @@
 """Consents, legal mandates, the accounting of disclosures, and the tasks to notify a survivor of a
 release under a legal mandate.
 
-No row here holds a person's name, address or contact details; the one free-text field written about a
-person (a revocation's reason) is sealed at rest.
+No row here holds a person's name, address or contact details; the free-text reasons written about a
+person (a consent's revocation, a mandate's withdrawal) are sealed at rest.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class LegalMandate(Versioned, table=True):
     agency_id: uuid.UUID = Field(foreign_key="agencies.id")
     recipient_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
     basis: str = Field(max_length=16)  # statute | court_order | subpoena
-    status: str = Field(max_length=16, index=True)  # active | triage (expired is computed from expires_at)
+    status: str = Field(max_length=16, index=True)  # active | triage | withdrawn (expired: from expires_at)
     citation: str = Field(max_length=300)
     categories: list[str] = json_field()
     document_sha256: str = Field(max_length=64)
@@ -83,8 +83,19 @@ class LegalMandate(Versioned, table=True):
     recorded_by: str | None = Field(default=None, max_length=300)
     activated_by: str | None = Field(default=None, max_length=300)
     activated_at: datetime | None = time_field()
+    withdrawn_at: datetime | None = time_field()
+    withdrawn_by: str | None = Field(default=None, max_length=300)
+    withdrawal_reason_enc: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = created_field()
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def mandate_aad(mandate_id: object, field: str) -> bytes:
+    """Binds a sealed value to its legal mandate and field."""
+    return f"legal_mandate:{mandate_id}:{field}".encode()
+
+
+register_sealed(LegalMandate, "withdrawal_reason_enc", lambda row: mandate_aad(row.id, "withdrawal_reason"))
 
 
 class Disclosure(SQLModel, table=True):

@@ -28,6 +28,8 @@ from app.consent.schemas import (
     DisclosureRequest,
     MandateCreate,
     MandateRead,
+    MandateSummary,
+    MandateWithdraw,
     TaskComplete,
     TaskRead,
     TaskStatus,
@@ -137,13 +139,13 @@ async def create_mandate(
     return await idem.remember(201, MandateRead.model_validate(mandates.mandate_read(mandate)))
 
 
-@router.get("/people/{person_id}/legal-mandates", response_model=Page[MandateRead])
+@router.get("/people/{person_id}/legal-mandates", response_model=Page[MandateSummary])
 async def list_mandates(
     person_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
     principal: Annotated[Principal, Depends(require(P.disclosure_read))],
 ) -> Any:
     items, cursor = await mandates.list_mandates(session, principal, person_id, page)
-    return page_of([mandates.mandate_read(m) for m in items], cursor, MandateRead)
+    return page_of([mandates.mandate_read(m, full=False) for m in items], cursor, MandateSummary)
 
 
 @router.get("/legal-mandates/{mandate_id}", response_model=MandateRead)
@@ -165,6 +167,20 @@ async def record_court_order(
     mandate = await mandates.get_mandate(session, principal, mandate_id)
     check_if_match(if_match, mandate)
     mandate = await mandates.record_court_order(session, principal, mandate, data)
+    set_etag(response, mandate)
+    return mandates.mandate_read(mandate)
+
+
+@router.post("/legal-mandates/{mandate_id}/withdraw", response_model=MandateRead)
+async def withdraw_mandate(
+    mandate_id: uuid.UUID, data: MandateWithdraw, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.mandate_record))], if_match: str | None = IfMatch,
+) -> Any:
+    """Withdraw a legal mandate (supervisors of the owning agency); it releases nothing from the very next
+    request."""
+    mandate = await mandates.get_mandate(session, principal, mandate_id)
+    check_if_match(if_match, mandate)
+    mandate = await mandates.withdraw_mandate(session, principal, mandate, data)
     set_etag(response, mandate)
     return mandates.mandate_read(mandate)
 

@@ -6,8 +6,8 @@ category by category, and denies by default:
 1. The caller must hold a role that may request disclosures.
 2. The agency that holds the person's record needs no consent (basis `own_agency`).
 3. A legal mandate in force (a statute or court order; never a bare subpoena) naming X, P and C releases C
-   (basis `legal_mandate`) until its `expires_at`; an expired one releases nothing (`mandate_expired`,
-   unless consent releases C).
+   (basis `legal_mandate`) until its `expires_at` or its withdrawal; after that it releases nothing
+   (`mandate_expired`, `mandate_withdrawn`, unless consent releases C).
 4. Otherwise an active data-sharing agreement between the owner and X must cover C and U today, and an
    active consent of P (or, for a child, a non-abusive parent or guardian) must name X, U and C, be within
    valid_from..expires_at and not be revoked (basis `consent`).
@@ -52,6 +52,7 @@ class Reason(StrEnum):
     purpose_not_consented = "purpose_not_consented"
     category_not_consented = "category_not_consented"
     mandate_expired = "mandate_expired"  # the only mandate naming the category has run out
+    mandate_withdrawn = "mandate_withdrawn"  # ... or was withdrawn
     no_data = "no_data"
 
 
@@ -99,8 +100,10 @@ def consent_active_clause(now: datetime) -> Any:
 
 
 def mandate_status(mandate: LegalMandate, now: datetime | None = None) -> str:
-    """triage | active | expired, computed from the clock at read time."""
+    """triage | active | expired | withdrawn, computed from the clock at read time."""
     now = now or utcnow()
+    if mandate.status == "withdrawn":
+        return "withdrawn"
     if now >= mandate.expires_at:
         return "expired"
     return mandate.status
@@ -120,6 +123,8 @@ def _mandate_gap(mandates: list[LegalMandate], now: datetime) -> Reason | None:
     states = {mandate_status(m, now) for m in mandates}
     if "expired" in states:
         return Reason.mandate_expired
+    if "withdrawn" in states:
+        return Reason.mandate_withdrawn
     return None
 
 

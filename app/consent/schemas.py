@@ -49,6 +49,7 @@ class MandateStatus(StrEnum):
     active = "active"
     triage = "triage"
     expired = "expired"
+    withdrawn = "withdrawn"
 
 
 class TaskStatus(StrEnum):
@@ -225,8 +226,13 @@ class CourtOrder(_In):
     _s = field_validator("document_sha256")(_sha)
 
 
-class MandateRead(BaseModel):
-    """A legal mandate; `status` is computed now (`expired` once `expires_at` has passed)."""
+class MandateWithdraw(_In):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class MandateSummary(BaseModel):
+    """A legal mandate in a list (no free-text reasons); `status` is computed now (`expired` once `expires_at`
+    has passed)."""
 
     id: uuid.UUID
     person_id: uuid.UUID
@@ -242,7 +248,13 @@ class MandateRead(BaseModel):
     recorded_by: str | None = None
     activated_by: str | None = None
     activated_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
     created_at: datetime
+
+
+class MandateRead(MandateSummary):
+    withdrawal_reason: str | None = None
 
 
 # ------------------------------------------------------------------ notification tasks

@@ -1,4 +1,4 @@
-"""mandate safeguards: every legal mandate expires (at most a year after it was recorded)
+"""mandate safeguards: every legal mandate expires (at most a year after it was recorded) and can be withdrawn
 
 Mandates recorded before this revision had no end; they are given one a year after they were recorded.
 
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 import app.core.db
@@ -31,6 +32,9 @@ _mandates = sa.table(
 def upgrade() -> None:
     with op.batch_alter_table('legal_mandates', schema=None) as batch_op:
         batch_op.add_column(sa.Column('expires_at', app.core.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('withdrawn_at', app.core.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('withdrawn_by', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True))
+        batch_op.add_column(sa.Column('withdrawal_reason_enc', sa.Text(), nullable=True))
 
     conn = op.get_bind()
     rows = conn.execute(sa.select(_mandates.c.id, _mandates.c.created_at)).all()
@@ -47,4 +51,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('legal_mandates', schema=None) as batch_op:
+        batch_op.drop_column('withdrawal_reason_enc')
+        batch_op.drop_column('withdrawn_by')
+        batch_op.drop_column('withdrawn_at')
         batch_op.drop_column('expires_at')

@@ -3,13 +3,17 @@ and opens a task to notify the survivor; a subpoena releases nothing until a cou
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from app.consent.models import LegalMandate
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from tests.consent.helpers import ADDRESS, audit_rows, build_scene, iso, mandate_body
+from app.core.db import sessionmaker
+from tests.consent.helpers import ADDRESS, audit_rows, build_scene, iso, mandate_body, uid
 
 
 @pytest.fixture
@@ -109,7 +113,9 @@ async def test_only_supervisors_of_the_owning_agency_record_mandates(client, wor
     created = r.json()
 
     r = await s.get("advocate", url)
-    assert r.json() == {"items": [created], "next_cursor": None}
+    # The list carries each mandate without its free-text reasons.
+    summary = {k: v for k, v in created.items() if not k.endswith("_reason")}
+    assert r.json() == {"items": [summary], "next_cursor": None}
     assert (await s.get("cps_supervisor", url)).status_code == 404
     assert (await s.get("cps_supervisor", f"/api/v1/legal-mandates/{created['id']}")).status_code == 404
     got = await s.get("advocate", f"/api/v1/legal-mandates/{created['id']}")
@@ -202,3 +208,43 @@ async def test_an_expired_mandate_releases_nothing(client, world, moving_clock):
     r = await s.post("dv_supervisor_2", f"/api/v1/legal-mandates/{sub['id']}/court-order",
                      {"citation": "Order 9", "document_sha256": "c" * 64})
     assert r.status_code == 409 and "expired" in r.json()["detail"]
+
+
+async def test_a_supervisor_withdraws_a_mandate_and_it_stops_releasing_at_once(client, world):
+    s = await build_scene(world)
+    m = await s.mandate(["identity", "contact"])
+    assert set((await s.disclose(categories=["identity"])).json()["released"]) == {"identity"}
+    url = f"/api/v1/legal-mandates/{m['id']}/withdraw"
+    why = {"reason": "The order was vacated on appeal; Rosa's counsel filed it."}
+
+    assert (await s.post("advocate", url, why)).status_code == 403
+    assert (await s.post("cps_supervisor", url, why)).status_code == 404
+    assert (await s.post("cps_worker", url, why)).status_code == 403
+    r = await s.post("dv_supervisor", url, {"reason": ""})
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "reason"]
+    assert (await s.post("dv_supervisor", url, why, headers={"If-Match": 'W/"stale.9"'})).status_code == 412
+    r = await s.post("dv_supervisor_2", url, why)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["status"] == "withdrawn" and out["withdrawn_at"]
+    assert out["withdrawn_by"] == f"user:{s['dv_supervisor_2'].id}" and out["withdrawal_reason"] == why["reason"]
+    assert (await s.post("dv_supervisor", url, why)).status_code == 409
+
+    # The very next request releases nothing, and says why.
+    body = (await s.disclose(categories=["identity", "contact"])).json()
+    assert body["released"] == {}
+    assert body["withheld"] == [{"category": "identity", "reason": "mandate_withdrawn"},
+                                {"category": "contact", "reason": "mandate_withdrawn"}]
+    assert (await s.accounting())[0]["withheld"] == body["withheld"]
+    assert [e.action for e in await audit_rows(object_id=m["id"])] == [
+        "legal_mandate.create", "legal_mandate.withdraw"]
+
+    # The reason is read on the mandate alone: not in the list, and sealed at rest.
+    got = (await s.get("advocate", f"/api/v1/legal-mandates/{m['id']}")).json()
+    assert got["status"] == "withdrawn" and got["withdrawal_reason"] == why["reason"]
+    (item,) = (await s.get("advocate", f"/api/v1/people/{s.survivor['id']}/legal-mandates")).json()["items"]
+    assert item["status"] == "withdrawn" and "withdrawal_reason" not in item and "vacated" not in str(item)
+    async with sessionmaker()() as session:
+        raw = (await session.execute(sa.select(LegalMandate.__table__).where(
+            LegalMandate.id == uid(m["id"])))).mappings().one()
+    assert "vacated" not in json.dumps(dict(raw), default=str)

@@ -31,6 +31,7 @@ from app.consent.schemas import (
     MandateSummary,
     MandateWithdraw,
     TaskComplete,
+    TaskKind,
     TaskRead,
     TaskStatus,
 )
@@ -132,11 +133,19 @@ async def create_mandate(
     person_id: uuid.UUID, data: MandateCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.mandate_record))],
 ) -> Any:
-    """Record a statute, court order or subpoena (supervisors). A subpoena waits in `triage`."""
+    """Record a statute, court order or subpoena (supervisors). A subpoena waits in `triage`. Release under a
+    mandate in force waits for the survivor to be warned (its notification task done, or the notice hours
+    passed) unless a court order requires immediate release, with its reason."""
+    # The idempotency record keeps the mandate's id only (its reasons are free text); a replay reads it again.
     if (replay := await idem.replay(principal.ref)) is not None:
-        return replay
+        if replay.status_code != status.HTTP_201_CREATED:
+            return replay
+        mandate = await mandates.get_mandate(session, principal, uuid.UUID(json.loads(replay.body)["id"]))
+        body = jsonable_encoder(MandateRead.model_validate(mandates.mandate_read(mandate)))
+        return JSONResponse(body, status_code=201, headers={"Idempotent-Replayed": "true"})
     mandate = await mandates.create_mandate(session, principal, person_id, data)
-    return await idem.remember(201, MandateRead.model_validate(mandates.mandate_read(mandate)))
+    await idem.remember(201, {"id": str(mandate.id)})
+    return mandates.mandate_read(mandate)
 
 
 @router.get("/people/{person_id}/legal-mandates", response_model=Page[MandateSummary])
@@ -192,11 +201,12 @@ async def withdraw_mandate(
 async def list_tasks(
     session: Session, page: Annotated[PageParams, Depends()],
     principal: Annotated[Principal, Depends(require(P.disclosure_read))],
-    status: TaskStatus | None = None, person_id: uuid.UUID | None = None,
+    status: TaskStatus | None = None, person_id: uuid.UUID | None = None, kind: TaskKind | None = None,
 ) -> Any:
-    """Tasks to notify survivors of releases under a legal mandate (use the person's safe-contact
-    instructions from their record)."""
-    items, cursor = await mandates.list_tasks(session, principal, page, status=status, person_id=person_id)
+    """Tasks to notify survivors of legal mandates: a warning when one comes into force (release waits for it)
+    and a notice of each release (use the person's safe-contact instructions from their record)."""
+    items, cursor = await mandates.list_tasks(session, principal, page, status=status, person_id=person_id,
+                                              kind=kind)
     return page_of(items, cursor, TaskRead)
 
 

@@ -7,7 +7,9 @@ category by category, and denies by default:
 2. The agency that holds the person's record needs no consent (basis `own_agency`).
 3. A legal mandate in force (a statute or court order; never a bare subpoena) naming X, P and C releases C
    (basis `legal_mandate`) until its `expires_at` or its withdrawal; after that it releases nothing
-   (`mandate_expired`, `mandate_withdrawn`, unless consent releases C).
+   (`mandate_expired`, `mandate_withdrawn`, unless consent releases C). The survivor is warned first: from
+   the mandate coming into force, release waits until its warning task is done or the configured notice
+   hours have passed (`mandate_notice_pending`), unless the court ordered immediate release.
 4. Otherwise an active data-sharing agreement between the owner and X must cover C and U today, and an
    active consent of P (or, for a child, a non-abusive parent or guardian) must name X, U and C, be within
    valid_from..expires_at and not be revoked (basis `consent`).
@@ -21,7 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -32,8 +34,9 @@ from app import policy
 from app.auth.permissions import P
 from app.auth.principal import Principal
 from app.cases.models import Person
-from app.consent.models import Consent, LegalMandate
+from app.consent.models import Consent, LegalMandate, NotificationTask
 from app.core.clock import utcnow
+from app.core.config import get_settings
 from app.core.vocab import CaseRole
 
 
@@ -51,6 +54,7 @@ class Reason(StrEnum):
     consent_not_yet_valid = "consent_not_yet_valid"
     purpose_not_consented = "purpose_not_consented"
     category_not_consented = "category_not_consented"
+    mandate_notice_pending = "mandate_notice_pending"  # the survivor is still to be warned of the mandate
     mandate_expired = "mandate_expired"  # the only mandate naming the category has run out
     mandate_withdrawn = "mandate_withdrawn"  # ... or was withdrawn
     no_data = "no_data"
@@ -117,9 +121,30 @@ def mandate_in_force(mandate: LegalMandate, now: datetime | None = None) -> bool
     return mandate.basis in ("statute", "court_order") or mandate.court_order_citation is not None
 
 
-def _mandate_gap(mandates: list[LegalMandate], now: datetime) -> Reason | None:
+def notice_pending(mandate: LegalMandate, warned: bool, now: datetime) -> bool:
+    """Whether a mandate in force still waits for the survivor to be warned: its warning task is not done,
+    the notice hours since it came into force have not passed, and no court ordered immediate release."""
+    if mandate.immediate_release or warned:
+        return False
+    since = mandate.activated_at or mandate.created_at
+    return now < since + timedelta(hours=get_settings().mandate_notice_hours)
+
+
+async def _warned(session: AsyncSession, mandates: list[LegalMandate]) -> set[uuid.UUID]:
+    """The mandates whose warning task is done."""
+    if not mandates:
+        return set()
+    rows = await session.execute(sa.select(NotificationTask.mandate_id).where(
+        NotificationTask.mandate_id.in_([m.id for m in mandates]), NotificationTask.kind == "mandate_notice",
+        NotificationTask.status == "done"))
+    return {r for r in rows.scalars() if r is not None}
+
+
+def _mandate_gap(mandates: list[LegalMandate], pending: list[LegalMandate], now: datetime) -> Reason | None:
     """Why mandates naming a category release nothing, if one of them once could have (a subpoena in triage
     never could: it is not mentioned)."""
+    if pending:
+        return Reason.mandate_notice_pending
     states = {mandate_status(m, now) for m in mandates}
     if "expired" in states:
         return Reason.mandate_expired
@@ -226,17 +251,21 @@ async def decide(
         .order_by(LegalMandate.created_at, LegalMandate.id)
     )).scalars())
     in_force = [m for m in mandates if mandate_in_force(m, now)]
+    warned = await _warned(session, in_force)
+    pending = [m for m in in_force if notice_pending(m, m.id in warned, now)]
+    releasing = [m for m in in_force if m not in pending]
     agreements = await policy.active_agreements_between(session, person.agency_id, requester)
     consents = await consents_in_effect(session, person, requester)
 
     out: list[CategoryDecision] = []
     for category in categories:
-        mandate = next((m for m in in_force if category in m.categories), None)
+        mandate = next((m for m in releasing if category in m.categories), None)
         if mandate is not None:
             out.append(CategoryDecision(category, basis=Basis.legal_mandate, mandate_id=mandate.id))
             continue
         # A mandate naming the category that releases nothing now is the clearer reason, unless consent releases.
-        mandate_reason = _mandate_gap([m for m in mandates if category in m.categories], now)
+        mandate_reason = _mandate_gap([m for m in mandates if category in m.categories],
+                                      [m for m in pending if category in m.categories], now)
         reason = _agreement_gap(agreements, category, purpose)
         if reason is not None:
             out.append(CategoryDecision(category, reason=mandate_reason or reason))

@@ -52,6 +52,11 @@ class MandateStatus(StrEnum):
     withdrawn = "withdrawn"
 
 
+class TaskKind(StrEnum):
+    mandate_notice = "mandate_notice"  # warn her that a mandate is in force, before any release
+    release_notice = "release_notice"  # tell her what was released under a mandate
+
+
 class TaskStatus(StrEnum):
     open = "open"
     done = "done"
@@ -214,6 +219,10 @@ class MandateCreate(_In):
     document_sha256: str = Field(min_length=64, max_length=64)
     expires_at: Timestamp = Field(description="When the mandate stops releasing anything: after now and at most "
                                               "365 days from now.")
+    immediate_release: bool = Field(False, description="A court order only: it requires release at once, without "
+                                                       "waiting for the survivor to be warned.")
+    immediate_release_reason: str | None = Field(None, min_length=1, max_length=2000,
+                                                 description="Required with immediate_release.")
 
     _u = field_validator("categories")(_unique)
     _s = field_validator("document_sha256")(_sha)
@@ -222,6 +231,10 @@ class MandateCreate(_In):
 class CourtOrder(_In):
     citation: str = Field(min_length=1, max_length=300)
     document_sha256: str = Field(min_length=64, max_length=64)
+    immediate_release: bool = Field(False, description="The order requires release at once, without waiting for "
+                                                       "the survivor to be warned.")
+    immediate_release_reason: str | None = Field(None, min_length=1, max_length=2000,
+                                                 description="Required with immediate_release.")
 
     _s = field_validator("document_sha256")(_sha)
 
@@ -245,6 +258,7 @@ class MandateSummary(BaseModel):
     expires_at: datetime
     court_order_citation: str | None = None
     court_order_sha256: str | None = None
+    immediate_release: bool = False
     recorded_by: str | None = None
     activated_by: str | None = None
     activated_at: datetime | None = None
@@ -254,6 +268,7 @@ class MandateSummary(BaseModel):
 
 
 class MandateRead(MandateSummary):
+    immediate_release_reason: str | None = None
     withdrawal_reason: str | None = None
 
 
@@ -261,15 +276,19 @@ class MandateRead(MandateSummary):
 
 
 class TaskRead(BaseModel):
-    """A task to tell a survivor, through her safe-contact instructions, of a release under a legal mandate.
+    """A task to tell a survivor, through her safe-contact instructions, of a legal mandate: `mandate_notice`
+    (opened when the mandate comes into force; release under it waits until this is done or the notice hours
+    have passed, unless the court ordered immediate release) or `release_notice` (opened by a release).
 
     The instructions themselves are read from the person's record, never copied here."""
 
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
+    kind: TaskKind
     person_id: uuid.UUID
     case_id: uuid.UUID
-    disclosure_id: uuid.UUID
+    mandate_id: uuid.UUID | None = Field(None, description="The mandate a mandate_notice warns of.")
+    disclosure_id: uuid.UUID | None = Field(None, description="The release a release_notice tells of.")
     requester_agency_id: uuid.UUID | None
     categories: list[DataCategory]
     mandate_ids: list[str]

@@ -363,7 +363,8 @@ async def disclose(
                               basis=row.basis, redisclosure_notice=notice)
     mandated = [c for c, b in released_basis.items() if b == Basis.legal_mandate.value]
     if mandated:
-        task = NotificationTask(person_id=person.id, case_id=person.case_id, agency_id=person.agency_id,
+        task = NotificationTask(kind="release_notice", person_id=person.id, case_id=person.case_id,
+                                agency_id=person.agency_id,
                                 disclosure_id=row.id, requester_agency_id=principal.agency_id,
                                 categories=mandated, mandate_ids=sorted(mandate_ids))
         session.add(task)

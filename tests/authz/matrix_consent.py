@@ -87,17 +87,11 @@ async def _mandate(scn: Scenario, actor: str, rel: str, basis: str = "statute") 
 
 
 async def _fresh_task(scn: Scenario, actor: str, rel: str) -> uuid.UUID:
-    """A release under a statute to another agency opens a notification task for the target agency."""
-    agency = scn.target(actor, rel)
-    person = await _person(scn, actor, rel)
-    await _mandate(scn, actor, rel)
-    requester = await _staff(scn, _other(scn, agency))
-    r = await scn.world.post(requester, "/api/v1/disclosures",
-                             {"person_id": person["id"], "purpose": "referral", "categories": ["identity"]})
-    assert r.status_code == 201, r.text
+    """A statute naming another agency opens a task for the target agency to warn the survivor."""
+    m = await _mandate(scn, actor, rel)
     async with sessionmaker()() as s:
         return (await s.execute(sa.select(NotificationTask.id).where(
-            NotificationTask.disclosure_id == uuid.UUID(r.json()["id"])))).scalar_one()
+            NotificationTask.mandate_id == uuid.UUID(m["id"])))).scalar_one()
 
 
 async def _task(scn: Scenario, actor: str, rel: str) -> uuid.UUID:

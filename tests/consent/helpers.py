@@ -100,6 +100,20 @@ class Scene:
         assert r.status_code == 201, r.text
         return r.json()
 
+    async def notice_task(self, mandate: dict[str, Any]) -> dict[str, Any]:
+        """The task, opened when the mandate came into force, to warn the survivor before any release."""
+        r = await self.get("advocate", f"/api/v1/notification-tasks?person_id={self.survivor['id']}&limit=200")
+        assert r.status_code == 200, r.text
+        (task,) = [t for t in r.json()["items"] if t.get("mandate_id") == mandate["id"]]
+        return task
+
+    async def warned(self, mandate: dict[str, Any], outcome: str = "notified") -> dict[str, Any]:
+        """Complete the mandate's warning task, so it may release before the notice time has passed."""
+        task = await self.notice_task(mandate)
+        r = await self.post("advocate", f"/api/v1/notification-tasks/{task['id']}/complete", {"outcome": outcome})
+        assert r.status_code == 200, r.text
+        return r.json()
+
     async def disclose(self, actor: str = "cps_worker", categories: list[str] | None = None,
                        purpose: str = "safety_planning", person: dict[str, Any] | None = None) -> httpx.Response:
         body = {"person_id": (person or self.survivor)["id"], "purpose": purpose,

@@ -99,10 +99,10 @@ class ConsentCreate(_In):
     recipient_agency_id: uuid.UUID
     purposes: list[Purpose] = Field(min_length=1, max_length=len(Purpose))
     categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
-    valid_from: Timestamp
+    valid_from: Timestamp = Field(description="At most one day before signed_at.")
     expires_at: Timestamp = Field(description="After valid_from, and at most the configured maximum (90 days by "
-                                             "default) after it.")
-    signed_at: Timestamp
+                                             "default) after signed_at.")
+    signed_at: Timestamp = Field(description="Not in the future, and no older than the configured maximum.")
     signature_method: SignatureMethod
     risks_explained: bool = Field(description="Must be true: the risks and benefits of sharing were explained.")
     language: str = Field(min_length=1, max_length=40, description="The language the consent was explained in.")

@@ -1,5 +1,6 @@
 """Recording, listing and revoking consents: every element required (all named at once), grantor rules,
-the window counted from the signature (configurable maximum length), owner-only access, revocation with who/when/how and its webhook."""
+the window counted from the signature (configurable maximum length), owner-only access, revocation with
+who/when/how and its webhook."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Legal mandates (statute, court order; a subpoena waits in triage for a court order; each expires and can
-be withdrawn) and the tasks to notify a survivor, through her safe-contact instructions, of a release under a mandate."""
+"""Legal mandates (statute, court order; a subpoena waits in triage for a court order recorded by a second
+supervisor; each expires and can be withdrawn) and the tasks to notify a survivor, through her safe-contact
+instructions: a warning when a mandate comes into force (release waits for it) and a notice of each release."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 release under a legal mandate.
 
 No row here holds a person's name, address or contact details; the free-text reasons written about a
-person (a consent's revocation, a mandate's withdrawal) are sealed at rest.
+person (a consent's revocation, a mandate's withdrawal or its order for immediate release) are sealed at rest.
 """
 
 from __future__ import annotations

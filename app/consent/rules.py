@@ -55,7 +55,7 @@ class Reason(StrEnum):
     purpose_not_consented = "purpose_not_consented"
     category_not_consented = "category_not_consented"
     mandate_notice_pending = "mandate_notice_pending"  # the survivor is still to be warned of the mandate
-    mandate_expired = "mandate_expired"  # the only mandate naming the category has run out
+    mandate_expired = "mandate_expired"  # a mandate naming the category has run out
     mandate_withdrawn = "mandate_withdrawn"  # ... or was withdrawn
     no_data = "no_data"
 

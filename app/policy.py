@@ -534,6 +534,15 @@ async def person_linked_to_agency(session: Any, person: Any, agency_id: uuid.UUI
     return await person_in_sent_referral_to(session, person.id, agency_id)
 
 
+def check_court_order_recorder(principal: Principal, recorded_by: str | None) -> None:
+    """Two-person rule: the court order that puts a subpoena in force is recorded by a second supervisor, a
+    person other than the one who recorded the subpoena (never an agency system)."""
+    if principal.kind == "client":
+        raise Forbidden("A court order is recorded by a supervisor in person, not by an agency system.")
+    if recorded_by is not None and principal.ref == recorded_by:
+        raise Forbidden("A second supervisor must record the court order: you recorded this subpoena.")
+
+
 # ---------------------------------------------------------------- reports
 
 

@@ -1,8 +1,8 @@
 """Consents, legal mandates, the accounting of disclosures, and the tasks to notify a survivor of a
 release under a legal mandate.
 
-No row here holds a person's name, address or contact details; the one free-text field written about a
-person (a revocation's reason) is sealed at rest.
+No row here holds a person's name, address or contact details; the free-text reasons written about a
+person (a consent's revocation, a mandate's withdrawal or its order for immediate release) are sealed at rest.
 """
 
 from __future__ import annotations
@@ -73,17 +73,35 @@ class LegalMandate(Versioned, table=True):
     agency_id: uuid.UUID = Field(foreign_key="agencies.id")
     recipient_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
     basis: str = Field(max_length=16)  # statute | court_order | subpoena
-    status: str = Field(max_length=16, index=True)  # active | triage
+    status: str = Field(max_length=16, index=True)  # active | triage | withdrawn (expired: from expires_at)
     citation: str = Field(max_length=300)
     categories: list[str] = json_field()
     document_sha256: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)  # at most a year after it was recorded
     court_order_citation: str | None = Field(default=None, max_length=300)
     court_order_sha256: str | None = Field(default=None, max_length=64)
     recorded_by: str | None = Field(default=None, max_length=300)
     activated_by: str | None = Field(default=None, max_length=300)
     activated_at: datetime | None = time_field()
+    # A court order may require release at once, without waiting for the survivor to be warned; the reason
+    # (free text) is sealed at rest.
+    immediate_release: bool = Field(default=False)
+    immediate_release_reason_enc: str | None = Field(default=None, sa_type=sa.Text)
+    withdrawn_at: datetime | None = time_field()
+    withdrawn_by: str | None = Field(default=None, max_length=300)
+    withdrawal_reason_enc: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = created_field()
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def mandate_aad(mandate_id: object, field: str) -> bytes:
+    """Binds a sealed value to its legal mandate and field."""
+    return f"legal_mandate:{mandate_id}:{field}".encode()
+
+
+register_sealed(LegalMandate, "withdrawal_reason_enc", lambda row: mandate_aad(row.id, "withdrawal_reason"))
+register_sealed(LegalMandate, "immediate_release_reason_enc",
+                lambda row: mandate_aad(row.id, "immediate_release_reason"))
 
 
 class Disclosure(SQLModel, table=True):
@@ -113,8 +131,9 @@ class Disclosure(SQLModel, table=True):
 
 
 class NotificationTask(Versioned, table=True):
-    """A task for the owning agency: tell the survivor, through her safe-contact instructions, that her
-    information was released under a legal mandate."""
+    """A task for the owning agency to tell the survivor, through her safe-contact instructions, of a legal
+    mandate: `mandate_notice` opens when the mandate comes into force, to warn her before any release (release
+    waits for it, or for the notice hours); `release_notice` opens when data was released under a mandate."""
 
     __tablename__ = "notification_tasks"
     __table_args__ = (sa.Index("ix_notification_tasks_agency_status", "agency_id", "status"),)
@@ -123,7 +142,9 @@ class NotificationTask(Versioned, table=True):
     person_id: uuid.UUID = Field(foreign_key="people.id", index=True)
     case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
     agency_id: uuid.UUID = Field(foreign_key="agencies.id")
-    disclosure_id: uuid.UUID = Field(foreign_key="disclosures.id", index=True)
+    kind: str = Field(default="release_notice", max_length=16)  # mandate_notice | release_notice
+    mandate_id: uuid.UUID | None = Field(default=None, foreign_key="legal_mandates.id", index=True)  # mandate_notice
+    disclosure_id: uuid.UUID | None = Field(default=None, foreign_key="disclosures.id", index=True)  # release_notice
     requester_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agencies.id")
     categories: list[str] = json_field()
     mandate_ids: list[str] = json_field()

@@ -25,7 +25,10 @@ from app.consent.schemas import (
     DisclosureRequest,
     MandateCreate,
     MandateRead,
+    MandateSummary,
+    MandateWithdraw,
     TaskComplete,
+    TaskKind,
     TaskRead,
     TaskStatus,
 )
@@ -120,18 +123,21 @@ async def create_mandate(
     person_id: uuid.UUID, data: MandateCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
     principal: Annotated[Principal, Depends(require(P.mandate_record))],
 ) -> Any:
-    """Record a statute, court order or subpoena (supervisors). A subpoena waits in `triage`."""
+    """Record a statute, court order or subpoena (supervisors). A subpoena waits in `triage`. Release under a
+    mandate in force waits for the survivor to be warned (its notification task done, or the notice hours
+    passed) unless a court order requires immediate release, with its reason."""
     return await idem.create(principal.ref, lambda: mandates.create_mandate(session, principal, person_id, data),
-                             lambda mandate_id: mandates.get_mandate(session, principal, mandate_id))
+                             lambda mandate_id: mandates.get_mandate(session, principal, mandate_id),
+                             mandates.mandate_read)
 
 
-@router.get("/people/{person_id}/legal-mandates", response_model=Page[MandateRead])
+@router.get("/people/{person_id}/legal-mandates", response_model=Page[MandateSummary])
 async def list_mandates(
     person_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
     principal: Annotated[Principal, Depends(require(P.disclosure_read))],
 ) -> Any:
     items, cursor = await mandates.list_mandates(session, principal, person_id, page)
-    return page_of(items, cursor, MandateRead)
+    return page_of([mandates.mandate_read(m, full=False) for m in items], cursor, MandateSummary)
 
 
 @router.get("/legal-mandates/{mandate_id}", response_model=MandateRead)
@@ -141,7 +147,7 @@ async def get_mandate(
 ) -> Any:
     mandate = await mandates.get_mandate(session, principal, mandate_id)
     set_etag(response, mandate)
-    return mandate
+    return mandates.mandate_read(mandate)
 
 
 @router.post("/legal-mandates/{mandate_id}/court-order", response_model=MandateRead)
@@ -154,7 +160,21 @@ async def record_court_order(
     check_if_match(if_match, mandate)
     mandate = await mandates.record_court_order(session, principal, mandate, data)
     set_etag(response, mandate)
-    return mandate
+    return mandates.mandate_read(mandate)
+
+
+@router.post("/legal-mandates/{mandate_id}/withdraw", response_model=MandateRead)
+async def withdraw_mandate(
+    mandate_id: uuid.UUID, data: MandateWithdraw, session: Session, response: Response,
+    principal: Annotated[Principal, Depends(require(P.mandate_record))], if_match: str | None = IfMatch,
+) -> Any:
+    """Withdraw a legal mandate (supervisors of the owning agency); it releases nothing from the very next
+    request."""
+    mandate = await mandates.get_mandate(session, principal, mandate_id)
+    check_if_match(if_match, mandate)
+    mandate = await mandates.withdraw_mandate(session, principal, mandate, data)
+    set_etag(response, mandate)
+    return mandates.mandate_read(mandate)
 
 
 # ------------------------------------------------------------------ notification tasks
@@ -164,11 +184,12 @@ async def record_court_order(
 async def list_tasks(
     session: Session, page: Annotated[PageParams, Depends()],
     principal: Annotated[Principal, Depends(require(P.disclosure_read))],
-    status: TaskStatus | None = None, person_id: uuid.UUID | None = None,
+    status: TaskStatus | None = None, person_id: uuid.UUID | None = None, kind: TaskKind | None = None,
 ) -> Any:
-    """Tasks to notify survivors of releases under a legal mandate (use the person's safe-contact
-    instructions from their record)."""
-    items, cursor = await mandates.list_tasks(session, principal, page, status=status, person_id=person_id)
+    """Tasks to notify survivors of legal mandates: a warning when one comes into force (release waits for it)
+    and a notice of each release (use the person's safe-contact instructions from their record)."""
+    items, cursor = await mandates.list_tasks(session, principal, page, status=status, person_id=person_id,
+                                              kind=kind)
     return page_of(items, cursor, TaskRead)
 
 

@@ -6,7 +6,10 @@ category by category, and denies by default:
 1. The caller must hold a role that may request disclosures.
 2. The agency that holds the person's record needs no consent (basis `own_agency`).
 3. A legal mandate in force (a statute or court order; never a bare subpoena) naming X, P and C releases C
-   (basis `legal_mandate`).
+   (basis `legal_mandate`) until its `expires_at` or its withdrawal; after that it releases nothing
+   (`mandate_expired`, `mandate_withdrawn`, unless consent releases C). The survivor is warned first: from
+   the mandate coming into force, release waits until its warning task is done or the configured notice
+   hours have passed (`mandate_notice_pending`), unless the court ordered immediate release.
 4. Otherwise an active data-sharing agreement between the owner and X must cover C and U today, and an
    active consent of P (or, for a child, a non-abusive parent or guardian) must name X, U and C, be within
    valid_from..expires_at and not be revoked (basis `consent`).
@@ -20,7 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -31,8 +34,9 @@ from app import policy
 from app.auth.permissions import P
 from app.auth.principal import Principal
 from app.cases.models import Person
-from app.consent.models import Consent, LegalMandate
+from app.consent.models import Consent, LegalMandate, NotificationTask
 from app.core.clock import utcnow
+from app.core.config import get_settings
 from app.core.vocab import CaseRole
 
 
@@ -50,6 +54,9 @@ class Reason(StrEnum):
     consent_not_yet_valid = "consent_not_yet_valid"
     purpose_not_consented = "purpose_not_consented"
     category_not_consented = "category_not_consented"
+    mandate_notice_pending = "mandate_notice_pending"  # the survivor is still to be warned of the mandate
+    mandate_expired = "mandate_expired"  # a mandate naming the category has run out
+    mandate_withdrawn = "mandate_withdrawn"  # ... or was withdrawn
     no_data = "no_data"
 
 
@@ -96,11 +103,54 @@ def consent_active_clause(now: datetime) -> Any:
     return sa.and_(Consent.revoked_at.is_(None), Consent.valid_from <= now, Consent.expires_at > now)
 
 
-def mandate_in_force(mandate: LegalMandate) -> bool:
-    """A statute or court order in force; a subpoena only once a court order has been recorded for it."""
-    if mandate.status != "active":
+def mandate_status(mandate: LegalMandate, now: datetime | None = None) -> str:
+    """triage | active | expired | withdrawn, computed from the clock at read time."""
+    now = now or utcnow()
+    if mandate.status == "withdrawn":
+        return "withdrawn"
+    if now >= mandate.expires_at:
+        return "expired"
+    return mandate.status
+
+
+def mandate_in_force(mandate: LegalMandate, now: datetime | None = None) -> bool:
+    """A statute or court order in force and not expired; a subpoena only once a court order has been
+    recorded for it."""
+    if mandate_status(mandate, now) != "active":
         return False
     return mandate.basis in ("statute", "court_order") or mandate.court_order_citation is not None
+
+
+def notice_pending(mandate: LegalMandate, warned: bool, now: datetime) -> bool:
+    """Whether a mandate in force still waits for the survivor to be warned: its warning task is not done,
+    the notice hours since it came into force have not passed, and no court ordered immediate release."""
+    if mandate.immediate_release or warned:
+        return False
+    since = mandate.activated_at or mandate.created_at
+    return now < since + timedelta(hours=get_settings().mandate_notice_hours)
+
+
+async def _warned(session: AsyncSession, mandates: list[LegalMandate]) -> set[uuid.UUID]:
+    """The mandates whose warning task is done."""
+    if not mandates:
+        return set()
+    rows = await session.execute(sa.select(NotificationTask.mandate_id).where(
+        NotificationTask.mandate_id.in_([m.id for m in mandates]), NotificationTask.kind == "mandate_notice",
+        NotificationTask.status == "done"))
+    return {r for r in rows.scalars() if r is not None}
+
+
+def _mandate_gap(mandates: list[LegalMandate], pending: list[LegalMandate], now: datetime) -> Reason | None:
+    """Why mandates naming a category release nothing, if one of them once could have (a subpoena in triage
+    never could: it is not mentioned)."""
+    if pending:
+        return Reason.mandate_notice_pending
+    states = {mandate_status(m, now) for m in mandates}
+    if "expired" in states:
+        return Reason.mandate_expired
+    if "withdrawn" in states:
+        return Reason.mandate_withdrawn
+    return None
 
 
 def grantor_problems(subject: Any, grantor: Any, relationship: str) -> list[tuple[str, str, str]]:
@@ -195,27 +245,34 @@ async def decide(
         return [CategoryDecision(c, basis=Basis.own_agency) for c in categories]
 
     now = utcnow()
-    mandates = [m for m in (await session.execute(
+    mandates = list((await session.execute(
         sa.select(LegalMandate).where(LegalMandate.person_id == person.id, LegalMandate.agency_id == person.agency_id,
                                       LegalMandate.recipient_agency_id == requester)
         .order_by(LegalMandate.created_at, LegalMandate.id)
-    )).scalars() if mandate_in_force(m)]
+    )).scalars())
+    in_force = [m for m in mandates if mandate_in_force(m, now)]
+    warned = await _warned(session, in_force)
+    pending = [m for m in in_force if notice_pending(m, m.id in warned, now)]
+    releasing = [m for m in in_force if m not in pending]
     agreements = await policy.active_agreements_between(session, person.agency_id, requester)
     consents = await consents_in_effect(session, person, requester)
 
     out: list[CategoryDecision] = []
     for category in categories:
-        mandate = next((m for m in mandates if category in m.categories), None)
+        mandate = next((m for m in releasing if category in m.categories), None)
         if mandate is not None:
             out.append(CategoryDecision(category, basis=Basis.legal_mandate, mandate_id=mandate.id))
             continue
+        # A mandate naming the category that releases nothing now is the clearer reason, unless consent releases.
+        mandate_reason = _mandate_gap([m for m in mandates if category in m.categories],
+                                      [m for m in pending if category in m.categories], now)
         reason = _agreement_gap(agreements, category, purpose)
         if reason is not None:
-            out.append(CategoryDecision(category, reason=reason))
+            out.append(CategoryDecision(category, reason=mandate_reason or reason))
             continue
         consent, reason = _consent_match(consents, category, purpose, now)
         if consent is None:
-            out.append(CategoryDecision(category, reason=reason))
+            out.append(CategoryDecision(category, reason=mandate_reason or reason))
         else:
             out.append(CategoryDecision(category, basis=Basis.consent, consent_id=consent.id))
     return out

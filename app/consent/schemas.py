@@ -48,6 +48,13 @@ class MandateBasis(StrEnum):
 class MandateStatus(StrEnum):
     active = "active"
     triage = "triage"
+    expired = "expired"
+    withdrawn = "withdrawn"
+
+
+class TaskKind(StrEnum):
+    mandate_notice = "mandate_notice"  # warn her that a mandate is in force, before any release
+    release_notice = "release_notice"  # tell her what was released under a mandate
 
 
 class TaskStatus(StrEnum):
@@ -92,10 +99,10 @@ class ConsentCreate(_In):
     recipient_agency_id: uuid.UUID
     purposes: list[Purpose] = Field(min_length=1, max_length=len(Purpose))
     categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
-    valid_from: Timestamp
+    valid_from: Timestamp = Field(description="At most one day before signed_at.")
     expires_at: Timestamp = Field(description="After valid_from, and at most the configured maximum (90 days by "
-                                             "default) after it.")
-    signed_at: Timestamp
+                                             "default) after signed_at.")
+    signed_at: Timestamp = Field(description="Not in the future, and no older than the configured maximum.")
     signature_method: SignatureMethod
     risks_explained: bool = Field(description="Must be true: the risks and benefits of sharing were explained.")
     language: str = Field(min_length=1, max_length=40, description="The language the consent was explained in.")
@@ -210,6 +217,12 @@ class MandateCreate(_In):
     recipient_agency_id: uuid.UUID
     categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
     document_sha256: str = Field(min_length=64, max_length=64)
+    expires_at: Timestamp = Field(description="When the mandate stops releasing anything: after now and at most "
+                                              "365 days from now.")
+    immediate_release: bool = Field(False, description="A court order only: it requires release at once, without "
+                                                       "waiting for the survivor to be warned.")
+    immediate_release_reason: str | None = Field(None, min_length=1, max_length=2000,
+                                                 description="Required with immediate_release.")
 
     _u = field_validator("categories")(_unique)
     _s = field_validator("document_sha256")(_sha)
@@ -218,12 +231,22 @@ class MandateCreate(_In):
 class CourtOrder(_In):
     citation: str = Field(min_length=1, max_length=300)
     document_sha256: str = Field(min_length=64, max_length=64)
+    immediate_release: bool = Field(False, description="The order requires release at once, without waiting for "
+                                                       "the survivor to be warned.")
+    immediate_release_reason: str | None = Field(None, min_length=1, max_length=2000,
+                                                 description="Required with immediate_release.")
 
     _s = field_validator("document_sha256")(_sha)
 
 
-class MandateRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class MandateWithdraw(_In):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class MandateSummary(BaseModel):
+    """A legal mandate in a list (no free-text reasons); `status` is computed now (`expired` once `expires_at`
+    has passed)."""
+
     id: uuid.UUID
     person_id: uuid.UUID
     recipient_agency_id: uuid.UUID
@@ -232,27 +255,40 @@ class MandateRead(BaseModel):
     citation: str
     categories: list[DataCategory]
     document_sha256: str
+    expires_at: datetime
     court_order_citation: str | None = None
     court_order_sha256: str | None = None
+    immediate_release: bool = False
     recorded_by: str | None = None
     activated_by: str | None = None
     activated_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
     created_at: datetime
+
+
+class MandateRead(MandateSummary):
+    immediate_release_reason: str | None = None
+    withdrawal_reason: str | None = None
 
 
 # ------------------------------------------------------------------ notification tasks
 
 
 class TaskRead(BaseModel):
-    """A task to tell a survivor, through her safe-contact instructions, of a release under a legal mandate.
+    """A task to tell a survivor, through her safe-contact instructions, of a legal mandate: `mandate_notice`
+    (opened when the mandate comes into force; release under it waits until this is done or the notice hours
+    have passed, unless the court ordered immediate release) or `release_notice` (opened by a release).
 
     The instructions themselves are read from the person's record, never copied here."""
 
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
+    kind: TaskKind
     person_id: uuid.UUID
     case_id: uuid.UUID
-    disclosure_id: uuid.UUID
+    mandate_id: uuid.UUID | None = Field(None, description="The mandate a mandate_notice warns of.")
+    disclosure_id: uuid.UUID | None = Field(None, description="The release a release_notice tells of.")
     requester_agency_id: uuid.UUID | None
     categories: list[DataCategory]
     mandate_ids: list[str]

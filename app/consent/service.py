@@ -49,7 +49,8 @@ REDISCLOSURE_NOTICE = (
 ACP_NOTE = ("Address confidentiality program substitute address: the only address held for this person. "
             "Use it for all mail and service; the actual address is not held and must not be sought.")
 
-SIGNED_AT_LEEWAY = timedelta(minutes=5)
+SIGNED_AT_LEEWAY = timedelta(minutes=5)  # clock skew allowed for a signature "now"
+VALID_FROM_BACKDATE = timedelta(days=1)  # how far valid_from may precede the signature
 
 
 class PersonNotLinked(NotFound):
@@ -83,16 +84,30 @@ async def _grantor_errors(session: AsyncSession, person: Person, data: ConsentCr
 
 
 def _term_errors(data: ConsentCreate) -> list[dict[str, Any]]:
+    """The time limit counts from the signature: signed_at is a moment past (within clock skew) and no older
+    than the longest consent; valid_from at most a day before it; expires_at after valid_from and at most the
+    longest consent after signed_at."""
     errors = []
     max_days = get_settings().consent_max_days
+    longest = timedelta(days=max_days)
+    now = utcnow()
+    if data.signed_at > now + SIGNED_AT_LEEWAY:
+        errors.append({"loc": ["body", "signed_at"], "msg": "Cannot be in the future.", "type": "signed_in_future"})
+    elif now - data.signed_at > longest:
+        errors.append({"loc": ["body", "signed_at"], "type": "signed_too_long_ago",
+                       "msg": f"Signed more than {max_days} days ago: a consent that old has lapsed; ask again."})
+    if data.valid_from < data.signed_at - VALID_FROM_BACKDATE:
+        errors.append({"loc": ["body", "valid_from"], "type": "valid_from_before_signature",
+                       "msg": "May precede signed_at by one day at most."})
+    elif data.valid_from - data.signed_at >= longest:
+        errors.append({"loc": ["body", "valid_from"], "type": "valid_from_too_late",
+                       "msg": f"Must be less than {max_days} days after signed_at."})
     if data.expires_at <= data.valid_from:
         errors.append({"loc": ["body", "expires_at"], "msg": "Must be after valid_from.",
                        "type": "expires_before_valid_from"})
-    elif data.expires_at - data.valid_from > timedelta(days=max_days):
+    elif data.expires_at - data.signed_at > longest:
         errors.append({"loc": ["body", "expires_at"], "type": "consent_too_long",
-                       "msg": f"A consent lasts at most {max_days} days after valid_from."})
-    if data.signed_at > utcnow() + SIGNED_AT_LEEWAY:
-        errors.append({"loc": ["body", "signed_at"], "msg": "Cannot be in the future.", "type": "signed_in_future"})
+                       "msg": f"A consent lasts at most {max_days} days after it was signed (signed_at)."})
     return errors
 
 
@@ -407,7 +422,8 @@ async def _apply_rule(
                               basis=row.basis, redisclosure_notice=notice)
     mandated = [c for c, b in released_basis.items() if b == Basis.legal_mandate.value]
     if mandated:
-        task = NotificationTask(person_id=person.id, case_id=person.case_id, agency_id=person.agency_id,
+        task = NotificationTask(kind="release_notice", person_id=person.id, case_id=person.case_id,
+                                agency_id=person.agency_id,
                                 disclosure_id=row.id, requester_agency_id=principal.agency_id,
                                 categories=mandated, mandate_ids=sorted(mandate_ids))
         session.add(task)

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
 
     # Domain rules
     consent_max_days: int = 90
+    # Hours a release under a legal mandate waits for the survivor to be warned (unless the court orders
+    # immediate release); once the warning task is done it need not wait.
+    mandate_notice_hours: int = Field(default=72, ge=0)
     referral_emergency_hours: int = 4
     referral_urgent_business_days: int = 1
     referral_routine_business_days: int = 3

@@ -78,7 +78,8 @@ async def _mandate(scn: Scenario, actor: str, rel: str, basis: str = "statute") 
     agency = scn.target(actor, rel)
     person = await _person(scn, actor, rel)
     body = {"basis": basis, "citation": "Matrix statute", "recipient_agency_id": str(_other(scn, agency).id),
-            "categories": ["identity"], "document_sha256": "f" * 64}
+            "categories": ["identity"], "document_sha256": "f" * 64,
+            "expires_at": (utcnow() + timedelta(days=90)).isoformat()}
     r = await scn.world.post(await _staff(scn, agency, supervisor=True),
                              f"/api/v1/people/{person['id']}/legal-mandates", body)
     assert r.status_code == 201, r.text
@@ -86,17 +87,11 @@ async def _mandate(scn: Scenario, actor: str, rel: str, basis: str = "statute") 
 
 
 async def _fresh_task(scn: Scenario, actor: str, rel: str) -> uuid.UUID:
-    """A release under a statute to another agency opens a notification task for the target agency."""
-    agency = scn.target(actor, rel)
-    person = await _person(scn, actor, rel)
-    await _mandate(scn, actor, rel)
-    requester = await _staff(scn, _other(scn, agency))
-    r = await scn.world.post(requester, "/api/v1/disclosures",
-                             {"person_id": person["id"], "purpose": "referral", "categories": ["identity"]})
-    assert r.status_code == 201, r.text
+    """A statute naming another agency opens a task for the target agency to warn the survivor."""
+    m = await _mandate(scn, actor, rel)
     async with sessionmaker()() as s:
         return (await s.execute(sa.select(NotificationTask.id).where(
-            NotificationTask.disclosure_id == uuid.UUID(r.json()["id"])))).scalar_one()
+            NotificationTask.mandate_id == uuid.UUID(m["id"])))).scalar_one()
 
 
 async def _task(scn: Scenario, actor: str, rel: str) -> uuid.UUID:
@@ -134,7 +129,8 @@ async def _mandate_create(scn: Scenario, actor: str, rel: str) -> tuple[str, Any
     person = await _person(scn, actor, rel)
     return (f"/api/v1/people/{person['id']}/legal-mandates",
             {"basis": "court_order", "citation": "Matrix order", "categories": ["identity"],
-             "recipient_agency_id": str(_other(scn, scn.target(actor, rel)).id), "document_sha256": "a" * 64})
+             "recipient_agency_id": str(_other(scn, scn.target(actor, rel)).id), "document_sha256": "a" * 64,
+             "expires_at": (utcnow() + timedelta(days=90)).isoformat()})
 
 
 async def _mandates(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
@@ -150,6 +146,11 @@ async def _court_order(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
     m = await _mandate(scn, actor, rel, basis="subpoena")
     return (f"/api/v1/legal-mandates/{m['id']}/court-order",
             {"citation": "Matrix court order", "document_sha256": "b" * 64})
+
+
+async def _withdraw(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
+    m = await _mandate(scn, actor, rel)
+    return f"/api/v1/legal-mandates/{m['id']}/withdraw", {"reason": "Matrix: the order was vacated."}
 
 
 async def _task_get(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
@@ -175,6 +176,7 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/people/{person_id}/legal-mandates", _mandates, _each(CASEWORK, OWN)),
     Row("GET", "/api/v1/legal-mandates/{mandate_id}", _mandate_get, _each(CASEWORK, OWN)),
     Row("POST", "/api/v1/legal-mandates/{mandate_id}/court-order", _court_order, _each(SUPERVISORS, OWN)),
+    Row("POST", "/api/v1/legal-mandates/{mandate_id}/withdraw", _withdraw, _each(SUPERVISORS, OWN)),
     Row("GET", "/api/v1/notification-tasks", static("/api/v1/notification-tasks"), _each(CASEWORK, 200)),
     Row("GET", "/api/v1/notification-tasks/{task_id}", _task_get, _each(CASEWORK, OWN)),
     Row("POST", "/api/v1/notification-tasks/{task_id}/complete", _task_complete, _each(CASEWORK, OWN)),

@@ -48,6 +48,14 @@ def consent_body(person_id: Any, recipient_id: Any, **over: Any) -> dict[str, An
     return body
 
 
+def mandate_body(recipient: Any, categories: list[str], basis: str = "statute", **over: Any) -> dict[str, Any]:
+    body = {"basis": basis, "citation": "ORS 419B.010", "recipient_agency_id": str(recipient.id),
+            "categories": categories, "document_sha256": "b" * 64,
+            "expires_at": iso(utcnow() + timedelta(days=180))}
+    body.update(over)
+    return body
+
+
 @dataclass
 class Scene:
     world: World
@@ -85,11 +93,25 @@ class Scene:
             out = r.json()
         return out
 
-    async def mandate(self, categories: list[str], basis: str = "statute", recipient: Any = None) -> dict[str, Any]:
-        body = {"basis": basis, "citation": "ORS 419B.010", "recipient_agency_id": str((recipient or self.cps).id),
-                "categories": categories, "document_sha256": "b" * 64}
+    async def mandate(self, categories: list[str], basis: str = "statute", recipient: Any = None,
+                      **over: Any) -> dict[str, Any]:
+        body = mandate_body(recipient or self.cps, categories, basis, **over)
         r = await self.post("dv_supervisor", f"/api/v1/people/{self.survivor['id']}/legal-mandates", body)
         assert r.status_code == 201, r.text
+        return r.json()
+
+    async def notice_task(self, mandate: dict[str, Any]) -> dict[str, Any]:
+        """The task, opened when the mandate came into force, to warn the survivor before any release."""
+        r = await self.get("advocate", f"/api/v1/notification-tasks?person_id={self.survivor['id']}&limit=200")
+        assert r.status_code == 200, r.text
+        (task,) = [t for t in r.json()["items"] if t.get("mandate_id") == mandate["id"]]
+        return task
+
+    async def warned(self, mandate: dict[str, Any], outcome: str = "notified") -> dict[str, Any]:
+        """Complete the mandate's warning task, so it may release before the notice time has passed."""
+        task = await self.notice_task(mandate)
+        r = await self.post("advocate", f"/api/v1/notification-tasks/{task['id']}/complete", {"outcome": outcome})
+        assert r.status_code == 200, r.text
         return r.json()
 
     async def disclose(self, actor: str = "cps_worker", categories: list[str] | None = None,
@@ -112,6 +134,7 @@ async def build_scene(world: World, **survivor: Any) -> Scene:
     s.actors = {
         "advocate": await world.user(dv, "dv_advocate"),
         "dv_supervisor": await world.user(dv, "dv_supervisor"),
+        "dv_supervisor_2": await world.user(dv, "dv_supervisor"),
         "dv_other_advocate": await world.user(dv, "dv_advocate"),
         "dv_admin": await world.user(dv, "agency_admin"),
         "cps_worker": await world.user(cps, "cps_worker"),

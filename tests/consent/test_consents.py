@@ -1,5 +1,6 @@
 """Recording, listing and revoking consents: every element required (all named at once), grantor rules,
-the configurable maximum length, owner-only access, revocation with who/when/how and its webhook."""
+the window counted from the signature (configurable maximum length), owner-only access, revocation with
+who/when/how and its webhook."""
 
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ async def test_term_limits(client, world, monkeypatch):
     before = consent_body(s.survivor["id"], s.cps.id, valid_from=iso(start), expires_at=iso(start))
     r = await s.post("advocate", url, before)
     assert r.status_code == 422 and r.json()["errors"][0]["type"] == "expires_before_valid_from"
-    ninety = consent_body(s.survivor["id"], s.cps.id, valid_from=iso(start),
+    ninety = consent_body(s.survivor["id"], s.cps.id, valid_from=iso(start), signed_at=iso(start),
                           expires_at=iso(start + timedelta(days=90)))
     assert (await s.post("advocate", url, ninety)).status_code == 201
     longer = {**ninety, "expires_at": iso(start + timedelta(days=90, seconds=1))}
@@ -200,3 +201,42 @@ async def test_idempotent_create_replays_the_consent(client, world):
     assert await _consents_of(s.survivor["id"]) == 1
     r3 = await s.post("advocate", url, {**body, "language": "en"}, headers=h)
     assert r3.status_code == 422
+
+
+async def test_the_consent_window_counts_from_the_signature(client, world):
+    s = await build_scene(world)
+    url = f"/api/v1/people/{s.survivor['id']}/consents"
+    now = utcnow()
+
+    async def refused(**over) -> set[tuple[str, str]]:
+        r = await s.post("advocate", url, consent_body(s.survivor["id"], s.cps.id, **over))
+        assert r.status_code == 422, r.text
+        return {(e["loc"][1], e["type"]) for e in r.json()["errors"]}
+
+    # Signed years ago: not a signature that can still grant anything.
+    old = now - timedelta(days=3 * 365)
+    assert await refused(signed_at=iso(old), valid_from=iso(old), expires_at=iso(old + timedelta(days=80))) == {
+        ("signed_at", "signed_too_long_ago")}
+    # Valid only years from now.
+    later = now + timedelta(days=2 * 365)
+    assert await refused(valid_from=iso(later), expires_at=iso(later + timedelta(days=30))) == {
+        ("valid_from", "valid_from_too_late"), ("expires_at", "consent_too_long")}
+    # Backdated more than a day before she signed.
+    assert await refused(signed_at=iso(now - timedelta(hours=1)), valid_from=iso(now - timedelta(days=2))) == {
+        ("valid_from", "valid_from_before_signature")}
+    # The limit counts from the signature, even when valid_from starts later.
+    signed = now - timedelta(days=10)
+    errors = await refused(signed_at=iso(signed), valid_from=iso(signed + timedelta(days=20)),
+                           expires_at=iso(signed + timedelta(days=95)))
+    assert errors == {("expires_at", "consent_too_long")}
+    # Signed beyond clock skew in the future is no signature.
+    assert await refused(signed_at=iso(now + timedelta(minutes=10))) == {("signed_at", "signed_in_future")}
+    assert await _consents_of(s.survivor["id"]) == 0
+
+    # Within the limits: backdated by less than a day, ending exactly the maximum after the signature.
+    ok = consent_body(s.survivor["id"], s.cps.id, signed_at=iso(signed), valid_from=iso(signed - timedelta(hours=23)),
+                      expires_at=iso(signed + timedelta(days=90)))
+    r = await s.post("advocate", url, ok)
+    assert r.status_code == 201, r.text
+    r = await s.post("advocate", url, {**ok, "valid_from": iso(signed + timedelta(days=20))})
+    assert r.status_code == 201, r.text

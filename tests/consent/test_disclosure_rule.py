@@ -116,7 +116,8 @@ async def test_expired_consent_denies_with_no_job_run(client, world, moving_cloc
     s = await build_scene(world)
     await s.agreement()
     start = utcnow()
-    await s.consent(valid_from=iso(start - timedelta(days=10)), expires_at=iso(start + timedelta(hours=1)))
+    await s.consent(valid_from=iso(start - timedelta(days=10)), signed_at=iso(start - timedelta(days=10)),
+                    expires_at=iso(start + timedelta(hours=1)))
     assert "contact" in (await s.disclose()).json()["released"]
 
     moving_clock.set(start + timedelta(hours=1, seconds=1))

@@ -68,7 +68,7 @@ async def test_no_address_or_phone_outside_an_allowed_release(client, world, cap
                             {"person_id": str(uuid.uuid4()), "purpose": "referral", "categories": ["location"]}))
 
     m = await s.mandate(["location"], basis="subpoena")
-    await keep(await s.post("dv_supervisor", f"/api/v1/legal-mandates/{m['id']}/court-order",
+    await keep(await s.post("dv_supervisor_2", f"/api/v1/legal-mandates/{m['id']}/court-order",
                             {"citation": "Order 1", "document_sha256": "e" * 64}))
     mandated = await s.disclose(categories=["location"], purpose="court_proceedings")
     assert mandated.status_code == 201

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from app.core.db import sessionmaker
 from tests.checklists.helpers import CRITICAL, team
-from tests.consent.helpers import SECRETS, SURVIVOR, build_scene, consent_body
+from tests.consent.helpers import SECRETS, SURVIVOR, build_scene, consent_body, mandate_body
 from tests.factories import Actor, World
 
 TANDEM = str(Path(sys.executable).parent / "tandem")
@@ -142,8 +142,7 @@ async def test_consent_and_mandate_keep_nothing_but_ids(world):
     assert r2.json() == r1.json()
 
     citation = "In re the Welfare of R.E., No. 26-JV-0412 (Ostley Cty. Juv. Ct.)"
-    body = {"basis": "statute", "citation": citation, "recipient_agency_id": str(s.cps.id),
-            "categories": ["identity"], "document_sha256": "c" * 64}
+    body = mandate_body(s.cps, ["identity"], citation=citation, document_sha256="c" * 64)
     r1, r2, _ = await create_twice(world, s["dv_supervisor"], f"/api/v1/people/{sid}/legal-mandates", body)
     assert_clean(await rows_of(s["dv_supervisor"]), r1.json()["id"], citation, "26-JV-0412", "Welfare")
     assert_replayed(r1, r2)

@@ -54,13 +54,18 @@ async def _fail(session: AsyncSession, name: str, rec: LoginFailure | None) -> N
 _argon2_slots: anyio.CapacityLimiter | None = None
 
 
-async def _verify(hashed: str | None, secret: str) -> bool:
-    """Argon2 takes a few hundred milliseconds of CPU and 64 MiB: in worker threads (it releases the GIL) it
-    leaves the event loop serving other requests and uses every core, at most one check per core at a time."""
+def hash_check_slots() -> anyio.CapacityLimiter:
+    """The worker-thread slots password hash checks run in (one per core)."""
     global _argon2_slots
     if _argon2_slots is None:
         _argon2_slots = anyio.CapacityLimiter(os.cpu_count() or 1)
-    return await anyio.to_thread.run_sync(verify_secret, hashed, secret, limiter=_argon2_slots)
+    return _argon2_slots
+
+
+async def _verify(hashed: str | None, secret: str) -> bool:
+    """Argon2 takes a few hundred milliseconds of CPU and 64 MiB: in worker threads (it releases the GIL) it
+    leaves the event loop serving other requests and uses every core, at most one check per core at a time."""
+    return await anyio.to_thread.run_sync(verify_secret, hashed, secret, limiter=hash_check_slots())
 
 
 async def _token_for(session: AsyncSession, row: User | ApiClient, typ: str) -> dict[str, Any]:

@@ -78,6 +78,14 @@ def role_change_needs_second_admin(principal: Principal, before: list[str], afte
             and Role.agency_admin in held and bool(held & CASEWORK_ROLES))
 
 
+def ensure_may_create_with_roles(principal: Principal, roles: list[Role]) -> None:
+    """A new account holding admin and casework roles together is a grant that needs a second admin: an agency
+    admin creates it with one kind and asks for the other (a platform admin may create it directly)."""
+    if role_change_needs_second_admin(principal, [], roles):
+        raise Forbidden("An account holding agency_admin and a casework role needs a second admin: create it "
+                        "with one of them, then change its roles for another admin to approve.")
+
+
 def ensure_may_decide_role_change(principal: Principal, requested_by: str, user_id: uuid.UUID) -> None:
     """A pending role change is approved by a second admin: not the one who asked, not the one it concerns."""
     if principal.ref == requested_by:

@@ -130,6 +130,7 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
             raise NotFound("agency")
         kind = AgencyKind(agency.kind)
     policy.check_assignable_roles(principal, data.roles, kind)
+    policy.ensure_may_create_with_roles(principal, data.roles)
     if await _email_taken(session, data.email):
         raise Conflict("A user with that email already exists.")
     user = User(

@@ -187,3 +187,21 @@ async def test_a_failed_approval_changes_nothing(world):
     async with sessionmaker()() as s:
         change = await s.get(RoleChange, uuid.UUID(change_id))
         assert change.status == "pending" and change.decided_by is None
+
+
+async def test_an_admin_creates_no_account_that_is_both_admin_and_caseworker(world):
+    """Creating an account is granting its roles: admin plus casework in one new account takes a platform admin
+    (or a plain account first, then a role change a second admin approves)."""
+    cps = await world.agency("cps")
+    admin = await world.user(cps, "agency_admin")
+    email = f"mixed-{uuid.uuid4().hex[:6]}@t.example"
+    body = {"email": email, "full_name": "N", "roles": ["agency_admin", "cps_supervisor"],
+            "password": "a long enough password"}
+    r = await world.post(admin, "/api/v1/users", body)
+    assert r.status_code == 403, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    listed = (await world.get(admin, "/api/v1/users", params={"limit": 200})).json()["items"]
+    assert email not in {u["email"] for u in listed}
+    platform = await world.admin()
+    r = await world.post(platform, "/api/v1/users", {**body, "agency_id": str(cps.id)})
+    assert r.status_code == 201

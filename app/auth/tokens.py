@@ -306,8 +306,8 @@ async def verify_access_token(token: str) -> tuple[str, dict[str, Any], External
     idp = external_idps().get(iss) if isinstance(iss, str) else None
     if idp is None:
         raise TokenError("unknown issuer")
-    if not isinstance(alg, str) or alg not in idp.algorithms:  # only public-key algorithms are configurable
-        raise TokenError("algorithm not allowed")
+    if not isinstance(alg, str) or alg not in idp.algorithms or not alg.startswith(("RS", "ES")):
+        raise TokenError("algorithm not allowed")  # public-key algorithms only (the config allows no others)
     jwk_dict = await jwks_cache.key(idp.jwks_url, kid)
     if jwk_dict is None:
         raise TokenError("unknown kid")

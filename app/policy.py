@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.auth.permissions import AgencyKind, P, Role, role_fits_agency
+from app.auth.permissions import CASEWORK_ROLES, AgencyKind, P, Role, role_fits_agency
 from app.auth.principal import Principal
 from app.core.errors import Forbidden, Invalid, NotFound
 
@@ -58,6 +58,39 @@ def check_assignable_roles(principal: Principal, roles: list[Role], agency_kind:
             where = f"a {agency_kind.value.upper()} agency" if agency_kind else "no agency"
             raise Invalid(f"Role {r.value} cannot be held in {where}.", loc=["body", "roles"],
                           type="role_agency_kind")
+
+
+def ensure_not_own_roles(principal: Principal, user_id: uuid.UUID) -> None:
+    """Nobody changes their own roles (403), not even a platform admin."""
+    if principal.user_id == user_id:
+        raise Forbidden("Nobody changes their own roles; another admin must do it.")
+
+
+def role_change_needs_second_admin(principal: Principal, before: list[str], after: list[Role]) -> bool:
+    """An agency admin who adds a casework role to an admin-role holder, or agency_admin to a caseworker, asks a
+    second admin to approve; a platform admin's change applies at once."""
+    if is_platform_admin(principal):
+        return False
+    old = {Role(r) for r in before}
+    held = old | set(after)
+    added = set(after) - old
+    return (bool(added & (CASEWORK_ROLES | {Role.agency_admin}))
+            and Role.agency_admin in held and bool(held & CASEWORK_ROLES))
+
+
+def ensure_may_create_with_roles(principal: Principal, roles: list[Role]) -> None:
+    """A new account holding admin and casework roles together is a grant that needs a second admin: an agency
+    admin creates it with one kind and asks for the other (a platform admin may create it directly)."""
+    if role_change_needs_second_admin(principal, [], roles):
+        raise Forbidden("An account holding agency_admin and a casework role needs a second admin: create it "
+                        "with one of them, then change its roles for another admin to approve.")
+
+
+def ensure_may_decide_role_change(principal: Principal, requested_by: str, user_id: uuid.UUID) -> None:
+    """A pending role change is approved by a second admin: not the one who asked, not the one it concerns."""
+    if principal.ref == requested_by:
+        raise Forbidden("A second admin must approve a role change you asked for.")
+    ensure_not_own_roles(principal, user_id)
 
 
 def ensure_user_visible(principal: Principal, user_agency_id: uuid.UUID | None, user_id: uuid.UUID) -> None:

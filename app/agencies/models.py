@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.core.db import UTCDateTime, Versioned, created_field, id_field, json_field
+from app.core.db import UTCDateTime, Versioned, created_field, id_field, json_field, time_field
 
 
 class Agency(Versioned, table=True):
@@ -59,4 +59,21 @@ class ApiClient(SQLModel, table=True):
     active: bool = True
     secret_hash: str = Field(max_length=200)
     token_version: int = 0  # bumped on secret rotation
+    created_at: datetime = created_field()
+
+
+class RoleChange(Versioned, table=True):
+    """A change of a user's roles that waits for a second admin (admin and casework roles held together)."""
+
+    __tablename__ = "role_changes"
+
+    id: uuid.UUID = id_field()
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True)
+    roles_before: list[str] = json_field()
+    roles_after: list[str] = json_field()
+    status: str = Field(default="pending", max_length=16)  # pending | approved | rejected
+    requested_by: str = Field(max_length=320)  # Principal.ref of the requesting admin
+    decided_by: str | None = Field(default=None, max_length=320)
+    decided_at: datetime | None = time_field()
     created_at: datetime = created_field()

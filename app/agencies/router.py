@@ -6,9 +6,10 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agencies import service
+from app.agencies import role_changes, service
 from app.agencies.schemas import (
     AgencyCreate,
     AgencyRead,
@@ -19,6 +20,8 @@ from app.agencies.schemas import (
     ClientWithSecret,
     OfficeCreate,
     OfficeRead,
+    RoleChangeRead,
+    RoleChangeStatus,
     UserCreate,
     UserRead,
     UserUpdate,
@@ -129,16 +132,55 @@ async def get_user(
     return user
 
 
-@router.patch("/users/{user_id}", response_model=UserRead)
+@router.patch("/users/{user_id}", response_model=UserRead, responses={202: {
+    "model": RoleChangeRead,
+    "description": "The other fields are applied; the roles change waits for a second admin's approval "
+                   "(Location names it).",
+}})
 async def update_user(
     user_id: uuid.UUID, data: UserUpdate, session: Session, response: Response,
     principal: Annotated[Principal, Depends(require(P.user_manage))], if_match: str | None = IfMatch,
 ) -> Any:
     user = await service.get_user(session, principal, user_id)
     check_if_match(if_match, user)
-    user = await service.update_user(session, principal, user, data)
+    user, pending = await service.update_user(session, principal, user, data)
+    if pending is not None:
+        body = RoleChangeRead.model_validate(pending).model_dump(mode="json")
+        return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/role-changes/{pending.id}"})
     set_etag(response, user)
     return user
+
+
+@router.get("/role-changes", response_model=Page[RoleChangeRead])
+async def list_role_changes(
+    session: Session, page: Annotated[PageParams, Depends()],
+    principal: Annotated[Principal, Depends(require(P.user_manage))], status: RoleChangeStatus | None = None,
+) -> Any:
+    """Role changes of the caller's agency (every agency for a platform admin), newest first."""
+    items, cursor = await role_changes.list_role_changes(session, principal, page, status)
+    return page_of(items, cursor, RoleChangeRead)
+
+
+@router.get("/role-changes/{change_id}", response_model=RoleChangeRead)
+async def get_role_change(
+    change_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.user_manage))],
+) -> Any:
+    return await role_changes.get_role_change(session, principal, change_id)
+
+
+@router.post("/role-changes/{change_id}/approve", response_model=RoleChangeRead)
+async def approve_role_change(
+    change_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.user_manage))],
+) -> Any:
+    """A second admin of the agency (not the requester, not the user concerned) or a platform admin approves."""
+    return await role_changes.approve(session, principal, change_id)
+
+
+@router.post("/role-changes/{change_id}/reject", response_model=RoleChangeRead)
+async def reject_role_change(
+    change_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.user_manage))],
+) -> Any:
+    return await role_changes.reject(session, principal, change_id)
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserRead)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -106,3 +107,25 @@ class ClientWithSecret(ClientRead):
 class ClientCreated(ClientRead):
     client_secret: str | None = Field(
         None, description="Shown once, in the first answer; absent from a replay of the same Idempotency-Key.")
+
+
+class RoleChangeStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class RoleChangeRead(BaseModel):
+    """A change of a user's roles that needs a second admin; ids and role names only."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    user_id: uuid.UUID
+    roles_before: list[Role]
+    roles_after: list[Role]
+    status: RoleChangeStatus
+    requested_by: str = Field(description="Who asked for it: `user:<id>`, `client:<id>` or `external:<id>`.")
+    decided_by: str | None
+    created_at: datetime
+    decided_at: datetime | None

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.agencies.models import Agency, ApiClient, Office, User
+from app.agencies import role_changes
+from app.agencies.models import Agency, ApiClient, Office, RoleChange, User
 from app.agencies.schemas import (
     AgencyCreate,
     AgencyUpdate,
@@ -129,6 +130,7 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
             raise NotFound("agency")
         kind = AgencyKind(agency.kind)
     policy.check_assignable_roles(principal, data.roles, kind)
+    policy.ensure_may_create_with_roles(principal, data.roles)
     if await _email_taken(session, data.email):
         raise Conflict("A user with that email already exists.")
     user = User(
@@ -156,17 +158,20 @@ async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UU
     return user
 
 
-async def update_user(session: AsyncSession, principal: Principal, user: User, data: UserUpdate) -> User:
+async def update_user(
+    session: AsyncSession, principal: Principal, user: User, data: UserUpdate
+) -> tuple[User, RoleChange | None]:
+    """Apply the update; a roles change that needs a second admin is filed instead and returned beside it."""
     if user.agency_id is not None:
         policy.ensure_own_agency(principal, user.agency_id, "user")
     fields = data.model_dump(exclude_unset=True)
+    pending = None
     if "roles" in fields:
         if data.roles is None:
             raise Invalid("roles cannot be null.", loc=["body", "roles"])
         agency = await session.get(Agency, user.agency_id) if user.agency_id else None
-        policy.check_assignable_roles(principal, data.roles, AgencyKind(agency.kind) if agency else None)
-        user.roles = [r.value for r in data.roles]
-        user.token_version += 1  # tokens carrying the old roles stop working
+        pending = await role_changes.change_roles(session, principal, user, data.roles,
+                                                  AgencyKind(agency.kind) if agency else None)
     if fields.get("full_name") is not None:
         user.full_name = fields["full_name"]
     if data.password:
@@ -175,7 +180,7 @@ async def update_user(session: AsyncSession, principal: Principal, user: User, d
     user.updated_at = utcnow()
     await session.flush()
     await record(session, principal, "user.update", "user", user.id, agency_id=user.agency_id)
-    return user
+    return user, pending
 
 
 async def deactivate_user(session: AsyncSession, principal: Principal, user: User) -> User:

@@ -72,10 +72,17 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
             client_id=row.client_id if isinstance(row, ApiClient) else None,
         )
     assert idp is not None
+    # A provider speaks for the one agency it is configured for: a token naming another agency, or none, is
+    # refused (it must not act, read or create accounts anywhere else).
+    claimed = claims.get(idp.agency_claim)
+    if not isinstance(claimed, str):
+        raise TokenError("no agency claim")
     try:
-        agency_id = uuid.UUID(str(claims.get(idp.agency_claim)))
+        agency_id = uuid.UUID(claimed)
     except ValueError:
         raise TokenError("bad agency claim")
+    if agency_id != idp.agency_id:
+        raise TokenError("agency not served by this issuer")
     agency = await session.get(Agency, agency_id)
     if agency is None:
         raise TokenError("unknown agency")
@@ -83,8 +90,9 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
     roles = _roles(claims.get(idp.roles_claim), kind)
     if Role.platform_admin in roles:
         raise TokenError("external platform admin")
+    email = claims.get(idp.email_claim)
     return Principal(id=f"{idp.issuer}|{claims['sub']}", kind="external", agency_id=agency_id,
-                     agency_kind=kind, roles=roles, email=claims.get(idp.email_claim))
+                     agency_kind=kind, roles=roles, email=email if isinstance(email, str) else None)
 
 
 async def current_principal(

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import math
 import os
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import anyio
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies.models import Agency, ApiClient, User
 from app.audit.service import record
+from app.auth import throttle
 from app.auth.passwords import verify_secret
 from app.auth.tokens import issue_access_token
-from app.core.clock import utcnow
-from app.core.config import get_settings
-from app.core.errors import AppError, TooManyRequests
-from app.core.models import LoginFailure
+from app.core.db import sessionmaker
+from app.core.errors import AppError
+
+Account = TypeVar("Account", User, ApiClient)
 
 
 class InvalidGrant(AppError):
@@ -28,39 +28,21 @@ class InvalidGrant(AppError):
         super().__init__("The credentials are not valid.", error="invalid_grant")
 
 
-async def _check_lock(session: AsyncSession, name: str) -> LoginFailure | None:
-    rec = await session.get(LoginFailure, name)
-    now = utcnow()
-    if rec and rec.locked_until and rec.locked_until > now:
-        retry = max(1, math.ceil((rec.locked_until - now).total_seconds()))
-        raise TooManyRequests("Too many failed logins; try again later.", headers={"Retry-After": str(retry)})
-    return rec
-
-
-async def _fail(session: AsyncSession, name: str, rec: LoginFailure | None) -> None:
-    s = get_settings()
-    now = utcnow()
-    if rec is None:
-        rec = LoginFailure(email=name, window_start=now, count=0)
-        session.add(rec)
-    if now - rec.window_start > timedelta(seconds=s.login_window_seconds) or rec.locked_until:
-        rec.window_start, rec.count, rec.locked_until = now, 0, None
-    rec.count += 1
-    if rec.count >= s.login_max_failures:
-        rec.locked_until = now + timedelta(seconds=s.login_lockout_seconds)
-    await session.flush()
-
-
 _argon2_slots: anyio.CapacityLimiter | None = None
+
+
+def hash_check_slots() -> anyio.CapacityLimiter:
+    """The worker-thread slots password hash checks run in (one per core)."""
+    global _argon2_slots
+    if _argon2_slots is None:
+        _argon2_slots = anyio.CapacityLimiter(os.cpu_count() or 1)
+    return _argon2_slots
 
 
 async def _verify(hashed: str | None, secret: str) -> bool:
     """Argon2 takes a few hundred milliseconds of CPU and 64 MiB: in worker threads (it releases the GIL) it
     leaves the event loop serving other requests and uses every core, at most one check per core at a time."""
-    global _argon2_slots
-    if _argon2_slots is None:
-        _argon2_slots = anyio.CapacityLimiter(os.cpu_count() or 1)
-    return await anyio.to_thread.run_sync(verify_secret, hashed, secret, limiter=_argon2_slots)
+    return await anyio.to_thread.run_sync(verify_secret, hashed, secret, limiter=hash_check_slots())
 
 
 async def _token_for(session: AsyncSession, row: User | ApiClient, typ: str) -> dict[str, Any]:
@@ -75,31 +57,62 @@ async def _token_for(session: AsyncSession, row: User | ApiClient, typ: str) -> 
     return {"access_token": token, "token_type": "bearer", "expires_in": ttl}
 
 
-async def password_grant(session: AsyncSession, username: str, password: str) -> dict[str, Any] | AppError:
-    """Returns the token, or the error to raise *after* the failure count is committed."""
+async def _claim_and_load(name: str, stmt: Select[tuple[Account]]) -> Account | None:
+    """Claim an attempt slot for `name` and load the account, in one short transaction of its own that is
+    committed before the secret is checked: the attempt counts whatever the request answers, and no
+    transaction (on SQLite: no write lock) stays open through the slow hash check."""
+    async with sessionmaker()() as own:
+        await throttle.claim(own, name)
+        row = (await own.execute(stmt)).scalar_one_or_none()
+        await own.commit()
+    return row
+
+
+async def _check(name: str, stmt: Select[tuple[Account]], secret_of: Callable[[Account], str],
+                 secret: str) -> Account:
+    """The account if `secret` is its secret, else InvalidGrant (429 first when no attempt is left)."""
+    async with throttle.one_check_at_a_time(name):
+        row = await _claim_and_load(name, stmt)
+        ok = await _verify(secret_of(row) if row is not None else None, secret)
+    if not ok or row is None or not row.active:
+        raise InvalidGrant()  # unknown account and wrong secret answer alike
+    return row
+
+
+async def _still_current(session: AsyncSession, model: type[Account], checked: Account,
+                         secret_of: Callable[[Account], str]) -> Account:
+    """Re-read the account in the request's transaction: deactivated or re-keyed meanwhile means no token."""
+    row = await session.get(model, checked.id)
+    if row is None or not row.active or secret_of(row) != secret_of(checked):
+        raise InvalidGrant()
+    return row
+
+
+def _password(u: Account) -> str:
+    assert isinstance(u, User)
+    return u.password_hash
+
+
+def _client_secret(c: Account) -> str:
+    assert isinstance(c, ApiClient)
+    return c.secret_hash
+
+
+async def password_grant(session: AsyncSession, username: str, password: str) -> dict[str, Any]:
+    """A staff token, or InvalidGrant / TooManyRequests (the attempt is counted either way)."""
     name = username.strip().lower()[:320]
-    rec = await _check_lock(session, name)
-    user = (await session.execute(select(User).where(func.lower(User.email) == name))).scalar_one_or_none()
-    ok = await _verify(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
-        await _fail(session, name, rec)
-        return InvalidGrant()
-    if rec is not None:
-        await session.delete(rec)
+    checked = await _check(name, select(User).where(func.lower(User.email) == name), _password, password)
+    user = await _still_current(session, User, checked, _password)
+    await throttle.release(session, name)
     await record(session, None, "auth.login", "user", user.id, agency_id=user.agency_id)
     return await _token_for(session, user, "user")
 
 
-async def client_credentials_grant(session: AsyncSession, client_id: str, secret: str) -> dict[str, Any] | AppError:
+async def client_credentials_grant(session: AsyncSession, client_id: str, secret: str) -> dict[str, Any]:
+    """An agency system's token, or InvalidGrant / TooManyRequests (the attempt is counted either way)."""
     name = f"client:{client_id.strip()[:64]}"
-    rec = await _check_lock(session, name)
-    client = (
-        await session.execute(select(ApiClient).where(ApiClient.client_id == client_id.strip()))
-    ).scalar_one_or_none()
-    ok = await _verify(client.secret_hash if client else None, secret)
-    if not ok or client is None or not client.active:
-        await _fail(session, name, rec)
-        return InvalidGrant()
-    if rec is not None:
-        await session.delete(rec)
+    stmt = select(ApiClient).where(ApiClient.client_id == client_id.strip())
+    checked = await _check(name, stmt, _client_secret, secret)
+    client = await _still_current(session, ApiClient, checked, _client_secret)
+    await throttle.release(session, name)
     return await _token_for(session, client, "client")

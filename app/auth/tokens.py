@@ -19,7 +19,7 @@ from jose.backends.base import Key
 from jose.exceptions import JOSEError
 
 from app.core.clock import utcnow
-from app.core.config import Settings, get_settings
+from app.core.config import ExternalIdPConfig, Settings, get_settings, parse_external_idps
 from app.core.files import PRIVATE_FILE, create_private_file, key_dir, replace_private_file, tighten
 
 log = logging.getLogger("tandem.auth")
@@ -174,6 +174,8 @@ def _decode(token: str, key: dict[str, Any] | Key, *, audience: str, issuer: str
                             options=options)
     except JOSEError as e:
         raise TokenError(type(e).__name__)
+    except (ValueError, TypeError, KeyError) as e:  # a malformed token or key the library did not wrap
+        raise TokenError(type(e).__name__)
     now = utcnow().timestamp()
     leeway = s.jwt_leeway_seconds
     iat, exp, nbf = claims.get("iat"), claims.get("exp"), claims.get("nbf")
@@ -193,24 +195,36 @@ def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         raise TokenError(type(e).__name__)
 
 
-@dataclass
-class ExternalIdP:
-    issuer: str
-    audience: str
-    jwks_url: str
-    agency_claim: str = "agency_id"
-    roles_claim: str = "roles"
-    email_claim: str = "email"
-    algorithms: tuple[str, ...] = ("RS256",)
+ExternalIdP = ExternalIdPConfig
+
+_idps_parsed: tuple[str, dict[str, ExternalIdP]] | None = None
 
 
 def external_idps() -> dict[str, ExternalIdP]:
-    raw = json.loads(get_settings().external_idps or "[]")
-    out = {}
-    for item in raw:
-        idp = ExternalIdP(**{**item, "algorithms": tuple(item.get("algorithms", ["RS256"]))})
-        out[idp.issuer] = idp
-    return out
+    """Configured providers by issuer (checked at start; a broken value read later accepts no one)."""
+    global _idps_parsed
+    raw = get_settings().external_idps or "[]"
+    if _idps_parsed is None or _idps_parsed[0] != raw:
+        try:
+            parsed = {idp.issuer: idp for idp in parse_external_idps(raw)}
+        except ValueError:
+            raise TokenError("external identity providers misconfigured")
+        _idps_parsed = (raw, parsed)
+    return _idps_parsed[1]
+
+
+def _jwks_keys(data: Any) -> dict[str, dict[str, Any]]:
+    """The keys of a provider's JWKS document by kid; ValueError when it is not a JWKS at all.
+
+    Entries that are not objects with a string kid are skipped here; a key that cannot be built is refused
+    when a token names it (see `_provider_key`)."""
+    if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+        raise ValueError("not a JWKS document")
+    keys: dict[str, dict[str, Any]] = {}
+    for k in data["keys"]:
+        if isinstance(k, dict) and isinstance(k.get("kid"), str) and k["kid"]:
+            keys.setdefault(k["kid"], k)
+    return keys
 
 
 class JWKSCache:
@@ -224,8 +238,7 @@ class JWKSCache:
         async with httpx.AsyncClient(timeout=5.0) as client:
             resp = await client.get(url)
             resp.raise_for_status()
-            data = resp.json()
-        keys = {k["kid"]: k for k in data.get("keys", []) if "kid" in k}
+            keys = _jwks_keys(resp.json())
         self._keys[url] = (time.monotonic(), keys)
         return keys
 
@@ -240,7 +253,7 @@ class JWKSCache:
             if kid not in keys and time.monotonic() - self._last_forced.get(url, 0) > 10:
                 self._last_forced[url] = time.monotonic()
                 keys = await self._fetch(url)
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError):  # ValueError: not JSON, not a JWKS
             log.warning("jwks fetch failed", extra={"jwks_url": url})
             return None
         return keys.get(kid)
@@ -248,6 +261,19 @@ class JWKSCache:
     def clear(self) -> None:
         self._keys.clear()
         self._last_forced.clear()
+
+
+def _provider_key(key: dict[str, Any], alg: str) -> Key:
+    """A verifying key built from a provider's JWK, or TokenError: a symmetric key, a key meant for another use
+    or algorithm, or one that does not parse is never used."""
+    if key.get("kty") not in ("RSA", "EC"):
+        raise TokenError("unusable key type")
+    if key.get("use", "sig") != "sig" or key.get("alg", alg) != alg:
+        raise TokenError("key not meant for this algorithm")
+    try:
+        return jwk.construct(key, alg)
+    except Exception:  # the provider's document is untrusted input: any parse failure means "no key"
+        raise TokenError("unusable key")
 
 
 jwks_cache = JWKSCache()
@@ -274,11 +300,12 @@ async def verify_access_token(token: str) -> tuple[str, dict[str, Any], External
     idp = external_idps().get(iss) if isinstance(iss, str) else None
     if idp is None:
         raise TokenError("unknown issuer")
-    if alg not in idp.algorithms or alg.upper().startswith("HS") or alg.lower() == "none":
-        raise TokenError("algorithm not allowed")
-    key = await jwks_cache.key(idp.jwks_url, kid)
-    if key is None:
+    if not isinstance(alg, str) or alg not in idp.algorithms or not alg.startswith(("RS", "ES")):
+        raise TokenError("algorithm not allowed")  # public-key algorithms only (the config allows no others)
+    jwk_dict = await jwks_cache.key(idp.jwks_url, kid)
+    if jwk_dict is None:
         raise TokenError("unknown kid")
+    key = _provider_key(jwk_dict, alg)
     claims = _decode(token, key, audience=idp.audience, issuer=idp.issuer, algorithms=list(idp.algorithms),
                      require_jti=False)
     return "external", claims, idp

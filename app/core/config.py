@@ -2,11 +2,69 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Signature algorithms an external identity provider may use: public-key ones only (an HMAC secret shared
+# with a provider could be used to mint tokens for it).
+EXTERNAL_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
+
+
+class ExternalIdPConfig(BaseModel):
+    """One entry of TANDEM_EXTERNAL_IDPS: a provider that speaks for exactly one agency."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(min_length=1, max_length=500)
+    audience: str = Field(min_length=1, max_length=500)
+    jwks_url: str = Field(min_length=1, max_length=2000)
+    agency_id: uuid.UUID  # required: tokens of this issuer are accepted for this agency only
+    agency_claim: str = Field("agency_id", min_length=1, max_length=200)
+    roles_claim: str = Field("roles", min_length=1, max_length=200)
+    email_claim: str = Field("email", min_length=1, max_length=200)
+    algorithms: tuple[str, ...] = Field(("RS256",), min_length=1)
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("jwks_url must be an http(s) URL")
+        return v
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [a for a in v if a not in EXTERNAL_ALGORITHMS]
+        if bad:
+            raise ValueError(f"algorithms must be among {', '.join(EXTERNAL_ALGORITHMS)}")
+        return v
+
+
+_IDP_LIST = TypeAdapter(list[ExternalIdPConfig])
+
+
+def parse_external_idps(raw: str) -> list[ExternalIdPConfig]:
+    """The providers of TANDEM_EXTERNAL_IDPS; ValueError (naming no secret) when an entry is incomplete."""
+    try:
+        data = json.loads(raw or "[]")
+    except ValueError:
+        raise ValueError("TANDEM_EXTERNAL_IDPS is not valid JSON")
+    try:
+        idps = _IDP_LIST.validate_python(data)
+    except ValidationError as e:
+        where = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
+        raise ValueError(f"TANDEM_EXTERNAL_IDPS is incomplete or invalid ({where})")
+    issuers = [i.issuer for i in idps]
+    if len(set(issuers)) != len(issuers):
+        raise ValueError("TANDEM_EXTERNAL_IDPS names one issuer twice; each issuer speaks for one agency")
+    return idps
 
 
 class Settings(BaseSettings):
@@ -34,8 +92,8 @@ class Settings(BaseSettings):
     jwt_private_key: str = ""
     # PEM of the previous public key, still published in JWKS so tokens it signed verify until they expire.
     jwt_previous_public_key: str = ""
-    # JSON list of external identity providers:
-    # [{"issuer","audience","jwks_url","agency_claim","roles_claim","email_claim","algorithms"}]
+    # JSON list of external identity providers, each bound to the one agency it speaks for:
+    # [{"issuer","audience","jwks_url","agency_id","agency_claim","roles_claim","email_claim","algorithms"}]
     external_idps: str = "[]"
     jwks_cache_seconds: int = 300
 
@@ -74,6 +132,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Bearer token GET /metrics requires; empty leaves /metrics open (then keep its port internal).
     metrics_token: str = ""
+
+    @field_validator("external_idps")
+    @classmethod
+    def _idps_complete(cls, v: str) -> str:
+        parse_external_idps(v)  # refuse to start with a provider that names no agency
+        return v
 
     @property
     def is_sqlite(self) -> bool:

@@ -19,6 +19,7 @@ class _JWKS:
     def __init__(self):
         self.keys = []
         self.hits = 0
+        self.raw = None  # bytes served instead of {"keys": keys}, to play a broken provider
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def idp_server():
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
             state.hits += 1
-            body = json.dumps({"keys": state.keys}).encode()
+            body = state.raw if state.raw is not None else json.dumps({"keys": state.keys}).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
@@ -55,12 +56,17 @@ def _key():
 
 
 @pytest.fixture
-def configured(idp_server, monkeypatch):
-    issuer = f"https://idp-{uuid.uuid4().hex[:6]}.example"
-    monkeypatch.setattr(get_settings(), "external_idps", json.dumps([{
-        "issuer": issuer, "audience": "tandem", "jwks_url": idp_server.url,
-        "agency_claim": "https://tandem/agency", "roles_claim": "groups", "email_claim": "email"}]))
-    return issuer
+def configure(idp_server, monkeypatch):
+    """configure(agency) -> issuer: an identity provider that speaks for that one agency."""
+
+    def _configure(agency):
+        issuer = f"https://idp-{uuid.uuid4().hex[:6]}.example"
+        monkeypatch.setattr(get_settings(), "external_idps", json.dumps([{
+            "issuer": issuer, "audience": "tandem", "jwks_url": idp_server.url, "agency_id": str(agency.id),
+            "agency_claim": "https://tandem/agency", "roles_claim": "groups", "email_claim": "email"}]))
+        return issuer
+
+    return _configure
 
 
 def _token(pem, kid, issuer, agency_id, groups, **over):
@@ -71,8 +77,9 @@ def _token(pem, kid, issuer, agency_id, groups, **over):
     return jwt.encode(claims, pem, algorithm="RS256", headers={"kid": kid})
 
 
-async def test_external_token_is_accepted_and_mapped(client, world, idp_server, configured):
+async def test_external_token_is_accepted_and_mapped(client, world, idp_server, configure):
     agency = await world.agency("dv")
+    configured = configure(agency)
     pem, jwk = _key()
     idp_server.keys = [jwk]
     token = _token(pem, jwk["kid"], configured, agency.id, ["dv_advocate"])
@@ -82,8 +89,9 @@ async def test_external_token_is_accepted_and_mapped(client, world, idp_server, 
     assert r.json()["email"] == "ext@agency.example"
 
 
-async def test_unknown_kid_triggers_one_refetch(client, world, idp_server, configured):
+async def test_unknown_kid_triggers_one_refetch(client, world, idp_server, configure):
     agency = await world.agency("cps")
+    configured = configure(agency)
     pem1, jwk1 = _key()
     idp_server.keys = [jwk1]
     t1 = _token(pem1, jwk1["kid"], configured, agency.id, ["cps_worker"])
@@ -99,8 +107,9 @@ async def test_unknown_kid_triggers_one_refetch(client, world, idp_server, confi
     assert idp_server.hits == hits + 1
 
 
-async def test_external_token_with_wrong_kind_role_or_audience_fails(client, world, idp_server, configured):
+async def test_external_token_with_wrong_kind_role_or_audience_fails(client, world, idp_server, configure):
     agency = await world.agency("dv")
+    configured = configure(agency)
     pem, jwk = _key()
     idp_server.keys = [jwk]
     bad_role = _token(pem, jwk["kid"], configured, agency.id, ["cps_worker"])
@@ -118,3 +127,149 @@ async def test_unconfigured_issuer_is_refused(client, world, idp_server):
     token = _token(pem, jwk["kid"], "https://not-configured.example", agency.id, ["dv_advocate"])
     assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).status_code == 401
     assert idp_server.hits == 0
+
+
+def _bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_token_naming_another_agency_is_refused(client, world, idp_server, configure):
+    """A DV agency's provider cannot speak for a CPS agency: not to read, not to create accounts there."""
+    dv = await world.agency("dv")
+    cps = await world.agency("cps")
+    configured = configure(dv)
+    pem, jwk = _key()
+    idp_server.keys = [jwk]
+    own = _token(pem, jwk["kid"], configured, dv.id, ["dv_advocate"])
+    assert (await client.get("/api/v1/me", headers=_bearer(own))).status_code == 200
+    for roles in (["cps_worker"], ["cps_supervisor"], ["agency_admin"]):
+        foreign = _token(pem, jwk["kid"], configured, cps.id, roles)
+        r = await client.get("/api/v1/me", headers=_bearer(foreign))
+        assert r.status_code == 401, r.text
+        assert r.headers["www-authenticate"] == "Bearer"
+        assert (await client.get("/api/v1/cases", headers=_bearer(foreign))).status_code == 401
+    admin_there = _token(pem, jwk["kid"], configured, cps.id, ["agency_admin"])
+    email = f"planted-{uuid.uuid4().hex[:6]}@test.example"
+    r = await client.post("/api/v1/users", headers=_bearer(admin_there), json={
+        "email": email, "full_name": "Planted", "agency_id": str(cps.id), "roles": ["cps_worker"],
+        "password": "a long enough password"})
+    assert r.status_code == 401
+    platform = await world.admin()
+    listed = (await world.get(platform, "/api/v1/users", params={"limit": 200})).json()["items"]
+    assert email not in {u["email"] for u in listed}
+
+
+async def test_token_without_an_agency_claim_is_refused(client, world, idp_server, configure):
+    agency = await world.agency("dv")
+    configured = configure(agency)
+    pem, jwk = _key()
+    idp_server.keys = [jwk]
+    token = _token(pem, jwk["kid"], configured, agency.id, ["dv_advocate"])
+    claims = jwt.get_unverified_claims(token)
+    for value in (None, "", "not-a-uuid", [str(agency.id)]):
+        if value is None:
+            claims.pop("https://tandem/agency", None)
+        else:
+            claims["https://tandem/agency"] = value
+        t = jwt.encode(claims, pem, algorithm="RS256", headers={"kid": jwk["kid"]})
+        r = await client.get("/api/v1/me", headers=_bearer(t))
+        assert r.status_code == 401, (value, r.text)
+
+
+async def test_provider_admin_changes_no_account_of_another_agency(client, world, idp_server, configure):
+    dv = await world.agency("dv")
+    cps = await world.agency("cps")
+    cps_worker = await world.user(cps, "cps_worker")
+    configured = configure(dv)
+    pem, jwk = _key()
+    idp_server.keys = [jwk]
+    admin = _bearer(_token(pem, jwk["kid"], configured, dv.id, ["agency_admin"]))
+    email = f"x-{uuid.uuid4().hex[:6]}@test.example"
+    r = await client.post("/api/v1/users", headers=admin, json={
+        "email": email, "full_name": "X", "agency_id": str(cps.id), "roles": ["cps_worker"],
+        "password": "a long enough password"})
+    assert r.status_code == 404
+    r = await client.patch(f"/api/v1/users/{cps_worker.id}", headers=admin, json={"roles": ["cps_supervisor"]})
+    assert r.status_code == 404
+    assert (await client.post(f"/api/v1/users/{cps_worker.id}/deactivate", headers=admin)).status_code == 404
+    assert (await world.get(cps_worker, "/api/v1/me")).json()["roles"] == ["cps_worker"]
+
+
+def _idp(**over):
+    item = {"issuer": "https://idp.example", "audience": "tandem", "jwks_url": "http://127.0.0.1:9/jwks.json",
+            "agency_id": str(uuid.uuid4())}
+    item.update(over)
+    return {k: v for k, v in item.items() if v is not None}
+
+
+@pytest.mark.parametrize("entries", [
+    [_idp(agency_id=None)],
+    [_idp(agency_id="")],
+    [_idp(agency_id="dv-agency")],
+    [_idp(), _idp(issuer="https://other.example", agency_id=None)],
+    [_idp(issuer=None)],
+    [_idp(jwks_url="file:///etc/passwd")],
+    [_idp(algorithms=["HS256"])],
+    [_idp(), _idp()],  # one issuer, two agencies
+    [_idp(surprise="field")],
+    {"issuer": "https://idp.example"},
+    "not json",
+], ids=["no-agency", "empty-agency", "agency-not-uuid", "second-without-agency", "no-issuer", "not-http",
+        "hmac", "duplicate-issuer", "unknown-field", "not-a-list", "not-json"])
+def test_provider_config_without_its_agency_is_refused_at_start(monkeypatch, entries):
+    from pydantic import ValidationError
+
+    from app.core.config import Settings
+
+    raw = entries if isinstance(entries, str) else json.dumps(entries)
+    monkeypatch.setenv("TANDEM_EXTERNAL_IDPS", raw)
+    with pytest.raises(ValidationError) as e:
+        Settings()
+    assert "external_idps" in str(e.value)
+
+
+def test_a_complete_provider_config_is_accepted(monkeypatch):
+    from app.core.config import Settings
+
+    monkeypatch.setenv("TANDEM_EXTERNAL_IDPS", json.dumps([_idp(), _idp(issuer="https://b.example")]))
+    assert Settings().external_idps
+
+
+@pytest.mark.parametrize("body", [
+    b"not json at all",
+    b"\xff\xfe\x00garbage",
+    b"null",
+    b"[]",
+    b'"keys"',
+    b"{}",
+    b'{"keys": 5}',
+    b'{"keys": "abc"}',
+    b'{"keys": {"kid": "x"}}',
+    b'{"keys": ["x", 3, null]}',
+    b'{"keys": [{"kid": ["a"]}]}',
+    b'{"keys": [{"kid": {"a": 1}, "kty": "RSA"}]}',
+    b'{"keys": [{"kid": "KID"}]}',
+    b'{"keys": [{"kid": "KID", "kty": "RSA"}]}',
+    b'{"keys": [{"kid": "KID", "kty": "RSA", "n": "!!!", "e": "AQAB"}]}',
+    b'{"keys": [{"kid": "KID", "kty": "RSA", "n": 12, "e": []}]}',
+    b'{"keys": [{"kid": "KID", "kty": "RSA", "n": "AQAB", "e": "AQAB"}]}',
+    b'{"keys": [{"kid": "KID", "kty": "oct", "k": "c2VjcmV0"}]}',
+    b'{"keys": [{"kid": "KID", "kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}]}',
+    b'{"keys": [{"kid": "KID", "kty": "RSA", "n": "AQAB", "e": "AQAB", "alg": "HS256"}]}',
+    b'{"keys": [' + b'{"kid": "KID", "kty": "RSA"},' * 5 + b'{"kid": "KID"}]}',
+], ids=lambda b: b[:40].decode("latin-1"))
+async def test_malformed_jwks_is_401_never_500(client, world, idp_server, configure, body):
+    agency = await world.agency("dv")
+    configured = configure(agency)
+    pem, jwk = _key()
+    idp_server.raw = body.replace(b"KID", jwk["kid"].encode())
+    token = _token(pem, jwk["kid"], configured, agency.id, ["dv_advocate"])
+    r = await client.get("/api/v1/me", headers=_bearer(token))
+    assert r.status_code == 401, r.text
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert r.headers["content-type"].startswith("application/problem+json")
+    # once the provider serves its keys again, the same token is accepted
+    idp_server.raw = None
+    idp_server.keys = [jwk]
+    jwks_cache.clear()
+    assert (await client.get("/api/v1/me", headers=_bearer(token))).status_code == 200

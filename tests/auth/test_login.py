@@ -132,3 +132,17 @@ async def test_client_credentials_and_secret_rotation(client, world):
     assert (await client.post(TOKEN, data=grant)).status_code == 400
     grant["client_secret"] = rotated.json()["client_secret"]
     assert (await client.post(TOKEN, data=grant)).status_code == 200
+
+
+async def test_a_right_password_gives_back_only_its_own_attempt(client, world, clock):
+    """A successful login does not wipe the wrong guesses of its window: they still count toward the lock."""
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    agency = await world.agency("cps")
+    actor = await world.user(agency, "cps_worker")
+    for _ in range(4):
+        assert (await _login(client, actor.user.email, "wrong")).status_code == 400
+    assert (await _login(client, actor.user.email, PASSWORD)).status_code == 200
+    assert (await _login(client, actor.user.email, "wrong")).status_code == 400
+    assert (await _login(client, actor.user.email, PASSWORD)).status_code == 429

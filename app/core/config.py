@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = 10.0
     webhook_worker_enabled: bool = True
     webhook_poll_seconds: float = 2.0
+    # Deliver to loopback, private, link-local and special-use addresses too (tests and demos only).
+    webhook_allow_private_urls: bool = False
 
     log_level: str = "INFO"
 

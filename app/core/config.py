@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # Deliver to loopback, private, link-local and special-use addresses too (tests and demos only).
     webhook_allow_private_urls: bool = False
 
+    # Audit: one caller may verify the hash chain through the API once per this many seconds.
+    audit_verify_min_interval_seconds: float = 60.0
+
     log_level: str = "INFO"
 
     @property

@@ -29,7 +29,7 @@ from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import DecryptionError, decrypt
 from app.core.db import sessionmaker
-from app.webhooks.egress import AddressNotAllowed, delivery_client, error_class
+from app.webhooks.egress import AddressNotAllowed, check_url, delivery_client, error_class
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
 from app.webhooks.signing import sign
 
@@ -127,6 +127,10 @@ async def send(client: httpx.AsyncClient, claim: Claim) -> Outcome:
         secret = decrypt(claim.secret_sealed, endpoint_secret_aad(claim.endpoint_id)).decode()
     except DecryptionError:
         return Outcome(None, "secret_unavailable")
+    try:  # endpoints stored before registration checked URLs as it does now get the same check
+        check_url(claim.url, allow_private=get_settings().webhook_allow_private_urls)
+    except ValueError:
+        return Outcome(None, "address_not_allowed")
     body = payload(claim)
     timestamp = int(utcnow().timestamp())
     msg_id = str(claim.event_id)

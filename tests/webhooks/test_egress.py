@@ -103,6 +103,7 @@ async def test_send_time_refuses_internal_addresses_after_resolving_without_conn
         "special": f"https://receiver.agency.example/{tag}/special",
         "resolved": f"http://inward.agency-receiver.org:{port}/{tag}/resolved",
         "resolved-mapped": f"http://mixed.agency-receiver.org:{port}/{tag}/resolved-mapped",
+        "userinfo": f"http://tandem:secret@127.0.0.1:{port}/{tag}/userinfo",
     }
     hooks = {k: await world.webhook(a, "consent.*", url=u) for k, u in urls.items()}
     await emit_one("consent.revoked", a.id, {"consent_id": str(uuid.uuid4())})
@@ -120,11 +121,14 @@ async def test_send_time_refuses_internal_addresses_after_resolving_without_conn
 
 
 async def test_a_name_is_refused_when_any_of_its_addresses_is_internal(fake_dns):
-    """Resolution only (nothing connects here): one public answer does not vouch for an internal one."""
+    """The transport's own check, resolution only (nothing connects here): one public answer does not vouch
+    for an internal one; literals in any spelling are refused without a lookup."""
     fake_dns["split.agency-receiver.org"] = ["203.0.114.7", "10.1.2.3"]
     fake_dns["public.agency-receiver.org"] = ["203.0.114.7", "2606:4700::1"]
-    with pytest.raises(egress.AddressNotAllowed):
-        await egress.resolve("split.agency-receiver.org", 443, allow_private=False)
+    for host in ("split.agency-receiver.org", "2130706433", "0x7f.1", "::ffff:a01:203", "64:ff9b::a01:203",
+                 "1.2.3.999", "hooks.example", "localhost"):
+        with pytest.raises(egress.AddressNotAllowed):
+            await egress.resolve(host, 443, allow_private=False)
     assert [str(ip) for ip in await egress.resolve("public.agency-receiver.org", 443, allow_private=False)] == [
         "203.0.114.7", "2606:4700::1"]
 

@@ -1,4 +1,6 @@
-"""`tandem audit verify`: recompute the audit hash chain; exit 1 on a break."""
+"""`tandem audit verify [--full]`: recompute the audit hash chain from the last checkpoint (or, with --full,
+from the first event, checking every checkpoint too); exit 1 on a break. An intact chain gets a new
+checkpoint at its head."""
 
 from __future__ import annotations
 
@@ -10,14 +12,13 @@ from typing import Any
 from app.cli import EXTRA_COMMANDS
 
 
-async def _verify(batch_size: int) -> dict[str, Any]:
+async def _verify(batch_size: int, full: bool) -> dict[str, Any]:
     from app import models  # noqa: F401  (register every table)
     from app.audit.service import verify_chain
-    from app.core.db import dispose_engine, sessionmaker
+    from app.core.db import dispose_engine
 
     try:
-        async with sessionmaker()() as session:
-            return await verify_chain(session, batch_size=batch_size)
+        return await verify_chain(batch_size=batch_size, full=full)
     finally:
         await dispose_engine()
 
@@ -26,6 +27,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="audit_action", required=True)
     p = sub.add_parser("verify", help="recompute the hash chain and report the first broken link")
     p.add_argument("--batch-size", type=int, default=5000, help="rows read per batch (default 5000)")
+    p.add_argument("--full", action="store_true",
+                   help="verify from the first event, not from the last checkpoint, and check every checkpoint")
 
 
 def _run(args: Any) -> int:
@@ -33,7 +36,7 @@ def _run(args: Any) -> int:
         if args.batch_size < 1:
             print("--batch-size must be at least 1")
             return 2
-        result = asyncio.run(_verify(args.batch_size))
+        result = asyncio.run(_verify(args.batch_size, args.full))
         print(json.dumps(result, sort_keys=True))
         return 0 if result["ok"] else 1
     return 2

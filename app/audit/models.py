@@ -36,3 +36,15 @@ class AuditEvent(SQLModel, table=True):
     @property
     def created_at(self) -> datetime:
         return self.at
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """The chain's head as of a verification that found the chain intact up to it. Verification through
+    the API starts at the newest checkpoint instead of the first event; `tandem audit verify --full` starts
+    over and also checks that every checkpoint still matches the chain."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    hash: str = Field(max_length=64)
+    verified_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

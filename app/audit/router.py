@@ -37,8 +37,18 @@ async def list_audit_events(
     return page_of(items, cursor, AuditEventRead)
 
 
-@router.get("/audit-events/verify", response_model=ChainVerification, response_model_exclude_none=True)
+_TOO_MANY = {429: {"description": "Verified moments ago, or another verification is running (see Retry-After)",
+                   "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
+
+
+@router.get("/audit-events/verify", response_model=ChainVerification, response_model_exclude_none=True,
+            responses=_TOO_MANY)
 async def verify_audit_chain(
     session: Session, principal: Annotated[Principal, Depends(require(P.audit_read))],
 ) -> Any:
-    return await service.verify_chain(session)
+    """Whether the whole hash chain is intact (verified from the last checkpoint; `tandem audit verify
+    --full` starts over), with the count and newest chain hash of the caller's own agency's events."""
+    # The token check's read transaction ends here: the verification reads in short transactions of its
+    # own, and an open one would hold SQLite's database lock (every other request's) while it runs.
+    await session.commit()
+    return await service.verify_for(principal)

@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = 10.0
     webhook_worker_enabled: bool = True
     webhook_poll_seconds: float = 2.0
+    # Deliver to loopback, private, link-local and special-use addresses too (tests and demos only).
+    webhook_allow_private_urls: bool = False
+
+    # Audit: one caller may verify the hash chain through the API once per this many seconds.
+    audit_verify_min_interval_seconds: float = 60.0
 
     log_level: str = "INFO"
     # Bearer token GET /metrics requires; empty leaves /metrics open (then keep its port internal).

@@ -6,10 +6,11 @@ import fnmatch
 import re
 import uuid
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.config import get_settings
+from app.webhooks.egress import check_url
 from app.webhooks.outbox import EVENT_TYPES
 
 _PATTERN = re.compile(r"^(\*|[a-z_]+\.(\*|[a-z_]+))$")
@@ -25,14 +26,8 @@ class WebhookCreate(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, v: str) -> str:
-        try:
-            parts = urlsplit(v)
-            host = parts.hostname
-            parts.port  # noqa: B018  (raises on a malformed port)
-        except ValueError:
-            raise ValueError("must be an http or https URL")
-        if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in v):
-            raise ValueError("must be an http or https URL")
+        """An http(s) URL of a public receiver (see app/webhooks/egress.py; checked again at send time)."""
+        check_url(v, allow_private=get_settings().webhook_allow_private_urls)
         return v
 
     @field_validator("events")

@@ -77,7 +77,7 @@ async def disable_endpoint(session: AsyncSession, principal: Principal, ep: Webh
     await session.execute(
         sa.update(WebhookDelivery)
         .where(WebhookDelivery.endpoint_id == ep.id, WebhookDelivery.status.in_(OPEN_STATUSES))
-        .values(status="failed", last_error="endpoint disabled")
+        .values(status="failed", last_error="endpoint_disabled")
     )
     await record(session, principal, "webhook.disable", "webhook_endpoint", ep.id)
     return ep

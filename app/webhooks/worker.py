@@ -3,7 +3,8 @@
 Each pass: (1) a short transaction claims up to `batch_size` due deliveries (PostgreSQL: FOR UPDATE SKIP
 LOCKED, so concurrent workers never claim the same row; SQLite: writers are serialised) and marks them
 in_flight with a lease (next_attempt_at = end of lease) and attempts + 1; (2) sends them with httpx outside
-any transaction; (3) a short transaction per delivery records the result, fenced on (status, attempts) so a
+any transaction, through a transport that refuses internal addresses and connects to the address it checked
+(egress.py); (3) a short transaction per delivery records the result, fenced on (status, attempts) so a
 worker whose lease ran out cannot overwrite a newer claim. A worker that dies after (1) loses nothing: when
 the lease ends the delivery is due again. Receivers deduplicate on webhook-id (the event id).
 """
@@ -28,6 +29,7 @@ from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import DecryptionError, decrypt
 from app.core.db import sessionmaker
+from app.webhooks.egress import AddressNotAllowed, check_url, delivery_client, error_class
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
 from app.webhooks.signing import sign
 
@@ -117,11 +119,18 @@ async def claim_due(batch_size: int = DEFAULT_BATCH) -> list[Claim]:
 
 
 async def send(client: httpx.AsyncClient, claim: Claim) -> Outcome:
-    """POST one signed delivery; the receiver's response body is never read."""
+    """POST one signed delivery; the receiver's response body is never read.
+
+    The outcome's error is a class: address_not_allowed (refused before connecting, see egress.py),
+    timeout, connection_failed, tls_error, http_<status>, secret_unavailable."""
     try:
         secret = decrypt(claim.secret_sealed, endpoint_secret_aad(claim.endpoint_id)).decode()
     except DecryptionError:
-        return Outcome(None, "signing secret unavailable")
+        return Outcome(None, "secret_unavailable")
+    try:  # endpoints stored before registration checked URLs as it does now get the same check
+        check_url(claim.url, allow_private=get_settings().webhook_allow_private_urls)
+    except ValueError:
+        return Outcome(None, "address_not_allowed")
     body = payload(claim)
     timestamp = int(utcnow().timestamp())
     msg_id = str(claim.event_id)
@@ -135,11 +144,10 @@ async def send(client: httpx.AsyncClient, claim: Claim) -> Outcome:
     try:
         async with client.stream("POST", claim.url, content=body, headers=headers) as resp:
             code = resp.status_code
-    except httpx.TimeoutException:
-        return Outcome(None, "timeout")
-    except (httpx.HTTPError, OSError, ValueError) as e:
-        return Outcome(None, f"connection failed ({type(e).__name__})")
-    return Outcome(code, None if 200 <= code < 300 else f"HTTP {code}")
+    except (AddressNotAllowed, httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as e:
+        # A coarse class only: an exception's message would tell a receiver's closed ports from open ones.
+        return Outcome(None, error_class(e))
+    return Outcome(code, None if 200 <= code < 300 else f"http_{code}")
 
 
 async def finish(claim: Claim, outcome: Outcome) -> str | None:
@@ -170,7 +178,7 @@ async def finish(claim: Claim, outcome: Outcome) -> str | None:
         await session.commit()
     log.info("webhook delivery attempt", extra={
         "delivery_id": str(claim.delivery_id), "attempt": claim.attempts, "status": values["status"],
-        "status_code": outcome.status_code})
+        "status_code": outcome.status_code, "error_class": outcome.error})
     return values["status"]
 
 
@@ -181,7 +189,7 @@ async def run_once(batch_size: int = DEFAULT_BATCH, client: httpx.AsyncClient | 
         return 0
     own_client = client is None
     if client is None:
-        client = httpx.AsyncClient(timeout=get_settings().webhook_timeout_seconds, follow_redirects=False)
+        client = delivery_client()
     sem = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
 
     async def one(c: Claim) -> None:
@@ -209,7 +217,7 @@ async def run_forever(stop: asyncio.Event | None = None, batch_size: int = DEFAU
     """Poll for due deliveries until `stop` is set (or the task is cancelled)."""
     stop = stop or asyncio.Event()
     settings = get_settings()
-    async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as client:
+    async with delivery_client() as client:
         while not stop.is_set():
             try:
                 n = await run_once(batch_size, client)

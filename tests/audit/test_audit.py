@@ -1,5 +1,6 @@
 """The audit trail: own-agency listing with filters and keyset pages; one unbroken hash chain under concurrent
-writers; tampering (edit, delete, re-hash) detected and located, through the API and `tandem audit verify`."""
+writers; tampering (edit, delete, re-hash) detected and located, through the API and `tandem audit verify`.
+(Verification's checkpoints, limits and own-agency answer: test_verify.py.)"""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.audit.service import GENESIS, chain_hash, record, verify_chain
 from app.auth.permissions import AgencyKind, Role
 from app.auth.principal import Principal
+from app.core.config import get_settings
 from app.core.db import sessionmaker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +36,12 @@ async def run_cli(*args: str) -> tuple[int, str]:
         stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
     return proc.returncode, out.decode() + err.decode()
+
+
+@pytest.fixture
+def verify_often(monkeypatch) -> None:
+    """These tests verify again and again as one caller: no minimum interval between verifications."""
+    monkeypatch.setattr(get_settings(), "audit_verify_min_interval_seconds", 0)
 
 
 async def events_of(agency_id: uuid.UUID) -> list[AuditEvent]:
@@ -129,14 +138,16 @@ async def test_verify_reports_length_and_head_and_streams_in_batches(world):
         assert (await world.post(admin, "/api/v1/webhooks", hook_body())).status_code == 201
     r = await world.get(admin, "/api/v1/audit-events/verify")
     assert r.status_code == 200, r.text
-    body = r.json()
+    mine = await events_of(a.id)
+    # The agency is told its own events' count and the chain hash at its newest event.
+    assert r.json() == {"ok": True, "length": len(mine), "head_hash": mine[-1].hash}
     async with sessionmaker()() as s:
         count = (await s.execute(sa.select(sa.func.count()).select_from(AuditEvent))).scalar_one()
         head = (await s.execute(sa.select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))).scalar_one()
-        assert body == {"ok": True, "length": count, "head_hash": head}
-        # The same answer when read 3 rows at a time (batch boundaries keep the link).
-        assert await verify_chain(s, batch_size=3) == body
-        assert await verify_chain(s, batch_size=1) == body
+    whole = {"ok": True, "length": count, "head_hash": head}
+    # The whole chain, read 3 rows and 1 row at a time (batch boundaries keep the link).
+    assert await verify_chain(batch_size=3, full=True) == whole
+    assert await verify_chain(batch_size=1, full=True) == whole
 
 
 async def test_concurrent_writers_leave_one_contiguous_unbroken_chain(world):
@@ -166,7 +177,7 @@ async def test_concurrent_writers_leave_one_contiguous_unbroken_chain(world):
                                 .where(AuditEvent.object_id.like(f"{marker}-%")))).scalar_one()
         assert mine == 80
     r = await world.get(admin, "/api/v1/audit-events/verify")
-    assert r.json()["ok"] is True and r.json()["length"] == len(seqs)
+    assert r.json()["ok"] is True and r.json()["length"] == len(await events_of(a.id)) == 96
 
 
 async def _chain_row(seq: int) -> dict:
@@ -190,11 +201,10 @@ async def _fresh_events(world, n: int) -> tuple:
     return admin, evs
 
 
-async def test_editing_one_row_is_detected_and_located_by_api_and_cli(world):
+async def test_editing_one_row_is_detected_and_located_by_api_and_cli(world, verify_often):
     admin, evs = await _fresh_events(world, 3)
     target = evs[1]
     table = AuditEvent.__table__
-    assert (await world.get(admin, "/api/v1/audit-events/verify")).json()["ok"] is True
     try:
         await _exec(table.update().where(table.c.seq == target.seq).values(action="webhook.disable"))
         r = await world.get(admin, "/api/v1/audit-events/verify")
@@ -203,21 +213,23 @@ async def test_editing_one_row_is_detected_and_located_by_api_and_cli(world):
         assert body["ok"] is False
         assert body["first_broken_seq"] == target.seq
         assert body["reason"] == "hash_mismatch"
-        assert body["verified_length"] == target.seq - 1
+        assert body["verified_length"] == 1  # the agency's own intact events before it
 
-        code, out = await run_cli("audit", "verify")
-        assert code == 1, out
-        printed = json.loads(out.strip().splitlines()[-1])
-        assert printed["ok"] is False and printed["first_broken_seq"] == target.seq
+        for args in (("audit", "verify"), ("audit", "verify", "--full")):
+            code, out = await run_cli(*args)
+            assert code == 1, out
+            printed = json.loads(out.strip().splitlines()[-1])
+            assert printed["ok"] is False and printed["first_broken_seq"] == target.seq
+            assert printed["verified_length"] == target.seq - 1  # the whole chain's, for the operator
     finally:
         await _exec(table.update().where(table.c.seq == target.seq).values(action=target.action))
     assert (await world.get(admin, "/api/v1/audit-events/verify")).json()["ok"] is True
-    code, out = await run_cli("audit", "verify")
+    code, out = await run_cli("audit", "verify", "--full")
     assert code == 0, out
     assert json.loads(out.strip().splitlines()[-1])["ok"] is True
 
 
-async def test_deleting_one_row_is_detected_as_a_missing_sequence_number(world):
+async def test_deleting_one_row_is_detected_as_a_missing_sequence_number(world, verify_often):
     admin, evs = await _fresh_events(world, 3)
     target = evs[1]
     saved = await _chain_row(target.seq)
@@ -233,7 +245,7 @@ async def test_deleting_one_row_is_detected_as_a_missing_sequence_number(world):
     assert (await world.get(admin, "/api/v1/audit-events/verify")).json()["ok"] is True
 
 
-async def test_a_rehashed_edit_breaks_the_next_link(world):
+async def test_a_rehashed_edit_breaks_the_next_link(world, verify_often):
     """Someone who edits a row and recomputes its hash still breaks the link to the following event."""
     admin, evs = await _fresh_events(world, 3)
     target, following = evs[0], evs[1]

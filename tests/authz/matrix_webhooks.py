@@ -61,7 +61,7 @@ async def _resend(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
         await s.flush()
         delivery = WebhookDelivery(event_id=event.id, endpoint_id=uuid.UUID(ep["id"]), status="failed",
                                    attempts=8, next_attempt_at=now, last_attempt_at=now, last_status_code=500,
-                                   last_error="HTTP 500")
+                                   last_error="http_500")
         s.add(delivery)
         await s.commit()
         return f"/api/v1/webhooks/deliveries/{delivery.id}/resend", None

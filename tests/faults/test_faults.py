@@ -134,6 +134,6 @@ async def test_process_killed_mid_write_leaves_nothing_half_written(world):
         assert (await s.execute(sa.select(Agency).where(Agency.name == name))).first() is None
         from app.audit.service import verify_chain
 
-        result = await verify_chain(s)
+        result = await verify_chain(full=True)
         assert result["ok"] is True
 

@@ -75,7 +75,7 @@ async def test_input_is_validated(world):
         assert r.status_code == 422, (b, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
     r = await world.post(admin, "/api/v1/webhooks",
-                         body(url="http://10.0.0.5:8080/in", events=["*", "agreement.signed", "consultation.*"]))
+                         body(url="http://203.0.114.7:8080/in", events=["*", "agreement.signed", "consultation.*"]))
     assert r.status_code == 201, r.text
 
 

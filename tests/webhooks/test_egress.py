@@ -194,7 +194,7 @@ async def test_failures_record_a_coarse_class_that_does_not_tell_ports_apart(wor
     server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
     open_port = server.sockets[0].getsockname()[1]
     path = f"/status/{uuid.uuid4().hex}"
-    receiver.plans[path] = [503]
+    receiver.plans[path] = [503] * 50  # every attempt: a retry whose jittered backoff is ~0 may run in this pass
     try:
         hooks = {}
         for kind, url in (("closed", f"http://127.0.0.1:{closed_port}/in"),

@@ -22,7 +22,7 @@ QUARTERS = 4
 # Nodes of a year's table: 0 is the year, 1..4 the quarters, 5..16 the months.
 YEAR_NODE = 0
 NODES = 1 + QUARTERS + MONTHS
-PATTERN = re.compile(r"(?P<year>\d{4})(?:-(?:(?P<month>\d{2})|Q(?P<quarter>\d)))?")
+PATTERN = re.compile(r"(?P<year>[0-9]{4})(?:-(?:(?P<month>[0-9]{2})|Q(?P<quarter>[0-9])))?")
 FORMAT = "YYYY (a year), YYYY-Qn (a quarter, n from 1 to 4) or YYYY-MM (a month), calendar periods in UTC"
 
 

@@ -255,7 +255,7 @@ async def test_calendar_periods_and_bad_input(world, clock) -> None:
     assert (body["from"][:10], body["to"][:10]) == ("2025-12-01", "2026-01-01")
 
     for bad in ("2025-13", "2025-00", "2025-Q0", "2025-Q5", "2025-1", "25", "20250", "2025-01-01", "2025Q1",
-                "2025-q1", "", "last year", "0000", "9999", "2025-01T00:00"):
+                "2025-q1", "", "last year", "0000", "9999", "2025-01T00:00", "\u0662\u0660\u0662\u0665"):
         r = await world.get(admin, URL, params={"group_by": "office", "period": bad})
         assert r.status_code == 422, (bad, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")

@@ -1,9 +1,9 @@
-"""The DV caseload report: the caller's own agency's cases with DV indicators, opened in a window, grouped by
-office, juncture or race/ethnicity. Counted inside the database; only group totals leave it."""
+"""The DV caseload report: the caller's own agency's cases with DV indicators, opened in a calendar period,
+grouped by office, juncture or race/ethnicity. Counted inside the database by month; only group totals leave
+it, suppressed over the period's whole year (see suppression.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -17,19 +17,22 @@ from app.auth.principal import Principal
 from app.cases.models import Case, Person
 from app.checklists.defaults import Juncture
 from app.checklists.models import JunctureRecord
+from app.core.clock import utcnow
 from app.referrals.models import Referral
 from app.reports.common import (
     NOT_RECORDED,
     RACE_GROUPS,
     RACE_NOTE,
     RACE_ROLES,
+    before,
     json_contains,
     json_empty,
     json_values,
+    monthly,
     office_labels,
-    window,
 )
-from app.reports.suppression import THRESHOLD, suppress_columns
+from app.reports.periods import Period, default_period, month_of, node_months, reportable
+from app.reports.suppression import THRESHOLD, YearCounts, YearPattern, same_totals, suppress_year
 from app.reports.tables import TOTAL, Table
 
 COLUMNS = ["dv_cases", "children", "referrals_made", "removals_dv_safety_factor"]
@@ -45,12 +48,13 @@ class GroupBy(StrEnum):
 
 
 NOTES = [
-    "Cases are the agency's own cases with at least one DV indicator, opened in [from, to).",
+    "Cases are the agency's own cases with at least one DV indicator, opened in the period (UTC).",
     "children: people with the case role 'child' in those cases. referrals_made: referrals the agency sent "
     "on those cases. removals_dv_safety_factor: removal junctures recorded on those cases where the DV "
-    "indicators include 'safety_threat'.",
+    "indicators include 'safety_threat'. Each as recorded by the end of the period's year.",
     f"Counts under {THRESHOLD} are suppressed (null, suppressed=true), and further cells are suppressed where "
-    "a total would reveal one.",
+    "the other periods of the year (months, quarters, the year), the other rows or the total would reveal "
+    "one. The total row is the same in every grouping.",
 ]
 GROUP_NOTES = {
     GroupBy.office: "Each case counts in the office it belongs to; 'no_office' holds cases without one.",
@@ -60,136 +64,153 @@ GROUP_NOTES = {
 }
 
 
-def _per_case(session: AsyncSession, agency_id: Any, start: datetime, end: datetime) -> Any:
-    """One row per DV case in the window with its measures (stays inside the database as a subquery)."""
+def _per_case(session: AsyncSession, agency_id: Any, period: Period) -> Any:
+    """One row per DV case opened in the period's year, with its month and its measures as recorded by the
+    end of the year (stays inside the database as a subquery)."""
+    cutoff = period.cutoff
     children = (sa.select(sa.func.count()).select_from(Person)
-                .where(Person.case_id == Case.id, Person.case_role == "child").scalar_subquery())
+                .where(Person.case_id == Case.id, Person.case_role == "child", Person.created_at < cutoff)
+                .scalar_subquery())
     referrals = (sa.select(sa.func.count()).select_from(Referral)
                  .where(Referral.case_id == Case.id, Referral.from_agency_id == agency_id,
-                        Referral.sent_at.is_not(None)).scalar_subquery())
+                        before(Referral.sent_at, cutoff)).scalar_subquery())
     removals = (sa.select(sa.func.count()).select_from(JunctureRecord)
                 .where(JunctureRecord.case_id == Case.id, JunctureRecord.agency_id == agency_id,
-                       JunctureRecord.juncture == REMOVAL).scalar_subquery())
+                       JunctureRecord.juncture == REMOVAL, JunctureRecord.recorded_at < cutoff)
+                .scalar_subquery())
     return (
         sa.select(
             Case.id.label("case_id"),
             Case.office_id.label("office_id"),
+            month_of(Case.created_at, period.year).label("month"),
             children.label("children"),
             referrals.label("referrals_made"),
             sa.case((json_contains(session, Case.dv_indicators, SAFETY_THREAT), removals), else_=0)
             .label("removals"),
         )
-        .where(Case.agency_id == agency_id, Case.created_at >= start, Case.created_at < end,
+        .where(Case.agency_id == agency_id, Case.created_at >= period.year_start, Case.created_at < cutoff,
                sa.func.json_array_length(Case.dv_indicators) > 0)
         .subquery("per_case")
     )
 
 
-def _measures(per_case: Any, cases: Any = None) -> list[Any]:
+def _measures(per_case: Any) -> list[Any]:
     return [
-        cases if cases is not None else sa.func.count(),
+        sa.func.count(),
         sa.func.coalesce(sa.func.sum(per_case.c.children), 0),
         sa.func.coalesce(sa.func.sum(per_case.c.referrals_made), 0),
         sa.func.coalesce(sa.func.sum(per_case.c.removals), 0),
     ]
 
 
-def _counts(row: Any) -> dict[str, int]:
-    return {col: int(v or 0) for col, v in zip(COLUMNS, row, strict=True)}
-
-
-async def _by_office(session: AsyncSession, agency_id: Any, per_case: Any) -> dict[str, dict[str, int]]:
+async def _by_office(session: AsyncSession, agency_id: Any, per_case: Any) -> dict[str, dict[str, list[int]]]:
     offices = (await session.execute(
         sa.select(Office.id, Office.name).where(Office.agency_id == agency_id).order_by(Office.name, Office.id)
     )).all()
     labels = office_labels(offices, (NO_OFFICE, TOTAL))
-    out = {label: dict.fromkeys(COLUMNS, 0) for label in labels.values()}
-    out[NO_OFFICE] = dict.fromkeys(COLUMNS, 0)
-    stmt = sa.select(per_case.c.office_id, *_measures(per_case)).group_by(per_case.c.office_id)
-    for office_id, *values in (await session.execute(stmt)).all():
-        # a case's office always belongs to its agency; anything else is reported without a name
-        out[labels.get(office_id, NO_OFFICE)] = _add(out[labels.get(office_id, NO_OFFICE)], _counts(values))
-    return out
+    stmt = (sa.select(per_case.c.office_id, per_case.c.month, *_measures(per_case))
+            .group_by(per_case.c.office_id, per_case.c.month))
+    # a case's office always belongs to its agency; anything else is reported without a name
+    return monthly(COLUMNS, (await session.execute(stmt)).all(), [*labels.values(), NO_OFFICE],
+                   lambda office_id: labels.get(office_id, NO_OFFICE))
 
 
-def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-    return {k: a[k] + b[k] for k in COLUMNS}
-
-
-async def _by_juncture(session: AsyncSession, agency_id: Any, per_case: Any) -> dict[str, dict[str, int]]:
+async def _by_juncture(
+    session: AsyncSession, agency_id: Any, per_case: Any, period: Period
+) -> dict[str, dict[str, list[int]]]:
     reached = (sa.select(JunctureRecord.case_id, JunctureRecord.juncture)
-               .where(JunctureRecord.agency_id == agency_id).distinct().subquery("reached"))
-    stmt = (sa.select(reached.c.juncture, *_measures(per_case))
+               .where(JunctureRecord.agency_id == agency_id, JunctureRecord.recorded_at < period.cutoff)
+               .distinct().subquery("reached"))
+    stmt = (sa.select(reached.c.juncture, per_case.c.month, *_measures(per_case))
             .select_from(per_case.join(reached, reached.c.case_id == per_case.c.case_id))
-            .group_by(reached.c.juncture))
-    out = {j.value: dict.fromkeys(COLUMNS, 0) for j in Juncture}
-    for juncture, *values in (await session.execute(stmt)).all():
-        if juncture in out:
-            out[juncture] = _counts(values)
-    return out
+            .group_by(reached.c.juncture, per_case.c.month))
+    return monthly(COLUMNS, (await session.execute(stmt)).all(), [j.value for j in Juncture])
 
 
-def _person_categories(session: AsyncSession, roles: tuple[str, ...]) -> Any:
-    """(person_id, case_id, category) for the people in `roles`, one row per category they report."""
+def _person_categories(session: AsyncSession, roles: tuple[str, ...], period: Period) -> Any:
+    """(person_id, case_id, category) for the people in `roles` recorded by the end of the period's year,
+    one row per category they report."""
     values = json_values(session, Person.race_ethnicity)
+    scope = [Person.case_role.in_(roles), Person.created_at < period.cutoff]
     listed = (sa.select(Person.id.label("person_id"), Person.case_id.label("case_id"),
                         values.c.value.label("category"))
-              .select_from(Person).join(values, sa.true()).where(Person.case_role.in_(roles)))
+              .select_from(Person).join(values, sa.true()).where(*scope))
     unlisted = (sa.select(Person.id.label("person_id"), Person.case_id.label("case_id"),
                           sa.literal(NOT_RECORDED).label("category"))
-                .where(Person.case_role.in_(roles), json_empty(Person.race_ethnicity)))
+                .where(*scope, json_empty(Person.race_ethnicity)))
     return sa.union(listed, unlisted).subquery("person_categories")
 
 
-async def _by_race(session: AsyncSession, per_case: Any) -> dict[str, dict[str, int]]:
-    cats = _person_categories(session, RACE_ROLES)
+async def _by_race(session: AsyncSession, per_case: Any, period: Period) -> dict[str, dict[str, list[int]]]:
+    cats = _person_categories(session, RACE_ROLES, period)
     case_cats = sa.select(cats.c.case_id, cats.c.category).distinct().subquery("case_categories")
-    stmt = (sa.select(case_cats.c.category, *_measures(per_case))
+    stmt = (sa.select(case_cats.c.category, per_case.c.month, *_measures(per_case))
             .select_from(per_case.join(case_cats, case_cats.c.case_id == per_case.c.case_id))
-            .group_by(case_cats.c.category))
-    out = {g: dict.fromkeys(COLUMNS, 0) for g in RACE_GROUPS}
-    for category, *values in (await session.execute(stmt)).all():
-        if category in out:
-            out[category] = _counts(values)
-    for counts in out.values():
-        counts["children"] = 0
-    child_cats = _person_categories(session, ("child",))
-    children = (sa.select(child_cats.c.category, sa.func.count(sa.distinct(child_cats.c.person_id)))
+            .group_by(case_cats.c.category, per_case.c.month))
+    out = monthly(COLUMNS, (await session.execute(stmt)).all(), RACE_GROUPS)
+    child_cats = _person_categories(session, ("child",), period)
+    children = (sa.select(child_cats.c.category, per_case.c.month,
+                          sa.func.count(sa.distinct(child_cats.c.person_id)))
                 .select_from(child_cats.join(per_case, per_case.c.case_id == child_cats.c.case_id))
-                .group_by(child_cats.c.category))
-    for category, n in (await session.execute(children)).all():
-        if category in out:
-            out[category]["children"] = int(n)
+                .group_by(child_cats.c.category, per_case.c.month))
+    own = monthly(["children"], (await session.execute(children)).all(), RACE_GROUPS)
+    for group in RACE_GROUPS:
+        out[group]["children"] = own[group]["children"]
     return out
 
 
-async def caseload_counts(
-    session: AsyncSession, agency_id: Any, group_by: GroupBy, start: datetime, end: datetime
-) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-    """Unsuppressed counts per group, and the total, for one agency (never leaves the service as is)."""
-    per_case = _per_case(session, agency_id, start, end)
+async def caseload_year(session: AsyncSession, agency_id: Any, group_by: GroupBy, period: Period) -> YearCounts:
+    """Unsuppressed monthly counts per group, and the total, of the period's year for one agency (never
+    leaves the service as is)."""
+    per_case = _per_case(session, agency_id, period)
     if group_by is GroupBy.office:
         groups = await _by_office(session, agency_id, per_case)
     elif group_by is GroupBy.juncture:
-        groups = await _by_juncture(session, agency_id, per_case)
+        groups = await _by_juncture(session, agency_id, per_case, period)
     else:
-        groups = await _by_race(session, per_case)
-    total = _counts((await session.execute(sa.select(*_measures(per_case)))).one())
-    return groups, total
+        groups = await _by_race(session, per_case, period)
+    stmt = sa.select(per_case.c.month, *_measures(per_case)).group_by(per_case.c.month)
+    total = monthly(COLUMNS, [(TOTAL, *row) for row in (await session.execute(stmt)).all()], [TOTAL])[TOTAL]
+    return YearCounts(list(groups), COLUMNS, groups, total, additive=group_by is GroupBy.office)
+
+
+def counts_at(counts: YearCounts, months: range) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """The unsuppressed counts of some months: per group, and the total."""
+    def at(series: dict[str, list[int]]) -> dict[str, int]:
+        return {c: sum(series[c][m] for m in months) for c in counts.columns}
+
+    assert counts.total is not None
+    return {g: at(counts.rows[g]) for g in counts.groups}, at(counts.total)
+
+
+async def caseload_counts(
+    session: AsyncSession, agency_id: Any, group_by: GroupBy, period: Period
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Unsuppressed counts per group, and the total, of one period for one agency."""
+    return counts_at(await caseload_year(session, agency_id, group_by, period), node_months(period.node))
 
 
 async def dv_caseload(
-    session: AsyncSession, principal: Principal, group_by: GroupBy, start: datetime | None, end: datetime | None
+    session: AsyncSession, principal: Principal, group_by: GroupBy, period: Period | None
 ) -> tuple[dict[str, Any], Table]:
-    """The report's header fields and its table, suppressed; the read is audited."""
+    """The report's header fields and its table for one period, suppressed over the period's whole year; the
+    read is audited.
+
+    Every grouping of the year is suppressed and the total row takes every total cell any of them hides,
+    so the three groupings publish one and the same total row (what the rows of different groupings say
+    about one another, e.g. offices against race/ethnicity, is not protected)."""
     agency_id = policy.report_agency_id(principal)
-    start, end = window(start, end)
-    groups, total = await caseload_counts(session, agency_id, group_by, start, end)
-    labels = list(groups)
-    rows, total_cells = suppress_columns([groups[g] for g in labels], total, COLUMNS)
-    assert total_cells is not None
-    table = Table(COLUMNS, list(zip(labels, rows, strict=True)), total_cells, [*NOTES, GROUP_NOTES[group_by]])
+    period = reportable(period or default_period(utcnow()), utcnow())
+    patterns: dict[GroupBy, YearPattern] = {
+        g: suppress_year(await caseload_year(session, agency_id, g, period)) for g in GroupBy
+    }
+    same_totals(patterns.values())
+    pattern = patterns[group_by]
+    total = pattern.total_at(period.node)
+    assert total is not None
+    rows = list(zip(pattern.counts.groups, pattern.rows_at(period.node), strict=True))
+    table = Table(COLUMNS, rows, total, [*NOTES, GROUP_NOTES[group_by]])
     await record(session, principal, "report.read", "report", "dv-caseload", agency_id=agency_id)
-    header = {"report": "dv-caseload", "group_by": group_by.value, "from": start, "to": end,
-              "threshold": THRESHOLD}
+    header = {"report": "dv-caseload", "group_by": group_by.value, "period": str(period), "from": period.start,
+              "to": period.end, "as_of": period.cutoff, "threshold": THRESHOLD}
     return header, table

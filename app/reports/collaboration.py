@@ -1,12 +1,16 @@
 """The collaboration report for the caller's agency: referrals it sent and received, referrals by the
-race/ethnicity of the people named, consultations per office, and checklists and overrides by juncture.
+race/ethnicity of the people named, consultations per office, and checklists and overrides by juncture, for a
+calendar period.
 
-Counts are taken inside the database with GROUP BY; response times are computed from the timestamps of the
-caller's agency's own referrals and consultations (never a row per person or case in the answer)."""
+Counts are taken inside the database with GROUP BY, by month of the period's year, and each table is
+suppressed over that whole year (see suppression.py); response times are computed from the timestamps of the
+caller's agency's own referrals and consultations (never a row per person or case in the answer). Everything
+is as recorded by the end of the period's year (as_of), so a closed year's numbers do not move."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -29,13 +33,25 @@ from app.reports.common import (
     RACE_GROUPS,
     RACE_NOTE,
     RACE_ROLES,
+    before,
+    count_if,
     hours,
     json_empty,
     json_values,
+    monthly,
     office_labels,
-    window,
+    recorded_before,
 )
-from app.reports.suppression import THRESHOLD, Cell, rate_cell, statistic_cell, suppress_columns
+from app.reports.periods import MONTHS, Period, default_period, month_of, reportable
+from app.reports.suppression import (
+    THRESHOLD,
+    Cell,
+    YearCounts,
+    YearPattern,
+    rate_cell,
+    statistic_cell,
+    suppress_year,
+)
 from app.reports.tables import TOTAL, Table
 
 REFERRAL_COUNTS = ["referrals", "accepted", "declined", "overdue"]
@@ -49,107 +65,123 @@ DIRECTIONS = ["sent", "received"]
 NO_OFFICE = "no_office"
 
 NOTES = [
-    "Referrals are those sent in [from, to) by or to the agency; 'overdue' counts those still unanswered "
-    "past their respond-by time now (as_of). acceptance_rate = accepted / (accepted + declined). Hours are "
-    "measured from sending.",
-    "Consultations are those opened in [from, to) at or by the agency; hours to respond run from opening to "
+    "Referrals are those sent in the period (UTC) by or to the agency; 'overdue' counts those still unanswered "
+    "past their respond-by time at the end of the period's year (as_of). acceptance_rate = accepted / "
+    "(accepted + declined). Hours are measured from sending.",
+    "Consultations are those opened in the period at or by the agency; hours to respond run from opening to "
     "the advocate's answer.",
-    "Checklists are the agency's checklists started in [from, to); junctures and overrides are juncture "
-    "records made in [from, to).",
+    "Checklists are the agency's checklists started in the period; junctures and overrides are juncture "
+    "records made in the period.",
+    "Answers, acceptances, completions and the like count when they were recorded by the end of the period's "
+    "year (as_of).",
     f"Counts under {THRESHOLD} are suppressed (null, suppressed=true), and further cells are suppressed where "
-    f"a total would reveal one. Rates, medians and 90th percentiles from fewer than {THRESHOLD} items, and "
-    "rates that would give a suppressed count back, are suppressed too.",
+    "the other periods of the year (months, quarters, the year), the other rows or the total would reveal "
+    f"one. Rates, medians and 90th percentiles from fewer than {THRESHOLD} items, and rates that would give a "
+    "suppressed count back, are suppressed too.",
 ]
+# group -> measure -> [(month, hours)]
+Durations = dict[str, dict[str, list[tuple[int, float]]]]
+Extra = Callable[[str, dict[str, int], dict[str, Cell]], None]
 
 
-def _grouped(subq: Any, key: str, measures: list[Any]) -> Any:
-    """GROUP BY on a subquery's column (so a computed key is written once)."""
-    col = subq.c[key]
-    return sa.select(col, *measures).group_by(col)
+def _durations() -> Durations:
+    return defaultdict(lambda: defaultdict(list))
 
 
-def _counts(columns: list[str], values: Any) -> dict[str, int]:
-    return {c: int(v or 0) for c, v in zip(columns, values, strict=True)}
+def _hours(start: datetime | None, end: datetime | None, cutoff: datetime) -> float | None:
+    """Hours from start to end, when end was recorded before the cutoff."""
+    return hours(start, end) if recorded_before(end, cutoff) else None
 
 
-def _stat_cells(durations: dict[str, list[float]], prefix: str) -> dict[str, Cell]:
-    values = durations.get(prefix, [])
+def _stat_cells(durations: dict[str, list[tuple[int, float]]], prefix: str, months: range) -> dict[str, Cell]:
+    values = [v for m, v in durations.get(prefix, []) if m in months]
     return {f"{prefix}_median": statistic_cell(values, 0.5), f"{prefix}_p90": statistic_cell(values, 0.9)}
+
+
+def _table_at(pattern: YearPattern, node: int, columns: list[str], extra: Extra, notes: list[str]) -> Table:
+    """The table of one period (node) of a suppressed year, with the extra cells (rates, statistics) of each
+    row and the total from their unsuppressed counts."""
+    rows = list(zip(pattern.counts.groups, pattern.rows_at(node), strict=True))
+    total = pattern.total_at(node)
+    for group, cells in rows + ([(TOTAL, total)] if total is not None else []):
+        counts = {c: pattern.value(None if group == TOTAL else group, c, node) for c in pattern.counts.columns}
+        extra(group, counts, cells)
+    return Table(columns, rows, total, notes)
+
+
+def _added(rows: dict[str, dict[str, list[int]]], columns: list[str]) -> dict[str, list[int]]:
+    """The total of an additive table: the sum of its rows, month by month."""
+    return {c: [sum(r[c][m] for r in rows.values()) for m in range(MONTHS)] for c in columns}
 
 
 # ------------------------------------------------------------------ referrals
 
 
-def _referral_flags(now: datetime) -> list[Any]:
-    overdue = sa.and_(Referral.status.in_(AWAITING_ANSWER), Referral.respond_by.is_not(None),
-                      Referral.respond_by < now)
-    return [Referral.accepted_at.is_not(None).label("is_accepted"),
-            Referral.declined_at.is_not(None).label("is_declined"),
+def _referral_flags(cutoff: datetime) -> list[Any]:
+    """Accepted / declined by the cutoff; overdue: past its respond-by time and still unanswered then
+    (awaiting an answer now, or answered only later)."""
+    answers = (Referral.accepted_at, Referral.declined_at, Referral.withdrawn_at, Referral.closed_at)
+    overdue = sa.and_(before(Referral.respond_by, cutoff), sa.not_(sa.or_(*(before(a, cutoff) for a in answers))),
+                      sa.or_(Referral.status.in_(AWAITING_ANSWER), *(a.is_not(None) for a in answers)))
+    return [before(Referral.accepted_at, cutoff).label("is_accepted"),
+            before(Referral.declined_at, cutoff).label("is_declined"),
             overdue.label("is_overdue")]
 
 
-def _referral_measures(subq: Any) -> list[Any]:
-    def n(col: Any) -> Any:
-        return sa.func.coalesce(sa.func.sum(sa.case((col, 1), else_=0)), 0)
+def _referral_counts(subq: Any) -> Any:
+    """(group, month, referrals, accepted, declined, overdue) from a subquery with grp, month and flags."""
+    return (sa.select(subq.c.grp, subq.c.month, sa.func.count(), count_if(subq.c.is_accepted),
+                      count_if(subq.c.is_declined), count_if(subq.c.is_overdue))
+            .group_by(subq.c.grp, subq.c.month))
 
-    return [sa.func.count(), n(subq.c.is_accepted), n(subq.c.is_declined), n(subq.c.is_overdue)]
 
-
-def _referral_durations(rows: Any) -> dict[str, dict[str, list[float]]]:
-    """group -> {"hours_to_acknowledge": [...], "hours_to_accept": [...]}; TOTAL gathers every row once."""
-    out: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+def _referral_durations(rows: Iterable[Any], cutoff: datetime) -> Durations:
+    """group -> {"hours_to_acknowledge": [(month, h)], "hours_to_accept": [...]}; TOTAL gathers each once."""
+    out = _durations()
     seen: set[Any] = set()
-    for ref_id, group, sent_at, ack_at, acc_at in rows:
+    for ref_id, group, month, sent_at, ack_at, acc_at in rows:
         first = ref_id not in seen
         seen.add(ref_id)
-        for name, value in (("hours_to_acknowledge", hours(sent_at, ack_at)),
-                            ("hours_to_accept", hours(sent_at, acc_at))):
+        for name, value in (("hours_to_acknowledge", _hours(sent_at, ack_at, cutoff)),
+                            ("hours_to_accept", _hours(sent_at, acc_at, cutoff))):
             if value is not None:
-                out[group][name].append(value)
+                out[group][name].append((int(month), value))
                 if first:
-                    out[TOTAL][name].append(value)
+                    out[TOTAL][name].append((int(month), value))
     return out
 
 
-def _referral_table(
-    groups: list[str], counts: dict[str, dict[str, int]], total: dict[str, int] | None,
-    durations: dict[str, dict[str, list[float]]], notes: list[str],
-) -> Table:
-    rows, total_cells = suppress_columns([counts[g] for g in groups], total, REFERRAL_COUNTS)
-    labelled = list(zip(groups, rows, strict=True)) + ([(TOTAL, total_cells)] if total_cells is not None else [])
-    for group, cells in labelled:
-        c = total if group == TOTAL else counts[group]
-        assert c is not None
+def _referral_extra(durations: Durations, months: range) -> Extra:
+    def extra(group: str, c: dict[str, int], cells: dict[str, Cell]) -> None:
         cells["acceptance_rate"] = rate_cell(c["accepted"], c["accepted"] + c["declined"],
                                              (cells["accepted"], cells["declined"]))
-        cells.update(_stat_cells(durations.get(group, {}), "hours_to_acknowledge"))
-        cells.update(_stat_cells(durations.get(group, {}), "hours_to_accept"))
-    return Table(REFERRAL_COUNTS + REFERRAL_STATS, list(zip(groups, rows, strict=True)), total_cells, notes)
+        cells.update(_stat_cells(durations.get(group, {}), "hours_to_acknowledge", months))
+        cells.update(_stat_cells(durations.get(group, {}), "hours_to_accept", months))
+    return extra
 
 
-async def _referrals(
-    session: AsyncSession, agency_id: Any, start: datetime, end: datetime, now: datetime
-) -> Table:
+async def _referrals(session: AsyncSession, agency_id: Any, period: Period) -> Table:
     direction = sa.case((Referral.from_agency_id == agency_id, "sent"), else_="received")
+    month = month_of(Referral.sent_at, period.year)
     scope = [sa.or_(Referral.from_agency_id == agency_id, Referral.to_agency_id == agency_id),
-             Referral.sent_at.is_not(None), Referral.sent_at >= start, Referral.sent_at < end]
-    subq = sa.select(direction.label("grp"), *_referral_flags(now)).where(*scope).subquery("r")
-    counts = {d: dict.fromkeys(REFERRAL_COUNTS, 0) for d in DIRECTIONS}
-    for grp, *values in (await session.execute(_grouped(subq, "grp", _referral_measures(subq)))).all():
-        counts[grp] = _counts(REFERRAL_COUNTS, values)
-    total = {c: sum(counts[d][c] for d in DIRECTIONS) for c in REFERRAL_COUNTS}
-    timed = (sa.select(Referral.id, direction, Referral.sent_at, Referral.acknowledged_at, Referral.accepted_at)
+             Referral.sent_at.is_not(None), Referral.sent_at >= period.year_start, Referral.sent_at < period.cutoff]
+    subq = (sa.select(direction.label("grp"), month.label("month"), *_referral_flags(period.cutoff))
+            .where(*scope).subquery("r"))
+    rows = monthly(REFERRAL_COUNTS, (await session.execute(_referral_counts(subq))).all(), DIRECTIONS)
+    counts = YearCounts(DIRECTIONS, REFERRAL_COUNTS, rows, _added(rows, REFERRAL_COUNTS), additive=True)
+    timed = (sa.select(Referral.id, direction, month, Referral.sent_at, Referral.acknowledged_at,
+                       Referral.accepted_at)
              .where(*scope, sa.or_(Referral.acknowledged_at.is_not(None), Referral.accepted_at.is_not(None))))
-    durations = _referral_durations((await session.execute(timed)).all())
-    return _referral_table(DIRECTIONS, counts, total, durations, [])
+    durations = _referral_durations((await session.execute(timed)).all(), period.cutoff)
+    return _table_at(suppress_year(counts), period.node, REFERRAL_COUNTS + REFERRAL_STATS,
+                     _referral_extra(durations, period.months), [])
 
 
-async def _referrals_by_race(
-    session: AsyncSession, agency_id: Any, start: datetime, end: datetime, now: datetime
-) -> Table:
+async def _referrals_by_race(session: AsyncSession, agency_id: Any, period: Period) -> Table:
     """Referrals the agency sent, by the categories of the survivors and children it named in them (people
     the agency itself recorded)."""
     values = json_values(session, Person.race_ethnicity)
+
     def named(*columns: Any) -> Any:
         return (sa.select(ReferralPerson.referral_id.label("referral_id"), *columns).select_from(ReferralPerson)
                 .join(Person, Person.id == ReferralPerson.person_id)
@@ -158,22 +190,23 @@ async def _referrals_by_race(
     listed = named(values.c.value.label("category")).join(values, sa.true())
     unlisted = named(sa.literal(NOT_RECORDED).label("category")).where(json_empty(Person.race_ethnicity))
     cats = sa.union(listed, unlisted).subquery("referral_categories")
-    scope = [Referral.from_agency_id == agency_id, Referral.sent_at.is_not(None), Referral.sent_at >= start,
-             Referral.sent_at < end]
-    subq = (sa.select(cats.c.category.label("grp"), *_referral_flags(now))
-            .select_from(cats.join(Referral, Referral.id == cats.c.referral_id)).where(*scope).subquery("r"))
-    counts = {g: dict.fromkeys(REFERRAL_COUNTS, 0) for g in RACE_GROUPS}
-    for grp, *vals in (await session.execute(_grouped(subq, "grp", _referral_measures(subq)))).all():
-        if grp in counts:
-            counts[grp] = _counts(REFERRAL_COUNTS, vals)
-    timed = (sa.select(Referral.id, cats.c.category, Referral.sent_at, Referral.acknowledged_at,
+    month = month_of(Referral.sent_at, period.year)
+    scope = [Referral.from_agency_id == agency_id, Referral.sent_at.is_not(None),
+             Referral.sent_at >= period.year_start, Referral.sent_at < period.cutoff]
+    joined = cats.join(Referral, Referral.id == cats.c.referral_id)
+    subq = (sa.select(cats.c.category.label("grp"), month.label("month"), *_referral_flags(period.cutoff))
+            .select_from(joined).where(*scope).subquery("r"))
+    rows = monthly(REFERRAL_COUNTS, (await session.execute(_referral_counts(subq))).all(), RACE_GROUPS)
+    counts = YearCounts(RACE_GROUPS, REFERRAL_COUNTS, rows, None, additive=False)
+    timed = (sa.select(Referral.id, cats.c.category, month, Referral.sent_at, Referral.acknowledged_at,
                        Referral.accepted_at)
-             .select_from(cats.join(Referral, Referral.id == cats.c.referral_id))
+             .select_from(joined)
              .where(*scope, sa.or_(Referral.acknowledged_at.is_not(None), Referral.accepted_at.is_not(None))))
-    durations = _referral_durations((await session.execute(timed)).all())
+    durations = _referral_durations((await session.execute(timed)).all(), period.cutoff)
     notes = [RACE_NOTE, "These are the referrals the agency sent (the 'sent' row of the referrals table is their "
              "total); categories are those of the adult survivors and children it named in them."]
-    return _referral_table(RACE_GROUPS, counts, None, durations, notes)
+    return _table_at(suppress_year(counts), period.node, REFERRAL_COUNTS + REFERRAL_STATS,
+                     _referral_extra(durations, period.months), notes)
 
 
 # ------------------------------------------------------------------ consultations
@@ -187,63 +220,64 @@ async def _office_labels(session: AsyncSession, agency_id: Any, seen: set[Any]) 
     return office_labels(rows, (NO_OFFICE, TOTAL))
 
 
-async def _consultations(session: AsyncSession, agency_id: Any, start: datetime, end: datetime) -> Table:
+async def _consultations(session: AsyncSession, agency_id: Any, period: Period) -> Table:
+    cutoff = period.cutoff
+    month = month_of(Consultation.created_at, period.year)
     scope = [sa.or_(Consultation.cps_agency_id == agency_id, Consultation.dv_agency_id == agency_id),
-             Consultation.created_at >= start, Consultation.created_at < end]
-    stmt = (sa.select(Consultation.office_id, sa.func.count(), sa.func.count(Consultation.responded_at))
-            .where(*scope).group_by(Consultation.office_id))
-    found = {office_id: _counts(CONSULTATION_COUNTS, vals)
-             for office_id, *vals in (await session.execute(stmt)).all()}
-    labels = await _office_labels(session, agency_id, set(found))
+             Consultation.created_at >= period.year_start, Consultation.created_at < cutoff]
+    responded = count_if(before(Consultation.responded_at, cutoff))
+    stmt = (sa.select(Consultation.office_id, month, sa.func.count(), responded)
+            .where(*scope).group_by(Consultation.office_id, month))
+    found = (await session.execute(stmt)).all()
+    labels = await _office_labels(session, agency_id, {row[0] for row in found})
     groups = list(labels.values())
-    counts = {g: dict.fromkeys(CONSULTATION_COUNTS, 0) for g in groups}
-    for office_id, c in found.items():
-        counts[labels[office_id]] = c
-    timed = (sa.select(Consultation.office_id, Consultation.created_at, Consultation.responded_at)
-             .where(*scope, Consultation.responded_at.is_not(None)))
-    durations: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for office_id, created_at, responded_at in (await session.execute(timed)).all():
+    rows = monthly(CONSULTATION_COUNTS, found, groups, labels.get)
+    counts = YearCounts(groups, CONSULTATION_COUNTS, rows, _added(rows, CONSULTATION_COUNTS), additive=True)
+    timed = (sa.select(Consultation.office_id, month, Consultation.created_at, Consultation.responded_at)
+             .where(*scope, before(Consultation.responded_at, cutoff)))
+    durations = _durations()
+    for office_id, m, created_at, responded_at in (await session.execute(timed)).all():
         value = hours(created_at, responded_at)
         assert value is not None
-        durations[labels[office_id]]["hours_to_respond"].append(value)
-        durations[TOTAL]["hours_to_respond"].append(value)
-    total = {c: sum(counts[g][c] for g in groups) for c in CONSULTATION_COUNTS}
-    rows, total_cells = suppress_columns([counts[g] for g in groups], total, CONSULTATION_COUNTS)
-    assert total_cells is not None
-    for group, cells in [*zip(groups, rows, strict=True), (TOTAL, total_cells)]:
-        cells.update(_stat_cells(durations.get(group, {}), "hours_to_respond"))
-    return Table(CONSULTATION_COUNTS + CONSULTATION_STATS, list(zip(groups, rows, strict=True)), total_cells)
+        durations[labels[office_id]]["hours_to_respond"].append((int(m), value))
+        durations[TOTAL]["hours_to_respond"].append((int(m), value))
+
+    def extra(group: str, c: dict[str, int], cells: dict[str, Cell]) -> None:
+        cells.update(_stat_cells(durations.get(group, {}), "hours_to_respond", period.months))
+
+    return _table_at(suppress_year(counts), period.node, CONSULTATION_COUNTS + CONSULTATION_STATS, extra, [])
 
 
 # ------------------------------------------------------------------ checklists and junctures
 
 
-async def _checklists(session: AsyncSession, agency_id: Any, start: datetime, end: datetime) -> Table:
+async def _checklists(session: AsyncSession, agency_id: Any, period: Period) -> Table:
     groups = [j.value for j in Juncture]
-    counts = {g: dict.fromkeys(CHECKLIST_COUNTS, 0) for g in groups}
-    started = (sa.select(Checklist.juncture, sa.func.count(),
-                         sa.func.coalesce(sa.func.sum(sa.case((Checklist.status == "completed", 1), else_=0)), 0))
-               .where(Checklist.agency_id == agency_id, Checklist.created_at >= start, Checklist.created_at < end)
-               .group_by(Checklist.juncture))
-    for juncture, n, done in (await session.execute(started)).all():
-        if juncture in counts:
-            counts[juncture].update(checklists_started=int(n), checklists_completed=int(done or 0))
-    recorded = (sa.select(JunctureRecord.juncture, sa.func.count(),
-                          sa.func.coalesce(sa.func.sum(sa.case((JunctureRecord.overridden, 1), else_=0)), 0))
-                .where(JunctureRecord.agency_id == agency_id, JunctureRecord.recorded_at >= start,
-                       JunctureRecord.recorded_at < end)
-                .group_by(JunctureRecord.juncture))
-    for juncture, n, overridden in (await session.execute(recorded)).all():
-        if juncture in counts:
-            counts[juncture].update(junctures_recorded=int(n), overrides=int(overridden or 0))
-    total = {c: sum(counts[g][c] for g in groups) for c in CHECKLIST_COUNTS}
-    rows, total_cells = suppress_columns([counts[g] for g in groups], total, CHECKLIST_COUNTS)
-    assert total_cells is not None
-    for group, cells in [*zip(groups, rows, strict=True), (TOTAL, total_cells)]:
-        c = total if group == TOTAL else counts[group]
+    cutoff = period.cutoff
+    month = month_of(Checklist.created_at, period.year)
+    completed = sa.and_(Checklist.status == "completed",
+                        sa.or_(Checklist.completed_at.is_(None), Checklist.completed_at < cutoff))
+    started = (sa.select(Checklist.juncture, month, sa.func.count(), count_if(completed))
+               .where(Checklist.agency_id == agency_id, Checklist.created_at >= period.year_start,
+                      Checklist.created_at < cutoff)
+               .group_by(Checklist.juncture, month))
+    rows = monthly(["checklists_started", "checklists_completed"], (await session.execute(started)).all(), groups)
+    recorded_month = month_of(JunctureRecord.recorded_at, period.year)
+    recorded = (sa.select(JunctureRecord.juncture, recorded_month, sa.func.count(),
+                          count_if(JunctureRecord.overridden))
+                .where(JunctureRecord.agency_id == agency_id, JunctureRecord.recorded_at >= period.year_start,
+                       JunctureRecord.recorded_at < cutoff)
+                .group_by(JunctureRecord.juncture, recorded_month))
+    junctures = monthly(["junctures_recorded", "overrides"], (await session.execute(recorded)).all(), groups)
+    for g in groups:
+        rows[g].update(junctures[g])
+    counts = YearCounts(groups, CHECKLIST_COUNTS, rows, _added(rows, CHECKLIST_COUNTS), additive=True)
+
+    def extra(group: str, c: dict[str, int], cells: dict[str, Cell]) -> None:
         cells["completion_rate"] = rate_cell(c["checklists_completed"], c["checklists_started"],
                                              (cells["checklists_completed"], cells["checklists_started"]))
-    return Table(CHECKLIST_COUNTS + CHECKLIST_STATS, list(zip(groups, rows, strict=True)), total_cells)
+
+    return _table_at(suppress_year(counts), period.node, CHECKLIST_COUNTS + CHECKLIST_STATS, extra, [])
 
 
 # ------------------------------------------------------------------ the report
@@ -252,19 +286,19 @@ SECTIONS = ("referrals", "referrals_by_race_ethnicity", "consultations_by_office
 
 
 async def collaboration(
-    session: AsyncSession, principal: Principal, start: datetime | None, end: datetime | None
+    session: AsyncSession, principal: Principal, period: Period | None
 ) -> tuple[dict[str, Any], dict[str, Table]]:
-    """The report's header fields and its tables (by section name); the read is audited."""
+    """The report's header fields and its tables (by section name) for one period, each suppressed over the
+    period's whole year; the read is audited."""
     agency_id = policy.report_agency_id(principal)
-    start, end = window(start, end)
-    now = utcnow()
+    period = reportable(period or default_period(utcnow()), utcnow())
     tables = {
-        "referrals": await _referrals(session, agency_id, start, end, now),
-        "referrals_by_race_ethnicity": await _referrals_by_race(session, agency_id, start, end, now),
-        "consultations_by_office": await _consultations(session, agency_id, start, end),
-        "checklists_by_juncture": await _checklists(session, agency_id, start, end),
+        "referrals": await _referrals(session, agency_id, period),
+        "referrals_by_race_ethnicity": await _referrals_by_race(session, agency_id, period),
+        "consultations_by_office": await _consultations(session, agency_id, period),
+        "checklists_by_juncture": await _checklists(session, agency_id, period),
     }
     await record(session, principal, "report.read", "report", "collaboration", agency_id=agency_id)
-    header = {"report": "collaboration", "from": start, "to": end, "as_of": now, "threshold": THRESHOLD,
-              "notes": NOTES}
+    header = {"report": "collaboration", "period": str(period), "from": period.start, "to": period.end,
+              "as_of": period.cutoff, "threshold": THRESHOLD, "notes": NOTES}
     return header, tables

@@ -1,19 +1,18 @@
-"""What both reports share: the reporting window, JSON-array helpers that work on SQLite and PostgreSQL,
-and the category lists that give every report the same rows whatever the data."""
+"""What both reports share: monthly counting, JSON-array helpers that work on SQLite and PostgreSQL, and the
+category lists that give every report the same rows whatever the data."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.schemas import RaceEthnicity
-from app.core.clock import utcnow
-from app.core.errors import Invalid
+from app.reports.periods import MONTHS
 
-DEFAULT_DAYS = 365
 NOT_RECORDED = "not_recorded"
 RACE_GROUPS = [r.value for r in RaceEthnicity] + [NOT_RECORDED]
 # People whose race/ethnicity the reports break down by: the survivor and the children (never the person
@@ -30,19 +29,31 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
-    """[from, to): `to` defaults to now, `from` to 365 days before `to`. Naive values are UTC."""
-    try:
-        end = _utc(end) if end is not None else utcnow().astimezone(UTC)
-    except OverflowError:
-        raise Invalid("`to` is out of range.", loc=["query", "to"])
-    try:
-        start = _utc(start) if start is not None else end - timedelta(days=DEFAULT_DAYS)
-    except OverflowError:
-        raise Invalid("`from` is out of range.", loc=["query", "from"])
-    if start >= end:
-        raise Invalid("`from` must be earlier than `to`.", loc=["query", "from"])
-    return start, end
+def monthly(columns: Sequence[str], found: Iterable[Sequence[Any]], groups: Iterable[str],
+            label: Callable[[Any], str | None] | None = None) -> dict[str, dict[str, list[int]]]:
+    """group -> column -> twelve monthly counts, from rows (group key, month 0..11, *counts); `label` maps a
+    group key to its label (keys it maps to None are dropped)."""
+    out = {g: {c: [0] * MONTHS for c in columns} for g in groups}
+    for key, month, *values in found:
+        group = label(key) if label is not None else key
+        if group not in out:
+            continue
+        for c, v in zip(columns, values, strict=True):
+            out[group][c][int(month)] += int(v or 0)
+    return out
+
+
+def before(column: Any, cutoff: datetime) -> Any:
+    """SQL: the timestamp is set and earlier than the cutoff (never NULL, so it can be negated)."""
+    return sa.and_(column.is_not(None), column < cutoff)
+
+
+def recorded_before(value: datetime | None, cutoff: datetime) -> bool:
+    return value is not None and _utc(value) < cutoff
+
+
+def count_if(condition: Any) -> Any:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
 def json_values(session: AsyncSession, column: Any) -> Any:

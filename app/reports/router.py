@@ -11,21 +11,40 @@ from app.auth.dependencies import current_principal, require
 from app.auth.permissions import P
 from app.auth.principal import Principal
 from app.core.db import get_session
-from app.core.types import Timestamp
 from app.reports.caseload import GroupBy, dv_caseload
 from app.reports.collaboration import collaboration
+from app.reports.periods import FORMAT, Period, parse_period, refuse_window
 from app.reports.schemas import CaseloadRead, CollaborationRead
 from app.reports.tables import to_csv
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], dependencies=[Depends(current_principal)])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 Reader = Annotated[Principal, Depends(require(P.report_read))]
-From = Query(None, alias="from", description="Start of the window (inclusive); default 365 days before `to`.")
-To = Query(None, description="End of the window (exclusive); default now.")
+PeriodParam = Query(
+    None, description=f"The period reported: {FORMAT}. Default: the last calendar year that has ended.",
+    examples=["2025", "2025-Q2", "2025-03"])
+# A free window is no longer taken: named only to refuse it with a clear 422.
+From = Query(None, alias="from", include_in_schema=False)
+To = Query(None, include_in_schema=False)
+PERIODS = (
+    "Reports cover calendar periods in UTC only (`period=YYYY`, `YYYY-Qn` or `YYYY-MM`); a free window "
+    "(`from`, `to`) is refused with 422, as is a malformed period. A period is reported once the calendar "
+    "year that holds it has ended (409 before that): every answer about a year is read from one table of the "
+    "whole year (months, quarters, the year; rows and total), suppressed once, so that no combination of "
+    "answers about that year gives back a count under the threshold; a year still running would change as "
+    "data arrives. Counts are as recorded by the end of the year (`as_of`)."
+)
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-          "description": "JSON, or CSV (one row per group) when the request accepts text/csv."}
+          "description": "JSON, or CSV (one row per group) when the request accepts text/csv."},
+    409: {"description": "The period's year has not ended yet (problem+json)."},
 }
+
+
+def _period(period: str | None, from_: str | None, to: str | None) -> Period | None:
+    """The period asked for (None: the default one); a free window is refused."""
+    refuse_window(**{"from": from_, "to": to})
+    return parse_period(period) if period is not None else None
 
 
 def _q(params: list[str]) -> float:
@@ -57,23 +76,24 @@ def csv_response(body: str, name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
-@router.get("/reports/dv-caseload", response_model=CaseloadRead, responses=CSV_RESPONSE)
+@router.get("/reports/dv-caseload", response_model=CaseloadRead, responses=CSV_RESPONSE, description=PERIODS)
 async def get_dv_caseload(
     request: Request, session: Session, principal: Reader, group_by: GroupBy,
-    from_: Timestamp | None = From, to: Timestamp | None = To,
+    period: str | None = PeriodParam, from_: str | None = From, to: str | None = To,
 ) -> Any:
-    header, table = await dv_caseload(session, principal, group_by, from_, to)
+    header, table = await dv_caseload(session, principal, group_by, _period(period, from_, to))
     if wants_csv(request):
         return csv_response(to_csv([(None, table)]), f"dv-caseload-{group_by.value}")
     return {**header, **table.as_dict()}
 
 
-@router.get("/reports/collaboration", response_model=CollaborationRead, responses=CSV_RESPONSE)
+@router.get("/reports/collaboration", response_model=CollaborationRead, responses=CSV_RESPONSE,
+            description=PERIODS)
 async def get_collaboration(
     request: Request, session: Session, principal: Reader,
-    from_: Timestamp | None = From, to: Timestamp | None = To,
+    period: str | None = PeriodParam, from_: str | None = From, to: str | None = To,
 ) -> Any:
-    header, tables = await collaboration(session, principal, from_, to)
+    header, tables = await collaboration(session, principal, _period(period, from_, to))
     if wants_csv(request):
         return csv_response(to_csv(list(tables.items())), "collaboration")
     return {**header, **{name: t.as_dict() for name, t in tables.items()}}

@@ -28,8 +28,12 @@ class _Report(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     report: str
-    from_: datetime = Field(alias="from")
-    to: datetime
+    period: str = Field(description="The calendar period reported (UTC): YYYY, YYYY-Qn or YYYY-MM.",
+                        examples=["2025-Q2"])
+    from_: datetime = Field(alias="from", description="Start of the period (inclusive, UTC).")
+    to: datetime = Field(description="End of the period (exclusive, UTC).")
+    as_of: datetime = Field(description="Counts are as recorded by this moment: the end of the period's year "
+                                        "(overdue referrals are counted at it).")
     threshold: int = Field(description="Counts under this are suppressed.")
 
 
@@ -42,7 +46,6 @@ class CaseloadRead(_Report):
 
 
 class CollaborationRead(_Report):
-    as_of: datetime = Field(description="The moment overdue referrals are counted at.")
     notes: list[str]
     referrals: TableRead
     referrals_by_race_ethnicity: TableRead

@@ -12,8 +12,11 @@ from app.checklists.models import Checklist, ChecklistTemplate, JunctureRecord
 from app.core.db import metadata, sessionmaker
 from app.referrals.models import Referral, ReferralPerson
 
+# The service clock in report tests; reports cover years that have ended, so the rows go into 2025.
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-RECENT = NOW - timedelta(days=10)
+YEAR = "2025"
+YEAR_END = datetime(2026, 1, 1, tzinfo=UTC)
+RECENT = datetime(2025, 5, 22, 12, 0, tzinfo=UTC)
 
 
 class Ledger:
@@ -35,7 +38,8 @@ class Ledger:
 
     def person(self, case: Case, role: str = "child", race: tuple[str, ...] = ()) -> Person:
         return self._add(Person(case_id=case.id, agency_id=case.agency_id, case_role=role,
-                                full_name="Report Test Person", race_ethnicity=list(race)))
+                                full_name="Report Test Person", race_ethnicity=list(race),
+                                created_at=case.created_at))
 
     def referral(self, case: Case, to_agency: Any, *, sent_at: datetime | None = RECENT, status: str = "sent",
                  from_agency_id: Any = None, ack_h: float | None = None, accept_h: float | None = None,

@@ -101,9 +101,12 @@ async def test_collaboration_csv_parses_and_matches_the_json(world, clock) -> No
             else:
                 assert line[column] == line[f"{column}_suppressed"] == ""
     sent = next(line for line in lines if line["section"] == "referrals" and line["group"] == "sent")
-    # nothing was received (0), so the sent count is hidden with it; its median is of 15 items
-    assert (sent["referrals"], sent["referrals_suppressed"], sent["hours_to_acknowledge_median"]) == ("", "true",
+    # nothing was received: that zero is suppressed and discloses no one, so the sent count stands beside it;
+    # its median is of 15 items
+    assert (sent["referrals"], sent["referrals_suppressed"], sent["hours_to_acknowledge_median"]) == ("15", "false",
                                                                                                       "8.0")
+    received = next(line for line in lines if line["section"] == "referrals" and line["group"] == "received")
+    assert (received["referrals"], received["referrals_suppressed"]) == ("", "true")
     total = next(line for line in lines if line["section"] == "referrals" and line["group"] == "total")
     assert total["referrals"] == "15"
 

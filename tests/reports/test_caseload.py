@@ -3,15 +3,17 @@ caller's own agency, never a person or case."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.core.db import sessionmaker
-from app.reports.caseload import GroupBy, caseload_counts
-from tests.reports.builders import NOW, Ledger
+from app.reports.caseload import GroupBy, caseload_counts, caseload_year
+from app.reports.periods import parse_period
+from tests.reports.attacker import fetch_year, from_bodies, recovered
+from tests.reports.builders import NOW, YEAR, Ledger
 
 URL = "/api/v1/reports/dv-caseload"
 Z = dict.fromkeys(["dv_cases", "children", "referrals_made", "removals_dv_safety_factor"], 0)
@@ -37,8 +39,8 @@ def check_cells(body: dict[str, Any]) -> None:
 async def office_world(world: Any) -> dict[str, Any]:
     """North: 12 DV cases (11 with DV as the safety threat and a removal), 2 children each, a referral each.
     South: 3 DV cases, a child each. West: 14 DV cases, a child and a referral each. Plus rows that must not
-    count: a case without DV indicators, a DV case opened before the window, a draft referral, a removal on a
-    case where DV is not the safety threat, and a whole other agency."""
+    count: a case without DV indicators, DV cases opened just before and just after the year, a draft
+    referral, a removal on a case where DV is not the safety threat, and a whole other agency."""
     cps, dv, other = await world.agency("cps"), await world.agency("dv"), await world.agency("cps")
     north, south, west = [await world.office(cps, name=n) for n in ("North", "South", "West")]
     elsewhere = await world.office(other, name="North")
@@ -63,8 +65,8 @@ async def office_world(world: Any) -> dict[str, Any]:
     ledger.person(no_dv, "child")
     ledger.referral(no_dv, dv)
     ledger.juncture(no_dv, "removal")
-    old = ledger.case(cps, north, ("safety_threat",), created_at=NOW - timedelta(days=400))
-    ledger.person(old, "child")
+    for outside in (datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)):
+        ledger.person(ledger.case(cps, north, ("safety_threat",), created_at=outside), "child")
     for _ in range(20):
         case = ledger.case(other, elsewhere, ("safety_threat",))
         ledger.person(case, "child")
@@ -78,7 +80,7 @@ async def test_counts_by_office_are_right_for_the_agencys_own_cases(world, clock
     clock.set(NOW)
     w = await office_world(world)
     async with sessionmaker()() as s:
-        groups, total = await caseload_counts(s, w["cps"].id, GroupBy.office, NOW - timedelta(days=365), NOW)
+        groups, total = await caseload_counts(s, w["cps"].id, GroupBy.office, parse_period(YEAR))
     assert groups == {
         "North": {"dv_cases": 12, "children": 24, "referrals_made": 12, "removals_dv_safety_factor": 11},
         "South": {"dv_cases": 3, "children": 3, "referrals_made": 0, "removals_dv_safety_factor": 0},
@@ -98,21 +100,27 @@ async def test_office_report_suppresses_small_cells_and_the_cells_a_total_would_
     check_cells(body)
     assert body["report"] == "dv-caseload" and body["group_by"] == "office" and body["threshold"] == 11
     assert [row["group"] for row in body["rows"]] == ["North", "South", "West", "no_office"]
-    # South (3) is under 11; "no_office" (0) alone would not hide it, so the smallest other cell goes too
+    assert body["period"] == "2025" and body["from"].startswith("2025-01-01") and body["to"].startswith("2026-01-01")
+    # South (3) is under 11 and "no_office" (0) cannot hide it (a zero is known), so the smallest other office
+    # goes too; zeros are suppressed but need no company
     assert values(body, "dv_cases") == {"North": None, "South": None, "West": 14, "no_office": None, "total": 29}
     assert values(body, "children") == {"North": 24, "South": None, "West": None, "no_office": None, "total": 41}
-    assert values(body, "referrals_made") == {"North": None, "South": None, "West": None, "no_office": None,
+    assert values(body, "referrals_made") == {"North": 12, "South": None, "West": 14, "no_office": None,
                                               "total": 26}
-    assert values(body, "removals_dv_safety_factor") == {"North": None, "South": None, "West": None,
+    assert values(body, "removals_dv_safety_factor") == {"North": 11, "South": None, "West": None,
                                                          "no_office": None, "total": 11}
-    # no suppressed cell follows from a published total minus the published cells
+    # every case is in May: May, the second quarter and the year publish the same; other months nothing
+    for period in ("2025-05", "2025-Q2"):
+        other = (await world.get(admin, URL, params={"group_by": "office", "period": period})).json()
+        assert (other["rows"], other["total"]) == (body["rows"], body["total"])
+    january = (await world.get(admin, URL, params={"group_by": "office", "period": "2025-01"})).json()
+    assert all(c["suppressed"] for row in [*january["rows"], january["total"]] for c in row["cells"].values())
+    # no suppressed cell follows from all the answers of the year together
+    bodies = await fetch_year(world, admin, URL, {"group_by": "office"}, 2025)
+    async with sessionmaker()() as s:
+        counts = await caseload_year(s, w["cps"].id, GroupBy.office, parse_period(YEAR))
     for column in body["columns"]:
-        v = values(body, column)
-        if v["total"] is None:
-            continue
-        hidden = [g for g in v if g != "total" and v[g] is None]
-        rest = v["total"] - sum(x for g, x in v.items() if g != "total" and x is not None)
-        assert len(hidden) != 1 and not (hidden and rest == 0), column
+        assert recovered(from_bodies(bodies, counts, column)) == [], column
     # the other agency's twenty cases appear nowhere; no name, case id or person appears
     assert "Report Test Person" not in r.text
     assert not any(cid in r.text for cid in w["case_ids"])
@@ -140,7 +148,7 @@ async def test_juncture_grouping(world, clock) -> None:
     ledger.juncture(no_dv, "removal")
     await ledger.save()
     async with sessionmaker()() as s:
-        groups, total = await caseload_counts(s, cps.id, GroupBy.juncture, NOW - timedelta(days=365), NOW)
+        groups, total = await caseload_counts(s, cps.id, GroupBy.juncture, parse_period(YEAR))
     assert groups["investigation"] == groups["removal"] == {
         "dv_cases": 15, "children": 15, "referrals_made": 13, "removals_dv_safety_factor": 13}
     assert groups["court"] == {"dv_cases": 12, "children": 12, "referrals_made": 12, "removals_dv_safety_factor": 12}
@@ -158,7 +166,12 @@ async def test_juncture_grouping(world, clock) -> None:
     removal = next(row for row in body["rows"] if row["group"] == "removal")["cells"]
     assert {k: c["value"] for k, c in removal.items()} == {
         "dv_cases": 15, "children": 15, "referrals_made": 13, "removals_dv_safety_factor": 13}
-    assert all(c["suppressed"] for row in body["rows"] if row["group"] != "removal" for c in row["cells"].values())
+    # a case counts in every juncture, so the rows are not parts of the total: each stands on its own, and
+    # only the junctures that never happened (zeros) are suppressed
+    court = next(row for row in body["rows"] if row["group"] == "court")["cells"]
+    assert {k: c["value"] for k, c in court.items()} == dict.fromkeys(court, 12)
+    assert all(c["suppressed"] for row in body["rows"] if row["group"] not in ("investigation", "removal", "court")
+               for c in row["cells"].values())
     assert values(body, "dv_cases")["total"] == 15
     assert any("every juncture" in n for n in body["notes"])
 
@@ -184,7 +197,7 @@ async def test_race_ethnicity_grouping_counts_each_category_of_survivors_and_chi
         ledger.person(case, "child", ("declined",))
     await ledger.save()
     async with sessionmaker()() as s:
-        groups, total = await caseload_counts(s, cps.id, GroupBy.race_ethnicity, NOW - timedelta(days=365), NOW)
+        groups, total = await caseload_counts(s, cps.id, GroupBy.race_ethnicity, parse_period(YEAR))
     assert groups["black_or_african_american"] == {"dv_cases": 12, "children": 12, "referrals_made": 12,
                                                    "removals_dv_safety_factor": 12}
     assert groups["white"] == {"dv_cases": 23, "children": 12, "referrals_made": 12, "removals_dv_safety_factor": 12}
@@ -206,43 +219,58 @@ async def test_race_ethnicity_grouping_counts_each_category_of_survivors_and_chi
         "hispanic_or_latino": 11, "middle_eastern_or_north_african": None,
         "native_hawaiian_or_pacific_islander": None, "white": 23, "declined": None, "not_recorded": None,
         "total": 25}
-    # declined (2) is the only non-zero small cell: hispanic_or_latino (11, the smallest) is hidden with it
+    # declined (2) is hidden; a person may be in several rows, so the rows are not parts of the total and
+    # declined is protected along the year (its month, quarter and year all hidden): hispanic_or_latino stays
     children = values(body, "children")
-    assert children["hispanic_or_latino"] is None and children["declined"] is None
+    assert children["hispanic_or_latino"] == 11 and children["declined"] is None
     assert children["black_or_african_american"] == 12 and children["white"] == 12 and children["total"] == 25
     assert values(body, "referrals_made")["total"] == 12
     assert any("counted in each" in n for n in body["notes"])
 
 
-async def test_window_and_bad_input(world, clock) -> None:
+async def test_calendar_periods_and_bad_input(world, clock) -> None:
     clock.set(NOW)
     cps = await world.agency("cps")
     ledger = Ledger()
-    for days in (5, 40):
+    for at in (datetime(2025, 1, 31, 23, 59, 59, 999999, tzinfo=UTC), datetime(2025, 3, 1, tzinfo=UTC)):
         for _ in range(11):
-            ledger.person(ledger.case(cps, None, ("allegation",), created_at=NOW - timedelta(days=days)), "child")
+            ledger.person(ledger.case(cps, None, ("allegation",), created_at=at), "child")
     await ledger.save()
     admin = await world.user(cps, "agency_admin")
-    r = await world.get(admin, URL, params={"group_by": "office"})
-    assert r.json()["total"]["cells"]["dv_cases"]["value"] == 22
-    since = (NOW - timedelta(days=30)).isoformat()
-    r = await world.get(admin, URL, params={"group_by": "office", "from": since})
-    body = r.json()
-    assert body["total"]["cells"]["dv_cases"]["value"] == 11
-    assert body["from"].startswith("2026-05-02") and body["to"].startswith("2026-06-01")
-    r = await world.get(admin, URL, params={"group_by": "office", "to": since})
-    assert r.json()["total"]["cells"]["dv_cases"]["value"] == 11
-    r = await world.get(admin, URL, params={"group_by": "office", "from": NOW.isoformat(), "to": since})
-    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+
+    async def total(period: str | None) -> int | None:
+        params = {"group_by": "office", **({"period": period} if period else {})}
+        r = await world.get(admin, URL, params=params)
+        assert r.status_code == 200, r.text
+        return r.json()["total"]["cells"]["dv_cases"]["value"]
+
+    # the default is the last year that has ended (the clock says June 2026)
+    assert await total(None) == await total("2025") == await total("2025-Q1") == 22
+    assert (await total("2025-01"), await total("2025-03")) == (11, 11)
+    assert await total("2025-02") is None and await total("2025-Q2") is None
+    body = (await world.get(admin, URL, params={"group_by": "office", "period": "2025-Q1"})).json()
+    assert (body["period"], body["from"][:10], body["to"][:10], body["as_of"][:10]) == (
+        "2025-Q1", "2025-01-01", "2025-04-01", "2026-01-01")
+    body = (await world.get(admin, URL, params={"group_by": "office", "period": "2025-12"})).json()
+    assert (body["from"][:10], body["to"][:10]) == ("2025-12-01", "2026-01-01")
+
+    for bad in ("2025-13", "2025-00", "2025-Q0", "2025-Q5", "2025-1", "25", "20250", "2025-01-01", "2025Q1",
+                "2025-q1", "", "last year", "0000", "9999", "2025-01T00:00", "\u0662\u0660\u0662\u0665"):
+        r = await world.get(admin, URL, params={"group_by": "office", "period": bad})
+        assert r.status_code == 422, (bad, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["errors"][0]["loc"] == ["query", "period"]
+    # periods of a year that has not ended (its numbers still change) wait for it to end
+    for running in ("2026", "2026-Q1", "2026-01", "2026-05", "2031"):
+        r = await world.get(admin, URL, params={"group_by": "office", "period": running})
+        assert r.status_code == 409, (running, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "once the calendar year" in r.json()["detail"]
+    clock.set(datetime(2027, 1, 1, tzinfo=UTC))
+    admin = await world.user(cps, "agency_admin")
+    assert await total("2026") is None  # ended, and empty
     assert (await world.get(admin, URL, params={"group_by": "case"})).status_code == 422
     assert (await world.get(admin, URL)).status_code == 422
-    assert (await world.get(admin, URL, params={"group_by": "office", "from": "yesterday"})).status_code == 422
-    for params in ({"to": "0001-01-01T00:00:00"}, {"to": "9999-12-31T23:59:59-05:00"},
-                   {"from": "9999-12-31T23:59:59-05:00"}):
-        r = await world.get(admin, URL, params={"group_by": "office", **params})
-        assert r.status_code == 422, (params, r.text)
-    r = await world.get(admin, URL, params={"group_by": "office", "from": "2026-05-02", "to": "2026-06-01"})
-    assert r.status_code == 200 and r.json()["total"]["cells"]["dv_cases"]["value"] == 11
 
 
 async def test_each_read_is_audited_without_personal_data(world, clock) -> None:

@@ -3,11 +3,11 @@ and overrides by juncture; small cells, rates and percentiles suppressed; only t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.reports.suppression import percentile
-from tests.reports.builders import NOW, Ledger
+from tests.reports.builders import NOW, YEAR_END, Ledger
 
 URL = "/api/v1/reports/collaboration"
 
@@ -43,25 +43,27 @@ async def collaboration_world(world: Any) -> dict[str, Any]:
     def survivor(*race: str) -> Any:
         return ledger.person(case, "adult_survivor", race)
 
-    # sent by the CPS agency: 12 accepted, 11 declined, 3 overdue, 1 still within its time
+    # sent by the CPS agency: 12 accepted, 11 declined, 3 overdue at the end of the year, 1 still within its
+    # time then
     for i in range(1, 13):
         ledger.referral(case, dv, status="accepted", ack_h=i, accept_h=i + 10,
                         people=(survivor("black_or_african_american"),))
     for j in range(1, 12):
         ledger.referral(case, dv, status="declined", ack_h=20 + j, decline_h=30 + j, people=(survivor("white"),))
     for _ in range(3):
-        ledger.referral(case, dv, status="sent", respond_by=NOW - timedelta(hours=1),
+        ledger.referral(case, dv, status="sent", respond_by=YEAR_END - timedelta(hours=1),
                         people=(survivor("white", "hispanic_or_latino"),))
-    ledger.referral(case, dv, status="sent", respond_by=NOW + timedelta(days=1),
+    ledger.referral(case, dv, status="sent", respond_by=YEAR_END + timedelta(days=1),
                     people=(survivor("white", "hispanic_or_latino"),))
     # received from the DV agency: 11 accepted, 11 declined; their people are the DV agency's own
     dv_person = ledger.person(dv_case, "adult_survivor", ("asian",))
     for _ in range(11):
         ledger.referral(dv_case, cps, status="accepted", ack_h=2, accept_h=5, people=(dv_person,))
         ledger.referral(dv_case, cps, status="declined", ack_h=3, decline_h=4, people=(dv_person,))
-    # not counted: a draft, one sent before the window, another agency's referrals
+    # not counted: a draft, one sent before the year, another agency's referrals
     ledger.referral(case, dv, sent_at=None, status="draft")
-    ledger.referral(case, dv, sent_at=NOW - timedelta(days=500), status="accepted", ack_h=1, accept_h=2)
+    ledger.referral(case, dv, sent_at=datetime(2024, 12, 31, 23, 0, tzinfo=UTC), status="accepted", ack_h=1,
+                    accept_h=2)
     for _ in range(15):
         ledger.referral(other_case, other_dv, status="accepted", ack_h=100, accept_h=200)
     # consultations: Central 12 (all answered), East 3 (one answered), Harbor 11 (all answered)
@@ -103,7 +105,7 @@ async def test_collaboration_report_for_the_cps_agency(world, clock) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["report"] == "collaboration" and body["threshold"] == 11
-    assert body["as_of"].startswith("2026-06-01T12:00")
+    assert body["period"] == "2025" and body["as_of"].startswith("2026-01-01T00:00")
     for cell in all_cells(body):
         assert set(cell) == {"value", "suppressed"}
         assert (cell["value"] is None) == cell["suppressed"]
@@ -155,17 +157,19 @@ async def test_collaboration_report_for_the_cps_agency(world, clock) -> None:
 
     # checklists and overrides by juncture
     ck = "checklists_by_juncture"
+    # (the junctures with no checklist are zeros: suppressed, and they need no company)
     started = table(body, ck, "checklists_started")
-    assert started["investigation"] == 24 and started["court"] is None and started["removal"] is None
-    assert started["total"] == 47
+    assert (started["investigation"], started["removal"], started["court"], started["total"]) == (24, 12, 11, 47)
     completed = table(body, ck, "checklists_completed")
-    assert all(v is None for g, v in completed.items() if g != "total") and completed["total"] == 24
+    assert (completed["investigation"], completed["removal"], completed["court"]) == (12, 12, None)
+    assert completed["total"] == 24
     rate = table(body, ck, "completion_rate")
-    assert rate["investigation"] is None  # its completed count is hidden, so its rate is too
+    assert rate["investigation"] == 0.5
+    assert rate["removal"] is None and rate["court"] is None  # 12 of 12 and 0 of 11 give counts back
     assert rate["total"] == round(24 / 47, 3)
     recorded = table(body, ck, "junctures_recorded")
-    assert recorded["removal"] == 14 and recorded["investigation"] is None and recorded["court"] is None
-    assert recorded["total"] == 39
+    assert (recorded["investigation"], recorded["removal"], recorded["court"], recorded["total"]) == (13, 14, 12, 39)
+    # two overrides at investigation, none at court (known to be zero): removal's 11 is hidden with the two
     overrides = table(body, ck, "overrides")
     assert all(v is None for g, v in overrides.items() if g != "total") and overrides["total"] == 13
 
@@ -196,8 +200,8 @@ async def test_an_unrelated_agency_sees_none_of_it(world, clock) -> None:
     auditor = await world.user(w["other"], "auditor")
     body = (await world.get(auditor, URL)).json()
     # only its own 15 referrals, 20 consultations, 15 checklists and 12 overridden junctures
-    # (received is 0, so sent is hidden with it: the total would give the 0 back)
-    assert table(body, "referrals", "referrals") == {"sent": None, "received": None, "total": 15}
+    # (received is 0: suppressed, but a zero discloses no one, so sent stands beside it)
+    assert table(body, "referrals", "referrals") == {"sent": 15, "received": None, "total": 15}
     assert table(body, "consultations_by_office", "consultations") == {"Central": 20, "total": 20}
     assert table(body, "checklists_by_juncture", "checklists_started")["total"] == 15
     assert table(body, "checklists_by_juncture", "overrides")["total"] == 12

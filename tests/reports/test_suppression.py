@@ -1,133 +1,189 @@
-"""Unit tests of the small-cell suppression rules (pure, no database)."""
+"""Unit tests of the small-cell suppression rules (pure, no database), and the property that no suppressed
+cell can be recovered from all published answers of a year together."""
 
 from __future__ import annotations
 
-import itertools
 import random
 
 import pytest
 
+from app.reports.periods import NODES, YEAR_NODE, month_node, quarter_node
 from app.reports.suppression import (
     THRESHOLD,
     Cell,
-    count_cells,
+    LinkedYear,
+    YearCounts,
     percentile,
     rate_cell,
+    same_totals,
     statistic_cell,
-    suppress_columns,
-    suppress_group,
+    suppress_year,
 )
+from tests.reports.attacker import TOTAL, Published, recovered
+
+JAN = month_node(0)
 
 
-def published(values: list[int], total: int | None = None) -> tuple[list[int | None], int | None]:
-    cells, total_cell = count_cells(values, total)
-    return [c.value for c in cells], (total_cell.value if total_cell else None)
+def in_january(values: list[int], total: int | None = None, additive: bool = True) -> LinkedYear:
+    """A year whose counts all fall in January (so January, Q1 and the year are one and the same table)."""
+    rows = [[v] + [0] * 11 for v in values]
+    t = None if total is None and not additive else [sum(values) if total is None else total] + [0] * 11
+    return LinkedYear(rows, t, additive).suppress()
+
+
+def published(values: list[int], total: int | None = None, additive: bool = True) -> tuple[list, int | None]:
+    ly = in_january(values, total, additive)
+    cells = [ly.cell(i, JAN).value for i in range(len(values))]
+    return cells, (ly.cell(-1, JAN).value if ly.total is not None else None)
+
+
+def year_of(rows: list[list[int]], total: list[int] | None, additive: bool) -> Published:
+    """Every answer of the year (17 periods, rows and total) as the reports publish them."""
+    groups = [f"g{i}" for i in range(len(rows))]
+    counts = YearCounts(groups, ["n"], {g: {"n": r} for g, r in zip(groups, rows, strict=True)},
+                        {"n": total} if total is not None else None, additive)
+    pattern = suppress_year(counts)
+    shown: dict[tuple[str, int], int | None] = {}
+    truth: dict[tuple[str, int], int] = {}
+    for node in range(NODES):
+        for g, cells in zip(groups, pattern.rows_at(node), strict=True):
+            shown[(g, node)] = cells["n"].value
+            truth[(g, node)] = pattern.value(g, "n", node)
+        total_cells = pattern.total_at(node)
+        if total_cells is not None:
+            shown[(TOTAL, node)] = total_cells["n"].value
+            truth[(TOTAL, node)] = pattern.value(None, "n", node)
+    return Published(groups, total is not None, additive, shown, truth)
 
 
 def test_cells_under_eleven_are_null_and_suppressed() -> None:
-    cells, _ = count_cells([0, 1, 10, 11, 250])
-    assert [c.as_dict() for c in cells] == [
-        {"value": None, "suppressed": True}, {"value": None, "suppressed": True},
-        {"value": None, "suppressed": True}, {"value": 11, "suppressed": False},
-        {"value": 250, "suppressed": False},
-    ]
+    ly = in_january([0, 1, 10, 11, 250])
+    assert [ly.cell(i, JAN).as_dict() for i in range(5)][:3] == [{"value": None, "suppressed": True}] * 3
+    assert all(ly.cell(i, JAN).suppressed for i in range(3))
     assert THRESHOLD == 11
 
 
 def test_one_suppressed_cell_takes_the_smallest_other_cell_with_it() -> None:
-    assert published([40, 3, 25, 60], 128) == ([40, None, None, 60], 128)
+    assert published([40, 3, 25, 60]) == ([40, None, None, 60], 128)
 
 
-def test_suppressed_cells_known_to_sum_to_zero_take_another_cell_with_them() -> None:
-    # 0 and 0 are both hidden, but the total minus the published cells would be 0: each must be 0. One more
-    # cell would leave a single non-zero hidden cell, so two join them.
-    assert published([0, 0, 30, 45, 50], 125) == ([None, None, None, None, 50], 125)
+def test_zeros_are_suppressed_but_need_no_company() -> None:
+    # a zero discloses no one: the cells beside it stay published (the sum of the hidden zeros is known)
+    assert published([0, 0, 30, 45, 50]) == ([None, None, 30, 45, 50], 125)
 
 
 def test_one_nonzero_cell_among_zeros_is_not_left_alone() -> None:
     # Someone who knows the zero rows are structurally empty would otherwise read the 7 back.
-    assert published([7, 0, 30, 45], 82) == ([None, None, None, 45], 82)
+    assert published([7, 0, 30, 45]) == ([None, None, None, 45], 82)
 
 
 def test_cells_at_the_top_of_their_range_take_another_cell_with_them() -> None:
     # two hidden cells known to sum to 20, each under 11: both must be 10
-    assert published([10, 10, 30], 50) == ([None, None, None], 50)
+    assert published([10, 10, 30]) == ([None, None, None], 50)
 
 
 def test_two_suppressed_cells_with_an_ambiguous_sum_stand_alone() -> None:
-    assert published([4, 6, 30], 40) == ([None, None, 30], 40)
+    assert published([4, 6, 30]) == ([None, None, 30], 40)
 
 
 def test_a_small_total_is_suppressed() -> None:
-    assert published([3, 4], 7) == ([None, None], None)
+    assert published([3, 4]) == ([None, None], None)
 
 
-def test_the_total_goes_when_nothing_else_can_hide_a_lone_cell() -> None:
-    # not additive (a case may count in several groups), and only one cell to hide
-    flags, total_flag = suppress_group([5], 12)
-    assert flags == [True] and total_flag is True
+def test_a_row_that_is_not_part_of_the_total_is_protected_along_time() -> None:
+    # not additive (a case may count in several rows): the total says only that no row exceeds it
+    assert published([5], 12, additive=False) == ([None], 12)
 
 
 def test_without_a_total_only_small_cells_are_suppressed() -> None:
-    assert published([3, 12]) == ([None, 12], None)
+    assert published([3, 12], additive=False) == ([None, 12], None)
 
 
-def test_negative_counts_are_refused() -> None:
+def test_bad_counts_are_refused() -> None:
     with pytest.raises(ValueError):
-        suppress_group([-1, 20], 19)
+        LinkedYear([[-1] + [0] * 11], [0] * 12, True)
+    with pytest.raises(ValueError):
+        LinkedYear([[1] * 11], None, False)
+    with pytest.raises(ValueError):
+        LinkedYear([[1] * 12], [2] * 12, True)  # an additive total is the sum of its rows
 
 
-def test_columns_are_suppressed_each_against_its_own_total() -> None:
-    rows, total = suppress_columns(
-        [{"a": 3, "b": 20}, {"a": 30, "b": 25}, {"a": 40, "b": 12}], {"a": 73, "b": 57}, ["a", "b"])
-    assert [r["a"].value for r in rows] == [None, None, 40]
-    assert [r["b"].value for r in rows] == [20, 25, 12]
-    assert total is not None and total["a"].value == 73 and total["b"].value == 57
+def test_a_small_month_is_hidden_with_another_month_and_its_quarter_stays() -> None:
+    # 30 cases a month, but 4 in February: February and the cheapest month beside it in the same quarter go,
+    # in that row and in the total (one row), and the quarter and the year stay published
+    ly = LinkedYear([[30, 4, 30] + [30] * 9], [30, 4, 30] + [30] * 9, True).suppress()
+    assert ly.cell(-1, month_node(1)).suppressed and ly.cell(0, month_node(1)).suppressed
+    assert sum(ly.cell(-1, month_node(m)).suppressed for m in range(3)) == 2
+    assert ly.cell(-1, quarter_node(0)).value == 64 and ly.cell(-1, YEAR_NODE).value == 334
 
 
-def _recoverable(values: list[int], cells: list[Cell], total: Cell | None) -> list[int]:
-    """Indexes of suppressed cells whose value follows from the published cells and the published total:
-    every assignment of non-negative counts to the suppressed cells that matches the total is tried."""
-    if total is None or total.suppressed:
-        return []
-    hidden = [i for i, c in enumerate(cells) if c.suppressed]
-    if not hidden:
-        return []
-    remaining = total.value - sum(c.value for c in cells if not c.suppressed)  # type: ignore[operator]
-    assert remaining == sum(values[i] for i in hidden)
-    possible: dict[int, set[int]] = {i: set() for i in hidden}
-    if len(hidden) == 1:
-        return hidden
-    if (remaining + 1) ** len(hidden) > 20_000:
-        # too many to try: with two or more non-negative hidden cells, each can be anything from 0 to the sum
-        return [i for i in hidden if remaining == 0]
-    for combo in itertools.product(range(remaining + 1), repeat=len(hidden)):
-        if sum(combo) == remaining:
-            for i, v in zip(hidden, combo, strict=True):
-                possible[i].add(v)
-    return [i for i in hidden if len(possible[i]) == 1]
+def test_the_same_counts_give_the_same_pattern() -> None:
+    rng = random.Random(3)
+    rows = [[rng.choice([0, 2, 7, 15, 40]) for _ in range(12)] for _ in range(4)]
+    total = [sum(c) for c in zip(*rows, strict=True)]
+    first = LinkedYear(rows, total, True).suppress().hidden
+    assert all(LinkedYear(rows, total, True).suppress().hidden == first for _ in range(3))
 
 
-def test_no_suppressed_cell_can_be_recovered_by_subtracting_published_cells_from_a_published_total() -> None:
-    rng = random.Random(7)
-    for _ in range(3000):
-        n = rng.randint(1, 7)
-        values = [rng.choice([0, 0, rng.randint(1, 10), rng.randint(11, 40), rng.randint(1, 60)]) for _ in range(n)]
-        total = sum(values)
-        cells, total_cell = count_cells(values, total)
-        assert all(c.value is None for c in cells if c.suppressed)
-        assert all(c.value == v for c, v in zip(cells, values, strict=True) if not c.suppressed)
-        assert all(c.suppressed for c, v in zip(cells, values, strict=True) if v < THRESHOLD)
-        assert _recoverable(values, cells, total_cell) == [], (values, cells, total_cell)
-        # a total that is not small is never suppressed when its cells add up to it, so every grouping of
-        # the same data publishes the same total
-        assert total_cell is not None and total_cell.suppressed == (total < THRESHOLD)
+def test_tables_over_the_same_cases_publish_one_total_row() -> None:
+    rows_a = [[12] * 12, [3] + [20] * 11]
+    rows_b = [[15] * 12, [0] + [17] * 11]
+    total = [sum(c) for c in zip(*rows_a, strict=True)]
+    a = suppress_year(YearCounts(["x", "y"], ["n"], {"x": {"n": rows_a[0]}, "y": {"n": rows_a[1]}},
+                                 {"n": total}, True))
+    b = suppress_year(YearCounts(["x", "y"], ["n"], {"x": {"n": rows_b[0]}, "y": {"n": rows_b[1]}},
+                                 {"n": total}, False))
+    same_totals([a, b])
+    assert all(a.total_at(n) == b.total_at(n) for n in range(NODES))
 
 
-def test_the_recoverability_check_itself_catches_primary_suppression_alone() -> None:
-    # what primary suppression alone would publish: one hidden cell next to a total gives it back
-    cells = [Cell(None, True), Cell(40, False)]
-    assert _recoverable([3, 40], cells, Cell(43, False)) == [0]
+def _random_year(rng: random.Random) -> tuple[list[list[int]], list[int] | None, bool]:
+    groups = rng.randint(1, 5)
+    busy = rng.random()
+
+    def month() -> int:
+        if rng.random() > busy:
+            return 0
+        return rng.choice([rng.randint(1, 10), rng.randint(1, 10), rng.randint(1, 4), rng.randint(11, 40),
+                           rng.randint(1, 60)])
+
+    rows = [[month() for _ in range(12)] for _ in range(groups)]
+    kind = rng.choice(["additive", "additive", "overlapping", "none"])
+    if kind == "additive":
+        return rows, [sum(c) for c in zip(*rows, strict=True)], True
+    if kind == "none":
+        return rows, None, False
+    # a case may count in several rows, or in none: the total lies between the largest row and the sum plus
+    total = [rng.randint(max(c), sum(c) + rng.choice([0, 0, 3])) for c in zip(*rows, strict=True)]
+    return rows, total, False
+
+
+def test_no_suppressed_cell_can_be_recovered_from_all_published_answers_of_a_year() -> None:
+    rng = random.Random(11)
+    for _ in range(150):
+        rows, total, additive = _random_year(rng)
+        p = year_of(rows, total, additive)
+        for (group, node), value in p.shown.items():
+            true = p.truth[(group, node)]
+            assert value is None or value == true >= THRESHOLD, (group, node)
+            if true < THRESHOLD:
+                assert value is None
+        assert recovered(p) == [], (rows, total, additive)
+
+
+def test_the_attacker_recovers_what_primary_suppression_alone_leaves() -> None:
+    # what the old per-window tables allowed: each period on its own hides small cells, but January is
+    # the quarter minus February and March
+    rows = [[4, 30, 30] + [0] * 9]
+    shown: dict[tuple[str, int], int | None] = {}
+    truth: dict[tuple[str, int], int] = {}
+    for node in range(NODES):
+        for g in ("g0", TOTAL):
+            value = LinkedYear(rows, rows[0], True).value(0, node)
+            truth[(g, node)] = value
+            shown[(g, node)] = value if value >= THRESHOLD else None
+    p = Published(["g0"], True, True, shown, truth)
+    assert [(g, n, v) for g, n, v, _, _ in recovered(p)] == [("g0", JAN, 4), (TOTAL, JAN, 4)]
 
 
 def test_rates_need_eleven_on_every_side_and_no_suppressed_source() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -91,8 +92,14 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
     if Role.platform_admin in roles:
         raise TokenError("external platform admin")
     email = claims.get(idp.email_claim)
-    return Principal(id=f"{idp.issuer}|{claims['sub']}", kind="external", agency_id=agency_id,
+    return Principal(id=external_ref(idp.issuer, str(claims["sub"])), kind="external", agency_id=agency_id,
                      agency_kind=kind, roles=roles, email=email if isinstance(email, str) else None)
+
+
+def external_ref(issuer: str, subject: str) -> str:
+    """A provider user's id in Tandem: fixed-length and stable, derived from issuer and subject, so neither a
+    long nor a personal `sub` (often an email address) lands in audit or idempotency records."""
+    return "ext-" + hashlib.sha256(f"{issuer}|{subject}".encode()).hexdigest()[:40]
 
 
 async def current_principal(

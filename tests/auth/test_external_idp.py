@@ -273,3 +273,32 @@ async def test_malformed_jwks_is_401_never_500(client, world, idp_server, config
     idp_server.keys = [jwk]
     jwks_cache.clear()
     assert (await client.get("/api/v1/me", headers=_bearer(token))).status_code == 200
+
+
+async def test_a_provider_user_is_recorded_by_a_bounded_reference_not_by_their_subject(
+        client, world, idp_server, configure):
+    """A provider's `sub` may be long or personal (an email address): audit and idempotency records keep a
+    fixed-length reference derived from issuer and subject instead, so every audited write works."""
+    import sqlalchemy as sa
+
+    from app.audit.models import AuditEvent
+    from app.core.db import sessionmaker
+
+    agency = await world.agency("cps")
+    issuer = configure(agency)
+    pem, jwk = _key()
+    idp_server.keys = [jwk]
+    subject = "maria.lopez.caseworker@" + "county-child-welfare." * 6 + "example"
+    token = _token(pem, jwk["kid"], issuer, agency.id, ["cps_supervisor"], sub=subject)
+    auth = {"Authorization": f"Bearer {token}", "Idempotency-Key": "ext-case-1"}
+    r = await client.post("/api/v1/cases", json={"reference": "EXT-1", "dv_indicators": []}, headers=auth)
+    assert r.status_code == 201, r.text
+    again = await client.post("/api/v1/cases", json={"reference": "EXT-1", "dv_indicators": []}, headers=auth)
+    assert again.status_code == 201 and again.json()["id"] == r.json()["id"]
+    me = (await client.get("/api/v1/me", headers=auth)).json()
+    async with sessionmaker()() as s:
+        actors = (await s.execute(sa.select(AuditEvent.actor_id).where(
+            AuditEvent.object_id == r.json()["id"]))).scalars().all()
+        owners = (await s.execute(sa.text("SELECT owner FROM idempotency_records"))).scalars().all()
+    assert actors and all(a == me["id"] for a in actors)
+    assert len(me["id"]) <= 80 and "maria" not in me["id"] and "maria" not in " ".join(owners)

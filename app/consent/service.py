@@ -4,7 +4,7 @@ Public contract for other domains (referrals, checklists):
 - `find_active_consent(session, person_id, recipient_agency_id, purpose, category=None)`
 - `disclose(session, principal, person_id, purpose, categories, *, context=None) -> DisclosureResult`
   (raises `PersonNotLinked`, a 404, after writing the refused request to the accounting and audit trail;
-  commit before re-raising to keep that record, as the /disclosures route does).
+  the error keeps those writes: the session dependency commits them before answering).
 - `disclose_held(session, principal, person, purpose, held, *, context=None) -> DisclosureResult`: the same
   rule, accounting and audit for data another domain holds (checklists: notes the owning agency wrote).
 """
@@ -54,7 +54,10 @@ VALID_FROM_BACKDATE = timedelta(days=1)  # how far valid_from may precede the si
 
 
 class PersonNotLinked(NotFound):
-    """The person does not exist or the caller's agency has no link to them (answered as 404)."""
+    """The person does not exist or the caller's agency has no link to them (answered as 404). The refused
+    request written to the accounting and audit trail before it is raised is kept (`keep_writes`)."""
+
+    keep_writes = True
 
     def __init__(self) -> None:
         super().__init__("person")

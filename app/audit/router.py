@@ -12,7 +12,7 @@ from app.audit.schemas import AuditEventRead, ChainVerification
 from app.auth.dependencies import current_principal, require
 from app.auth.permissions import P
 from app.auth.principal import Principal
-from app.core.db import get_session
+from app.core.db import end_reads, get_session
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
 
@@ -41,14 +41,19 @@ _TOO_MANY = {429: {"description": "Verified moments ago, or another verification
                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
 
 
+async def _verifier(
+    principal: Annotated[Principal, Depends(require(P.audit_read))], session: Session,
+) -> Principal:
+    """The caller of a verification, with the token check's read transaction ended: the verification reads
+    in short transactions of its own, and an open one would hold SQLite's database lock (every other
+    request's) while it runs."""
+    await end_reads(session)
+    return principal
+
+
 @router.get("/audit-events/verify", response_model=ChainVerification, response_model_exclude_none=True,
             responses=_TOO_MANY)
-async def verify_audit_chain(
-    session: Session, principal: Annotated[Principal, Depends(require(P.audit_read))],
-) -> Any:
+async def verify_audit_chain(principal: Annotated[Principal, Depends(_verifier)]) -> Any:
     """Whether the whole hash chain is intact (verified from the last checkpoint; `tandem audit verify
     --full` starts over), with the count and newest chain hash of the caller's own agency's events."""
-    # The token check's read transaction ends here: the verification reads in short transactions of its
-    # own, and an open one would hold SQLite's database lock (every other request's) while it runs.
-    await session.commit()
     return await service.verify_for(principal)

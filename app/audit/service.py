@@ -27,7 +27,7 @@ from app.auth.principal import Principal
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.context import request_id_var
-from app.core.db import get_engine
+from app.core.db import get_engine, own_transaction
 from app.core.errors import Invalid, TooManyRequests
 from app.core.pagination import PageParams
 
@@ -280,11 +280,10 @@ async def verify_chain(*, batch_size: int = VERIFY_BATCH, full: bool = False) ->
 
 async def _save_checkpoint(seq: int, hash_: str) -> None:
     """Record an intact head; a concurrent verification that recorded the same head first wins."""
-    engine = get_engine()
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    async with engine.begin() as conn:
-        await conn.execute(insert(AuditCheckpoint).values(seq=seq, hash=hash_, verified_at=utcnow())
-                           .on_conflict_do_nothing(index_elements=["seq"]))
+    insert = pg_insert if get_engine().dialect.name == "postgresql" else sqlite_insert
+    async with own_transaction() as s:
+        await s.execute(insert(AuditCheckpoint).values(seq=seq, hash=hash_, verified_at=utcnow())
+                        .on_conflict_do_nothing(index_elements=["seq"]))
 
 
 async def _broken(seq: int, reason: str, verified: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from app.audit.service import record
 from app.auth import throttle
 from app.auth.passwords import verify_secret
 from app.auth.tokens import issue_access_token
-from app.core.db import sessionmaker
+from app.core.db import own_transaction
 from app.core.errors import AppError
 
 Account = TypeVar("Account", User, ApiClient)
@@ -61,10 +61,9 @@ async def _claim_and_load(name: str, stmt: Select[tuple[Account]]) -> Account | 
     """Claim an attempt slot for `name` and load the account, in one short transaction of its own that is
     committed before the secret is checked: the attempt counts whatever the request answers, and no
     transaction (on SQLite: no write lock) stays open through the slow hash check."""
-    async with sessionmaker()() as own:
+    async with own_transaction() as own:
         await throttle.claim(own, name)
         row = (await own.execute(stmt)).scalar_one_or_none()
-        await own.commit()
     return row
 
 

@@ -369,7 +369,7 @@ async def _release_notes(
         result = await disclose_held(session, principal, person, NOTES_PURPOSE,
                                      {NOTES_CATEGORY: {"notes": held} if held else None},
                                      context={"checklist_id": str(checklist.id)})
-        why = next((w["reason"] for w in result.withheld if w["reason"] != Reason.no_data.value), None)
+        why = next((w.reason.value for w in result.withheld if w.reason is not Reason.no_data), None)
         reason = reason or why
     return reason
 

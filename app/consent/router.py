@@ -97,12 +97,8 @@ async def request_disclosure(
     principal: Annotated[Principal, Depends(require(P.disclosure_request))],
 ) -> Any:
     """Apply the disclosure rule category by category; every request lands in the accounting of disclosures."""
-    try:
-        result = await service.disclose(session, principal, data.person_id, data.purpose, data.categories)
-    except service.PersonNotLinked:
-        await session.commit()  # keep the refused request in the accounting and the audit trail
-        raise
-    return result.as_dict()
+    # A refused request lands there too: its 404 (PersonNotLinked) keeps what it wrote (AppError.keep_writes).
+    return await service.disclose(session, principal, data.person_id, data.purpose, data.categories)
 
 
 @router.get("/people/{person_id}/disclosures", response_model=Page[DisclosureRecord])

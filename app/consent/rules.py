@@ -3,7 +3,11 @@
 `decide` is the one function that answers it. It is evaluated afresh at every request (nothing is cached),
 category by category, and denies by default:
 
+0. The requesting agency must have a link to the person (`no_link`, answered as 404), as the domain the
+   request comes through has established it (`Reach`).
 1. The caller must hold a role that may request disclosures.
+   A request that comes through a referral which no longer links the two agencies (withdrawn, declined,
+   closed) releases nothing (`referral_not_active`).
 2. The agency that holds the person's record needs no consent (basis `own_agency`).
 3. A legal mandate in force (a statute or court order; never a bare subpoena) naming X, P and C releases C
    (basis `legal_mandate`) until its `expires_at` or its withdrawal; after that it releases nothing
@@ -57,6 +61,7 @@ class Reason(StrEnum):
     mandate_notice_pending = "mandate_notice_pending"  # the survivor is still to be warned of the mandate
     mandate_expired = "mandate_expired"  # a mandate naming the category has run out
     mandate_withdrawn = "mandate_withdrawn"  # ... or was withdrawn
+    referral_not_active = "referral_not_active"  # asked through a referral that no longer links the agencies
     no_data = "no_data"
 
 
@@ -71,6 +76,16 @@ _STATUS_REASON = {
     "expired": Reason.consent_expired,
     "not_yet_valid": Reason.consent_not_yet_valid,
 }
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How a request reaches the person, as the domain it comes through has established it: whether the
+    requesting agency has any link to the person, and, for a request made through a referral, whether that
+    referral still links the two agencies (None: not made through a referral)."""
+
+    linked: bool = True
+    referral_active: bool | None = None
 
 
 @dataclass
@@ -234,13 +249,18 @@ def _consent_match(
 
 
 async def decide(
-    session: AsyncSession, principal: Principal, person: Person, purpose: str, categories: Iterable[str]
+    session: AsyncSession, principal: Principal, person: Person, purpose: str, categories: Iterable[str],
+    reach: Reach = Reach(),
 ) -> list[CategoryDecision]:
     """Apply the disclosure rule to each category for the caller's agency, now. Deny by default."""
     categories = list(categories)
     requester = principal.agency_id
+    if not reach.linked:
+        return [CategoryDecision(c, reason=Reason.no_link) for c in categories]
     if requester is None or not principal.can(P.disclosure_request):
         return [CategoryDecision(c, reason=Reason.not_permitted) for c in categories]
+    if reach.referral_active is False:
+        return [CategoryDecision(c, reason=Reason.referral_not_active) for c in categories]
     if requester == person.agency_id:
         return [CategoryDecision(c, basis=Basis.own_agency) for c in categories]
 

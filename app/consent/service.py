@@ -2,22 +2,27 @@
 
 Public contract for other domains (referrals, checklists):
 - `find_active_consent(session, person_id, recipient_agency_id, purpose, category=None)`
-- `disclose(session, principal, person_id, purpose, categories, *, context=None) -> DisclosureResult`
-  (raises `PersonNotLinked`, a 404, after writing the refused request to the accounting and audit trail;
-  commit before re-raising to keep that record, as the /disclosures route does).
+- `disclose(session, principal, person_id, purpose, categories, *, context=None, referral_active=None)
+  -> DisclosureResult` (raises `PersonNotLinked`, a 404, after writing the refused request to the accounting
+  and audit trail; the error keeps those writes: the session dependency commits them before answering).
+  `referral_active=False`: asked through a referral that no longer links the agencies (the rule withholds
+  every category as `referral_not_active`).
 - `disclose_held(session, principal, person, purpose, held, *, context=None) -> DisclosureResult`: the same
   rule, accounting and audit for data another domain holds (checklists: notes the owning agency wrote).
+
+Every disclosure, whichever door it comes through, takes one path (`_apply_rule`): `rules.decide` gives each
+category a basis or a `Reason`, one accounting row is written, and the request is audited in one place.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
@@ -54,7 +59,10 @@ VALID_FROM_BACKDATE = timedelta(days=1)  # how far valid_from may precede the si
 
 
 class PersonNotLinked(NotFound):
-    """The person does not exist or the caller's agency has no link to them (answered as 404)."""
+    """The person does not exist or the caller's agency has no link to them (answered as 404). The refused
+    request written to the accounting and audit trail before it is raised is kept (`keep_writes`)."""
+
+    keep_writes = True
 
     def __init__(self) -> None:
         super().__init__("person")
@@ -260,25 +268,29 @@ for _cat, _src in ((DataCategory.identity, _identity), (DataCategory.contact, _c
     register_category_source(_cat, _src)
 
 
-@dataclass
-class DisclosureResult:
-    """What POST /disclosures answers: released data by category, withheld categories with reasons."""
+class WithheldItem(BaseModel):
+    """A category the rule withheld, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    category: str
+    reason: Reason
+
+
+class DisclosureResult(BaseModel):
+    """What one disclosure request released (data by category, with the basis of each) and withheld (with
+    reasons), as every caller receives it: POST /disclosures answers it, referrals and checklists shape it."""
 
     id: uuid.UUID
     person_id: uuid.UUID
     purpose: str
     created_at: datetime
-    released: dict[str, Any] = field(default_factory=dict)
-    withheld: list[dict[str, str]] = field(default_factory=list)
-    released_basis: dict[str, str] = field(default_factory=dict)
+    released: dict[str, Any] = Field(default_factory=dict)
+    withheld: list[WithheldItem] = Field(default_factory=list)
+    released_basis: dict[str, str] = Field(default_factory=dict)
     basis: str = "none"
     redisclosure_notice: str | None = None
     notification_task_id: uuid.UUID | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "person_id": self.person_id, "purpose": self.purpose, "released": self.released,
-                "withheld": self.withheld, "basis": self.basis, "released_basis": self.released_basis,
-                "redisclosure_notice": self.redisclosure_notice, "created_at": self.created_at}
 
 
 def _overall_basis(released_basis: dict[str, str]) -> str:
@@ -286,10 +298,12 @@ def _overall_basis(released_basis: dict[str, str]) -> str:
     return "none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
 
 
-def _outcome(requested: list[str], released: dict[str, Any]) -> str:
+def _outcome(decisions: list[rules.CategoryDecision], released: dict[str, Any]) -> str:
+    if any(d.reason is Reason.no_link for d in decisions):
+        return "refused"
     if not released:
         return "withheld"
-    return "released" if len(released) == len(requested) else "partial"
+    return "released" if len(released) == len(decisions) else "partial"
 
 
 def _clean_context(context: dict[str, Any] | None) -> dict[str, str]:
@@ -302,50 +316,40 @@ def _requester(principal: Principal) -> dict[str, Any]:
             "requester_id": str(principal.id)[:300]}
 
 
-async def _not_found(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> NoReturn:
-    """Audit the request in the requester's own trail and answer 404. This is the only trace the requester's
-    agency can read, and it is the same whether the id names no one or a person it has no link to."""
-    await record(session, principal, "disclosure.request", "person", person_id, outcome="not_found")
-    raise PersonNotLinked()
-
-
-async def _refuse(
-    session: AsyncSession, principal: Principal, person: Person, purpose: str, categories: list[str],
-    context: dict[str, str],
-) -> NoReturn:
-    """Account for and audit a request from an agency with no link to the person in the owning agency's
-    records (which the requester cannot read), then answer as for an unknown id."""
-    row = Disclosure(person_id=person.id, agency_id=person.agency_id, **_requester(principal), purpose=purpose,
-                     categories_requested=categories, categories_released=[],
-                     withheld=[{"category": c, "reason": Reason.no_link.value} for c in categories],
-                     released_basis={}, basis="none", outcome="refused", context=context)
-    session.add(row)
-    await session.flush()
-    await record(session, principal, "disclosure.request", "disclosure", row.id, outcome="refused",
-                 agency_id=person.agency_id)
-    await _not_found(session, principal, person.id)
+async def _audit_request(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, row: Disclosure | None
+) -> None:
+    """The audit of one disclosure request, written after its accounting row (`row`; None when the id names
+    no one). The agency holding the record gets an event on the row, whatever the outcome. A refused request
+    (or an unknown id) also leaves the requester's own trail one event on the id it asked about, alike in
+    both cases; the caller then answers 404 (PersonNotLinked, which keeps these writes)."""
+    if row is not None:
+        await record(session, principal, "disclosure.request", "disclosure", row.id, outcome=row.outcome,
+                     agency_id=row.agency_id)
+    if row is None or row.outcome == "refused":
+        await record(session, principal, "disclosure.request", "person", person_id, outcome="not_found")
 
 
 async def disclose(
     session: AsyncSession, principal: Principal, person_id: uuid.UUID, purpose: str, categories: Iterable[str],
-    *, context: dict[str, Any] | None = None,
+    *, context: dict[str, Any] | None = None, referral_active: bool | None = None,
 ) -> DisclosureResult:
     """Apply the disclosure rule for the caller's agency now; account for and audit the request, granted or
     not, in the caller's transaction. A person the caller's agency has no link to is a 404 (PersonNotLinked),
     raised after the refused request is written; the requester's agency is left the same trace as for an id
-    that names no one (the owning agency alone keeps the refused request in its accounting and trail)."""
+    that names no one (the owning agency alone keeps the refused request in its accounting and trail).
+    `referral_active`: for a request made through a referral, whether it still links the two agencies."""
     purpose = Purpose(purpose).value
     cats = list(dict.fromkeys(DataCategory(c).value for c in categories))
     ctx = _clean_context(context)
     person_id = uuid.UUID(str(person_id))
     person = await session.get(Person, person_id)
     if person is None:
-        await _not_found(session, principal, person_id)
+        await _audit_request(session, principal, person_id, None)
+        raise PersonNotLinked()
     linked = await policy.person_linked_to_agency(session, person, principal.agency_id)
     if linked and principal.agency_id == person.agency_id:
         linked = await policy.person_visible_to(session, principal, person.id)
-    if not linked:
-        await _refuse(session, principal, person, purpose, cats, ctx)
 
     payload: dict[str, Any] | None = None
 
@@ -358,7 +362,8 @@ async def disclose(
             payload = person_payload(person)
         return await source(session, person, payload)
 
-    return await _apply_rule(session, principal, person, purpose, cats, ctx, from_record)
+    reach = rules.Reach(linked=linked, referral_active=referral_active)
+    return await _apply_rule(session, principal, person, purpose, cats, ctx, from_record, reach)
 
 
 async def disclose_held(
@@ -376,26 +381,27 @@ async def disclose_held(
     async def from_caller(category: str) -> Any:
         return held.get(category)
 
-    return await _apply_rule(session, principal, person, purpose, cats, _clean_context(context), from_caller)
+    return await _apply_rule(session, principal, person, purpose, cats, _clean_context(context), from_caller,
+                             rules.Reach())
 
 
 async def _apply_rule(
     session: AsyncSession, principal: Principal, person: Person, purpose: str, cats: list[str],
-    ctx: dict[str, str], fetch: Callable[[str], Awaitable[Any]],
+    ctx: dict[str, str], fetch: Callable[[str], Awaitable[Any]], reach: rules.Reach,
 ) -> DisclosureResult:
-    """Decide each category now, read the data of those released (`fetch`), write the accounting row and the
-    audit event, and open a notification task for what a legal mandate released."""
-    decisions = await rules.decide(session, principal, person, purpose, cats)
+    """The one path of every disclosure: decide each category now, read the data of those released
+    (`fetch`), write the accounting row and the audit, and open a notification task for what a legal mandate
+    released. A refused request (no link) is answered 404 once written."""
+    decisions = await rules.decide(session, principal, person, purpose, cats, reach)
     released: dict[str, Any] = {}
     released_basis: dict[str, str] = {}
-    withheld: list[dict[str, str]] = []
+    withheld: list[WithheldItem] = []
     consent_ids: set[str] = set()
     mandate_ids: set[str] = set()
     for d in decisions:
         data = await fetch(d.category) if d.released else None
         if data is None:
-            reason = d.reason if d.reason is not None else Reason.no_data
-            withheld.append({"category": d.category, "reason": reason.value})
+            withheld.append(WithheldItem(category=d.category, reason=d.reason or Reason.no_data))
             continue
         released[d.category] = data
         assert d.basis is not None
@@ -408,15 +414,17 @@ async def _apply_rule(
     notice = REDISCLOSURE_NOTICE if DataCategory.substance_use.value in released else None
     row = Disclosure(
         person_id=person.id, agency_id=person.agency_id, **_requester(principal), purpose=purpose,
-        categories_requested=cats, categories_released=list(released), withheld=withheld,
-        released_basis=released_basis, basis=_overall_basis(released_basis), outcome=_outcome(cats, released),
+        categories_requested=cats, categories_released=list(released),
+        withheld=[w.model_dump(mode="json") for w in withheld],
+        released_basis=released_basis, basis=_overall_basis(released_basis), outcome=_outcome(decisions, released),
         consent_ids=sorted(consent_ids), mandate_ids=sorted(mandate_ids), context=ctx,
         redisclosure_notice=notice is not None,
     )
     session.add(row)
     await session.flush()
-    await record(session, principal, "disclosure.request", "disclosure", row.id, outcome=row.outcome,
-                 agency_id=person.agency_id)
+    await _audit_request(session, principal, person.id, row)
+    if row.outcome == "refused":
+        raise PersonNotLinked()
     result = DisclosureResult(id=row.id, person_id=person.id, purpose=purpose, created_at=row.created_at,
                               released=released, withheld=withheld, released_basis=released_basis,
                               basis=row.basis, redisclosure_notice=notice)

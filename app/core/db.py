@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy import MetaData, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import declared_attr
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, declared_attr
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
 from app.core.config import Settings, get_settings
+from app.core.errors import AppError
 from app.core.files import private_sqlite_file
 
 NAMING_CONVENTION = {
@@ -158,12 +160,69 @@ async def dispose_engine() -> None:
     _sessionmaker = None
 
 
-async def get_session() -> AsyncIterator[AsyncSession]:
-    """One session per request: commit when the route succeeds, roll back on any error."""
+# Committing is done here and nowhere else in a request (tests/core/test_architecture_commits.py keeps it so):
+# the session dependency ends each request's transaction, and `own_transaction` is the one way to run a short
+# transaction apart from it. Background jobs and commands that own their sessions are listed in that test.
+
+
+async def _end(session: AsyncSession, error: BaseException | None) -> None:
+    """End a transaction: commit when its block succeeded, or when it failed with an error that keeps the
+    writes made so far (`AppError.keep_writes`: a refusal that must stay on record); roll back otherwise. A
+    failed commit rolls back and is raised instead of the error (nothing is answered as kept that was not)."""
+    if error is not None and not (isinstance(error, AppError) and error.keep_writes):
+        await session.rollback()
+        return
+    try:
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+
+
+@asynccontextmanager
+async def own_transaction() -> AsyncIterator[AsyncSession]:
+    """A short transaction apart from the request's, committed when the block ends (rolled back on an error
+    unless it keeps writes). For work that must hold whatever the request answers, or must not keep the
+    request's transaction (and on SQLite its lock) open, e.g. a login attempt counted before the slow hash
+    check."""
     async with sessionmaker()() as session:
         try:
             yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
+        except BaseException as e:
+            await _end(session, e)
             raise
+        await _end(session, None)
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    """One session per request: commit when the route succeeds, roll back on any error, except an error that
+    keeps the request's writes (`AppError.keep_writes`, e.g. a refused disclosure), which commits them before
+    it is answered."""
+    async with own_transaction() as session:
+        yield session
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _: Any) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop("wrote", None)
+
+
+async def end_reads(session: AsyncSession) -> None:
+    """End the request's transaction while it has only read (the token check), so slow work that follows and
+    reads in short transactions of its own holds no lock meanwhile (on SQLite every transaction holds the
+    database's write lock). Rolling back what only read changes nothing; a session with writes is refused."""
+    if session.new or session.dirty or session.deleted or session.info.get("wrote"):
+        raise RuntimeError("end_reads on a session that has written")
+    await session.rollback()

@@ -23,6 +23,10 @@ class AppError(Exception):
     status: int = 400
     title: str = "Bad request"
     slug: str = "bad-request"
+    # True for a refusal that must stay on record (e.g. a refused disclosure, accounted for and audited):
+    # the session dependency commits the request's writes before the error is answered, instead of rolling
+    # them back. Raise such an error only after everything else the request wrote is meant to be kept.
+    keep_writes: bool = False
 
     def __init__(
         self,

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import data_keys
-from app.core.db import Versioned, get_session, sessionmaker
+from app.core.db import Versioned, get_session, own_transaction
 from app.core.errors import Invalid, PreconditionFailed
 
 
@@ -174,11 +174,10 @@ async def purge_expired_idempotency() -> int:
     """Delete the idempotency records older than TANDEM_IDEMPOTENCY_TTL_HOURS; returns how many."""
     from app.core.models import IdempotencyRecord
 
-    async with sessionmaker()() as session:
+    async with own_transaction() as session:
         result = await session.execute(
             delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= _expired_before())
             .execution_options(synchronize_session=False))
-        await session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -30,6 +30,9 @@ from app.referrals.schemas import (
     Urgency,
 )
 from app.webhooks.outbox import emit
+
+if TYPE_CHECKING:
+    from app.consent.service import DisclosureResult
 
 S = ReferralStatus
 
@@ -401,43 +404,39 @@ async def transition(
 # ------------------------------------------------------------------ people, through the disclosure rule
 
 
-def _disclosure_item(person_id: uuid.UUID, result: Any) -> dict[str, Any]:
-    def get(name: str) -> Any:
-        return result.get(name) if isinstance(result, dict) else getattr(result, name, None)
-
-    withheld = []
-    for w in get("withheld") or []:
-        cat = w.get("category") if isinstance(w, dict) else getattr(w, "category", None)
-        why = w.get("reason") if isinstance(w, dict) else getattr(w, "reason", None)
-        withheld.append({"category": str(cat), "reason": str(why)})
-    return {"person_id": person_id, "disclosure_id": get("id"), "basis": get("basis"),
-            "released": dict(get("released") or {}), "withheld": withheld,
-            "redisclosure_notice": get("redisclosure_notice")}
+def _disclosure_item(person_id: uuid.UUID, result: DisclosureResult) -> dict[str, Any]:
+    """One person as ReferralPersonRead: what the disclosure request released and withheld."""
+    return {"person_id": person_id, "disclosure_id": result.id, "basis": result.basis,
+            "released": result.released,
+            "withheld": [w.model_dump(mode="json") for w in result.withheld],
+            "redisclosure_notice": result.redisclosure_notice}
 
 
 async def read_people(
     session: AsyncSession, principal: Principal, referral_id: uuid.UUID, page: PageParams
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Each person named, as the disclosure rule releases them to the caller for purpose "referral": the
-    categories the person's referral consent covers (re-evaluated now; a revoked consent releases nothing)."""
+    categories the person's referral consent covers (re-evaluated now; a revoked consent releases nothing).
+    Once the referral no longer links the agencies, the rule withholds from the receiver every category
+    named when it was sent (`referral_not_active`), accounted for and audited like any other decision."""
     from app.consent.service import disclose, find_active_consent
 
     referral = await get_referral(session, principal, referral_id)
     side = policy.referral_side(principal, referral)
+    active = referral.status in RECEIVER_ACTIVE if side == "receiver" else None
     rows, cursor = await paginate(
         session, sa.select(ReferralPerson).where(ReferralPerson.referral_id == referral.id), ReferralPerson, page)
     items = []
     for rp in rows:
-        if side == "receiver" and referral.status not in RECEIVER_ACTIVE:
-            items.append({"person_id": rp.person_id, "released": {},
-                          "withheld": [{"category": c, "reason": "referral_not_active"} for c in rp.categories]})
-            continue
-        consent = await find_active_consent(session, rp.person_id, referral.to_agency_id, REFERRAL)
-        categories = list(consent.categories) if consent is not None else list(rp.categories)
+        if active is False:
+            categories = list(rp.categories)
+        else:
+            consent = await find_active_consent(session, rp.person_id, referral.to_agency_id, REFERRAL)
+            categories = list(consent.categories) if consent is not None else list(rp.categories)
         if not categories:
             items.append({"person_id": rp.person_id})
             continue
         result = await disclose(session, principal, rp.person_id, REFERRAL, categories,
-                                context={"referral_id": str(referral.id)})
+                                context={"referral_id": str(referral.id)}, referral_active=active)
         items.append(_disclosure_item(rp.person_id, result))
     return items, cursor

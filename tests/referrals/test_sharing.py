@@ -182,3 +182,28 @@ async def test_receiver_reads_nothing_once_the_referral_is_withdrawn(client, wor
     [item] = r.json()["items"]
     assert item["released"] == {} and SURVIVOR_NAME not in r.text
     assert {w["reason"] for w in item["withheld"]} == {"referral_not_active"}
+
+
+async def test_a_withdrawn_referral_withholds_through_the_rule_accounted_and_audited(client, world):
+    """The receiver's read of people after withdrawal is a decision of the disclosure rule like any other: the
+    agency holding her record finds it in her accounting (tied to the referral) and in its own audit trail."""
+    s = await build_scene(world, full=True)
+    ref = await s.referral("acknowledged")
+    ref = await s.act("withdraw", ref)
+    r = await world.get(s["dv_advocate"], f"/api/v1/referrals/{ref['id']}/people")
+    assert r.status_code == 200, r.text
+    [item] = r.json()["items"]
+    assert item["released"] == {} and item["basis"] == "none"
+    assert item["withheld"] == [{"category": "identity", "reason": "referral_not_active"},
+                                {"category": "contact", "reason": "referral_not_active"}]
+
+    r = await world.get(s["cps_worker"], f"/api/v1/people/{s.survivor['id']}/disclosures")
+    assert r.status_code == 200, r.text
+    [row] = [x for x in r.json()["items"] if x["requester_agency_id"] == str(s.dv.id)]
+    assert row["id"] == item["disclosure_id"]
+    assert (row["outcome"], row["purpose"], row["context"]) == ("withheld", "referral", {"referral_id": ref["id"]})
+    assert row["categories_released"] == [] and row["withheld"] == item["withheld"]
+    assert SURVIVOR_NAME not in r.text
+
+    r = await world.get(s["cps_admin"], "/api/v1/audit-events", params={"object_id": row["id"]})
+    assert [(e["action"], e["outcome"]) for e in r.json()["items"]] == [("disclosure.request", "withheld")]

@@ -62,13 +62,13 @@ def test_upgrade_downgrade_upgrade(scratch_url, monkeypatch):
     settings = get_settings()
     monkeypatch.setattr(settings, "database_url", scratch_url)
     cfg = alembic_config()
-    command.upgrade(cfg, "heads")
+    command.upgrade(cfg, "head")
     full = _tables(scratch_url)
     assert {"agencies", "users", "audit_events", "cases", "people"} <= full
     assert _compare(scratch_url) == [], "the migrations and the models disagree"
     command.downgrade(cfg, "base")
     assert _tables(scratch_url) <= {"alembic_version"}
-    command.upgrade(cfg, "heads")
+    command.upgrade(cfg, "head")
     assert _tables(scratch_url) == full
     assert os.environ["DATABASE_URL"] != scratch_url  # the suite's own database was not touched
 
@@ -120,4 +120,4 @@ def test_idempotency_migration_drops_bodies_and_scrubs_rows(scratch_url, monkeyp
     command.downgrade(cfg, "bench_indexes")  # the shape comes back, not the data
     assert _on(scratch_url, _shape) == ({"id", "owner", "key", "request_hash", "status_code", "response_body",
                                          "created_at"}, 0)
-    command.upgrade(cfg, "heads")
+    command.upgrade(cfg, "head")

@@ -23,7 +23,7 @@ class Referral(Versioned, table=True):
     __tablename__ = "referrals"
     __table_args__ = (
         # Each box is read newest first by (created_at, id): the index order is the list order, and a cursor
-        # seeks straight to its row (migration bench_indexes).
+        # seeks straight to its row (migration referral_list_indexes).
         sa.Index("ix_referrals_from_agency_created", "from_agency_id", "created_at", "id"),
         sa.Index("ix_referrals_to_agency_created", "to_agency_id", "created_at", "id"),
         # Overdue lists read only the referrals still awaiting an answer (AWAITING_SQL in the query too).

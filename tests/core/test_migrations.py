@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from app.checklists.defaults import DEFAULT_TEMPLATES
 from app.cli import alembic_config
 from app.core.config import get_settings
 from app.core.db import make_engine, metadata
@@ -66,6 +67,9 @@ def test_upgrade_downgrade_upgrade(scratch_url, monkeypatch):
     full = _tables(scratch_url)
     assert {"agencies", "users", "audit_events", "cases", "people"} <= full
     assert _compare(scratch_url) == [], "the migrations and the models disagree"
+    assert _on(scratch_url, _newest_default_templates) == {
+        j.value: [dict(i) for i in items] for j, items in DEFAULT_TEMPLATES.items()
+    }, "the default checklist templates the migrations publish are not the ones in app/checklists/defaults.py"
     command.downgrade(cfg, "base")
     assert _tables(scratch_url) <= {"alembic_version"}
     command.upgrade(cfg, "head")
@@ -99,7 +103,7 @@ def test_idempotency_migration_drops_bodies_and_scrubs_rows(scratch_url, monkeyp
 
     monkeypatch.setattr(get_settings(), "database_url", scratch_url)
     cfg = alembic_config()
-    command.upgrade(cfg, "bench_indexes")
+    command.upgrade(cfg, "referral_list_indexes")
     secret = "old-client-secret-kept-in-clear"
     sqlite = scratch_url.startswith("sqlite")
 
@@ -117,7 +121,14 @@ def test_idempotency_migration_drops_bodies_and_scrubs_rows(scratch_url, monkeyp
     command.upgrade(cfg, "idempotency_ids_only")
     assert _on(scratch_url, _shape) == ({"id", "owner", "key", "request_hash", "status_code", "resource_id",
                                          "created_at"}, 0)
-    command.downgrade(cfg, "bench_indexes")  # the shape comes back, not the data
+    command.downgrade(cfg, "referral_list_indexes")  # the shape comes back, not the data
     assert _on(scratch_url, _shape) == ({"id", "owner", "key", "request_hash", "status_code", "response_body",
                                          "created_at"}, 0)
     command.upgrade(cfg, "head")
+
+
+def _newest_default_templates(conn: Any) -> dict[str, list[dict[str, Any]]]:
+    """Each juncture's newest default template (no agency), as its items."""
+    rows = conn.execute(sa.text(
+        "SELECT juncture, revision, items FROM checklist_templates WHERE agency_id IS NULL ORDER BY revision")).all()
+    return {juncture: json.loads(items) if isinstance(items, str) else items for juncture, _, items in rows}

@@ -1,30 +1,48 @@
-"""Alembic environment (async). The database URL comes from Tandem's settings, never from alembic.ini."""
+"""Alembic environment (async). The database URL comes from Tandem's settings, never from alembic.ini.
+
+This file, unlike a revision, may import the app: the settings give the database and the models' metadata is
+what autogenerate compares against. A revision never imports the app (tests/core/test_migrations.py checks):
+`render_item` below writes the app's column types as the plain SQLAlchemy types they store as, so a generated
+revision needs only sqlalchemy and alembic.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
+from sqlmodel.sql.sqltypes import AutoString
 
 from app import models  # noqa: F401  (register every table)
 from app.core.config import get_settings
-from app.core.db import make_engine, metadata
+from app.core.db import UTCDateTime, make_engine, metadata
 
 config = context.config
 target_metadata = metadata
 
 
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+    """App column types as the SQLAlchemy types they store as (same DDL), so revisions never import the app."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, AutoString):
+        return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    return False
+
+
 def run_migrations_offline() -> None:
     context.configure(url=get_settings().database_url, target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+                      render_as_batch=True, render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
 
 
 def do_run_migrations(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
 

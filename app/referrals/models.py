@@ -41,7 +41,7 @@ class Referral(Versioned, table=True):
     status: str = Field(default="draft", max_length=16, index=True)
     urgency: str = Field(default="routine", max_length=16)  # emergency | urgent | routine
     # The consent the referrer named on create (each person's consent is checked again on send).
-    consent_id: uuid.UUID | None = Field(default=None)
+    consent_id: uuid.UUID | None = Field(default=None, foreign_key="consents.id")
     decline_reason_code: str | None = Field(default=None, max_length=32)
     reason_enc: str | None = Field(default=None, sa_type=sa.Text)
     family_goals_enc: str | None = Field(default=None, sa_type=sa.Text)

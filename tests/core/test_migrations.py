@@ -4,7 +4,7 @@ import asyncio
 import json
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
@@ -132,3 +132,74 @@ def _newest_default_templates(conn: Any) -> dict[str, list[dict[str, Any]]]:
     rows = conn.execute(sa.text(
         "SELECT juncture, revision, items FROM checklist_templates WHERE agency_id IS NULL ORDER BY revision")).all()
     return {juncture: json.loads(items) if isinstance(items, str) else items for juncture, _, items in rows}
+
+
+# ---------------------------------------------------------------- the foreign key of a referral's named consent
+
+
+def _row(conn: Any, table: str, **values: Any) -> None:
+    """Insert a row: the values given, a plain value of its type in every other required column."""
+    sqlite = conn.dialect.name == "sqlite"
+    t = sa.Table(table, sa.MetaData(), autoload_with=conn)
+    for c in t.columns:
+        if c.name in values or c.nullable:
+            continue
+        type_ = str(c.type)
+        values[c.name] = (0 if "INT" in type_ else False if "BOOL" in type_ else
+                          datetime(2026, 11, 30, tzinfo=UTC) if "TIMESTAMP" in type_ or "DATETIME" in type_ else
+                          date(2026, 11, 30) if "DATE" in type_ else time(9) if "TIME" in type_ else
+                          [] if "JSON" in type_ else "x")
+    conn.execute(t.insert().values(**{k: v.hex if sqlite and isinstance(v, uuid.UUID) else v
+                                      for k, v in values.items()}))
+
+
+def _referral(conn: Any, ids: dict[str, uuid.UUID], consent_id: uuid.UUID) -> None:
+    """A referral naming `consent_id`, with one step of its timeline and one person (rows pointing at it)."""
+    referral_id = uuid.uuid4()
+    _row(conn, "referrals", id=referral_id, case_id=ids["case"], from_agency_id=ids["cps"],
+         to_agency_id=ids["dv"], consent_id=consent_id)
+    _row(conn, "referral_events", id=uuid.uuid4(), referral_id=referral_id)
+    _row(conn, "referral_people", id=uuid.uuid4(), referral_id=referral_id, person_id=ids["person"])
+
+
+def _counts(conn: Any) -> tuple[str, int, int, int]:
+    def n(table: str) -> int:
+        return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+    version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+    return version, n("referrals"), n("referral_events"), n("referral_people")
+
+
+def test_referral_consent_key_keeps_referrals_and_refuses_dangling_ones(scratch_url, monkeypatch):
+    """The upgrade keeps every referral and the rows pointing at them (on SQLite it rebuilds the table under
+    them); afterwards the database refuses a referral naming no consent, and an upgrade over such a referral
+    fails and changes nothing."""
+    from alembic import command
+
+    monkeypatch.setattr(get_settings(), "database_url", scratch_url)
+    cfg = alembic_config()
+    command.upgrade(cfg, "audit_checkpoints")
+    ids = {k: uuid.uuid4() for k in ("cps", "dv", "case", "person", "consent")}
+
+    def world(conn: Any) -> None:
+        _row(conn, "agencies", id=ids["cps"], kind="cps")
+        _row(conn, "agencies", id=ids["dv"], kind="dv")
+        _row(conn, "cases", id=ids["case"], agency_id=ids["cps"])
+        _row(conn, "people", id=ids["person"], case_id=ids["case"], agency_id=ids["cps"])
+        _row(conn, "consents", id=ids["consent"], person_id=ids["person"], case_id=ids["case"],
+             agency_id=ids["cps"], recipient_agency_id=ids["dv"], grantor_person_id=ids["person"])
+        _referral(conn, ids, ids["consent"])
+
+    _on(scratch_url, world)
+    command.upgrade(cfg, "head")
+    assert _on(scratch_url, _counts) == ("referral_consent_fk", 1, 1, 1)
+    with pytest.raises(sa.exc.IntegrityError):
+        _on(scratch_url, lambda c: _referral(c, ids, uuid.uuid4()))
+    assert _on(scratch_url, _counts) == ("referral_consent_fk", 1, 1, 1)
+
+    command.downgrade(cfg, "audit_checkpoints")
+    assert _on(scratch_url, _counts) == ("audit_checkpoints", 1, 1, 1)
+    _on(scratch_url, lambda c: _referral(c, ids, uuid.uuid4()))  # without the key a dangling one goes in
+    with pytest.raises((sa.exc.IntegrityError, RuntimeError)):
+        command.upgrade(cfg, "head")
+    assert _on(scratch_url, _counts) == ("audit_checkpoints", 2, 2, 2)

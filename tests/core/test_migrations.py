@@ -1,19 +1,30 @@
-"""Alembic builds the schema: upgrade -> downgrade -> upgrade on a database of its own, matching the models."""
+"""Alembic builds the schema: upgrade -> downgrade -> upgrade on a database of its own, matching the models.
 
+The history is one line with one head, no revision imports the app, and a landed revision is never edited
+(migrations/checksums.txt).
+"""
+
+import ast
 import asyncio
+import hashlib
 import json
 import os
+import re
 import uuid
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from app.checklists.defaults import DEFAULT_TEMPLATES
-from app.cli import alembic_config
+from app.cli import ROOT, alembic_config
 from app.core.config import get_settings
 from app.core.db import make_engine, metadata
+
+VERSIONS = ROOT / "migrations" / "versions"
+CHECKSUMS = ROOT / "migrations" / "checksums.txt"
 
 
 def _compare(url: str) -> list:
@@ -203,3 +214,74 @@ def test_referral_consent_key_keeps_referrals_and_refuses_dangling_ones(scratch_
     with pytest.raises((sa.exc.IntegrityError, RuntimeError)):
         command.upgrade(cfg, "head")
     assert _on(scratch_url, _counts) == ("audit_checkpoints", 2, 2, 2)
+
+
+# ---------------------------------------------------------------- the shape of the history
+
+
+def _script() -> Any:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def _revision_files() -> list[Path]:
+    return sorted(VERSIONS.glob("*.py"))
+
+
+def test_exactly_one_head():
+    assert len(_script().get_heads()) == 1, "the history has forked: put the new revision on top of the head"
+
+
+def test_the_history_is_one_line_in_file_order():
+    """One base; each revision has one parent and at most one child (no branches, no merges); each file is
+    named YYYY-MM-DD-HHMM_<revision id>.py, and the files sort in the order of the history."""
+    revisions = list(_script().walk_revisions())  # head first
+    assert [r.revision for r in revisions if r.down_revision is None] == [revisions[-1].revision]
+    for r in revisions:
+        assert r.down_revision is None or isinstance(r.down_revision, str), f"{r.revision} merges revisions"
+        assert not r.is_merge_point and not r.is_branch_point, r.revision
+        assert not r.branch_labels and not r.dependencies, r.revision
+        assert re.fullmatch(rf"\d{{4}}-\d{{2}}-\d{{2}}-\d{{4}}_{re.escape(r.revision)}\.py", Path(r.path).name), r.path
+    assert [Path(r.path).name for r in reversed(revisions)] == [p.name for p in _revision_files()]
+
+
+def _imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            modules.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in {
+                "__import__", "import_module"}:
+            modules |= {a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)}
+    return modules
+
+
+def test_no_revision_imports_the_app():
+    """A revision builds the same schema and rows whatever the code says later: it never imports `app` (a
+    default it needs is copied into it)."""
+    offenders = {p.name: sorted(m for m in _imported_modules(p) if m == "app" or m.startswith(("app.", ".")))
+                 for p in _revision_files()}
+    assert {name: mods for name, mods in offenders.items() if mods} == {}
+
+
+def _manifest() -> list[tuple[str, str]]:
+    lines = [line.split() for line in CHECKSUMS.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert all(len(parts) == 2 for parts in lines), "each line of checksums.txt is `<sha256>  <file name>`"
+    return [(name, digest) for digest, name in lines]
+
+
+def test_a_landed_revision_is_never_edited():
+    """Every revision file is listed in migrations/checksums.txt, in the order of the history (a new one is
+    appended), and still has the checksum it landed with."""
+    manifest = _manifest()
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in _revision_files()}
+    missing = [name for name, _ in manifest if name not in files]
+    assert not missing, f"landed revisions were removed or renamed: {missing}"
+    edited = [name for name, digest in manifest if files[name] != digest]
+    assert not edited, f"landed revisions were edited (write a new revision instead): {edited}"
+    unlisted = sorted(set(files) - {name for name, _ in manifest})
+    assert not unlisted, f"append these to migrations/checksums.txt: {unlisted}"
+    assert [name for name, _ in manifest] == [p.name for p in _revision_files()], "list them in history order"

@@ -24,7 +24,8 @@ def alembic_config() -> Any:
     return cfg
 
 
-def migrate(revision: str = "heads") -> None:
+def migrate(revision: str = "head") -> None:
+    """Upgrade to the one head of the linear history (alembic refuses when there are several)."""
     from alembic import command
 
     command.upgrade(alembic_config(), revision)

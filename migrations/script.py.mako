@@ -8,10 +8,7 @@ Create Date: ${create_date}
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401
 from alembic import op
-
-import app.core.db
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

@@ -23,7 +23,7 @@ class Referral(Versioned, table=True):
     __tablename__ = "referrals"
     __table_args__ = (
         # Each box is read newest first by (created_at, id): the index order is the list order, and a cursor
-        # seeks straight to its row (migration bench_indexes).
+        # seeks straight to its row (migration referral_list_indexes).
         sa.Index("ix_referrals_from_agency_created", "from_agency_id", "created_at", "id"),
         sa.Index("ix_referrals_to_agency_created", "to_agency_id", "created_at", "id"),
         # Overdue lists read only the referrals still awaiting an answer (AWAITING_SQL in the query too).
@@ -41,7 +41,7 @@ class Referral(Versioned, table=True):
     status: str = Field(default="draft", max_length=16, index=True)
     urgency: str = Field(default="routine", max_length=16)  # emergency | urgent | routine
     # The consent the referrer named on create (each person's consent is checked again on send).
-    consent_id: uuid.UUID | None = Field(default=None)
+    consent_id: uuid.UUID | None = Field(default=None, foreign_key="consents.id")
     decline_reason_code: str | None = Field(default=None, max_length=32)
     reason_enc: str | None = Field(default=None, sa_type=sa.Text)
     family_goals_enc: str | None = Field(default=None, sa_type=sa.Text)

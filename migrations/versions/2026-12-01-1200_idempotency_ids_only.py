@@ -7,7 +7,7 @@ upgrade with the same key is made again. Downgrade restores the column's shape, 
 emptied again: the older code cannot replay a row without a body).
 
 Revision ID: idempotency_ids_only
-Revises: bench_indexes
+Revises: referral_list_indexes
 Create Date: 2026-12-01 12:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'idempotency_ids_only'
-down_revision: str | Sequence[str] | None = 'bench_indexes'
+down_revision: str | Sequence[str] | None = 'referral_list_indexes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,8 +17,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import app.core.db
-
 revision: str = 'mandate_safeguards'
 down_revision: str | Sequence[str] | None = 'idempotency_ids_only'
 branch_labels: str | Sequence[str] | None = None
@@ -27,18 +25,18 @@ depends_on: str | Sequence[str] | None = None
 _mandates = sa.table(
     'legal_mandates',
     sa.column('id', sa.Uuid()),
-    sa.column('created_at', app.core.db.UTCDateTime(timezone=True)),
-    sa.column('expires_at', app.core.db.UTCDateTime(timezone=True)),
+    sa.column('created_at', sa.DateTime(timezone=True)),
+    sa.column('expires_at', sa.DateTime(timezone=True)),
 )
 
 
 def upgrade() -> None:
     with op.batch_alter_table('legal_mandates', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('expires_at', app.core.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('immediate_release', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
         batch_op.add_column(sa.Column('immediate_release_reason_enc', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('withdrawn_at', app.core.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('withdrawn_by', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True))
         batch_op.add_column(sa.Column('withdrawal_reason_enc', sa.Text(), nullable=True))
 
@@ -47,12 +45,12 @@ def upgrade() -> None:
     if rows:
         conn.execute(
             _mandates.update().where(_mandates.c.id == sa.bindparam('b_id'))
-            .values(expires_at=sa.bindparam('b_expires_at', type_=app.core.db.UTCDateTime(timezone=True))),
+            .values(expires_at=sa.bindparam('b_expires_at', type_=sa.DateTime(timezone=True))),
             [{'b_id': r.id, 'b_expires_at': r.created_at + timedelta(days=365)} for r in rows],
         )
 
     with op.batch_alter_table('legal_mandates', schema=None) as batch_op:
-        batch_op.alter_column('expires_at', existing_type=app.core.db.UTCDateTime(timezone=True), nullable=False)
+        batch_op.alter_column('expires_at', existing_type=sa.DateTime(timezone=True), nullable=False)
         batch_op.alter_column('immediate_release', existing_type=sa.Boolean(), server_default=None)
 
     with op.batch_alter_table('notification_tasks', schema=None) as batch_op:

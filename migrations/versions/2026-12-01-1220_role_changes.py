@@ -11,8 +11,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import app.core.db
-
 revision: str = 'role_changes'
 down_revision: str | Sequence[str] | None = 'mandate_safeguards'
 branch_labels: str | Sequence[str] | None = None
@@ -30,8 +28,8 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('requested_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
     sa.Column('decided_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('decided_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_role_changes_agency_id_agencies')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_role_changes_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_role_changes'))

@@ -12,8 +12,6 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 from alembic import op
 
-import app.core.db
-
 revision: str = 'audit_checkpoints'
 down_revision: str | Sequence[str] | None = 'role_changes'
 branch_labels: str | Sequence[str] | None = None
@@ -24,7 +22,7 @@ def upgrade() -> None:
     op.create_table('audit_checkpoints',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('verified_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('verified_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_audit_checkpoints'))
     )
 

@@ -39,7 +39,7 @@ information sharing. Log in with **Authorize** (a staff email and password) to t
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     worker = None
     if get_settings().webhook_worker_enabled:
-        from app.webhooks.worker import start_background_worker
+        from app.webhooks.delivery import start_background_worker
 
         worker = start_background_worker()
     yield

@@ -105,7 +105,7 @@ def ensure_user_visible(principal: Principal, user_agency_id: uuid.UUID | None, 
 def office_visible_clause(principal: Principal) -> Any:
     """Offices of the caller's own agency (every office for a platform admin); DV staff also see the offices
     of CPS agencies their agency has an agreement in force with today (where its advocates may work)."""
-    from app.agencies.models import Office
+    from app.identity.models import Office
 
     own = own_agency_clause(principal, Office.agency_id)
     if principal.agency_kind is AgencyKind.dv and principal.agency_id is not None:
@@ -304,7 +304,7 @@ async def person_in_sent_referral_to(session: Any, person_id: uuid.UUID, agency_
 
 def audit_event_visible_clause(principal: Principal) -> Any:
     """Audit events of the caller's own agency only (no role sees another agency's trail)."""
-    from app.audit.models import AuditEvent
+    from app.trail.models import AuditEvent
 
     if principal.agency_id is None:
         return sa.false()
@@ -313,7 +313,7 @@ def audit_event_visible_clause(principal: Principal) -> Any:
 
 def webhook_endpoint_visible_clause(principal: Principal) -> Any:
     """Webhook endpoints of the caller's own agency only."""
-    from app.webhooks.models import WebhookEndpoint
+    from app.outbox.models import WebhookEndpoint
 
     if principal.agency_id is None:
         return sa.false()

@@ -7,11 +7,11 @@ import uuid
 from sqlalchemy import func, select
 
 from app.agencies import service
-from app.agencies.models import Agency, ApiClient, User
 from app.agencies.schemas import AgencyCreate, ClientCreate, OfficeCreate, UserCreate
 from app.auth.permissions import AgencyKind, Role
 from app.auth.principal import Principal
 from app.core.db import sessionmaker
+from app.identity.models import Agency, ApiClient, User
 
 DEMO_PASSWORD = "tandem-demo-2026"
 SYSTEM = Principal(id=uuid.UUID(int=0), kind="system", agency_id=None, agency_kind=None,
@@ -104,7 +104,6 @@ async def seed_demo_casework() -> bool:
 
     from app.advocates.schemas import AssignmentCreate
     from app.advocates.service import create_assignment
-    from app.agencies.models import Office
     from app.agreements.schemas import AgreementCreate
     from app.agreements.service import create_agreement, sign
     from app.cases.models import Case
@@ -117,6 +116,7 @@ async def seed_demo_casework() -> bool:
     from app.consent.service import create_consent
     from app.core.clock import utcnow
     from app.core.vocab import DataCategory, Purpose
+    from app.identity.models import Office
     from app.referrals.schemas import ReferralCreate
     from app.referrals.service import create_referral, transition
 

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 
 async def main(n: int) -> None:
     from app import models  # noqa: F401
-    from app.audit.models import AuditEvent
     from app.audit.service import GENESIS, chain_hash, verify_chain
     from app.core.db import dispose_engine, sessionmaker
+    from app.trail.models import AuditEvent
 
     table = AuditEvent.__table__
     async with sessionmaker()() as s:

@@ -17,15 +17,15 @@ from app.advocates.schemas import (
     ConsultationRoute,
     ConsultationStatus,
 )
-from app.agencies.models import User
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.models import Case
 from app.core.clock import today, utcnow
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
-from app.webhooks.outbox import emit
+from app.identity.models import User
+from app.outbox.events import emit
+from app.trail.recorder import record
 
 S = ConsultationStatus
 

@@ -13,11 +13,11 @@ from app import policy
 from app.advocates import schedule
 from app.advocates.models import AdvocateAssignment, Consultation
 from app.advocates.schemas import OPEN_STATUSES, URGENCY_RANK, ConsultationStatus
-from app.agencies.models import Office, User
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.core.clock import utcnow
-from app.webhooks.outbox import emit
+from app.identity.models import Office, User
+from app.outbox.events import emit
+from app.trail.recorder import record
 
 
 @dataclass

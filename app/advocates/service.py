@@ -13,12 +13,12 @@ from app import policy
 from app.advocates import routing, schedule
 from app.advocates.models import AdvocateAssignment
 from app.advocates.schemas import AssignmentCreate, AssignmentStatus
-from app.agencies.models import Agency, Office, User
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.identity.models import Agency, Office, User
+from app.trail.recorder import record
 
 
 async def missing_agreement(session: AsyncSession, dv_agency_id: uuid.UUID, cps_agency_id: uuid.UUID) -> Conflict:

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.agencies.models import Agency, RoleChange, User
 from app.agencies.schemas import RoleChangeStatus
-from app.audit.service import record
 from app.auth.permissions import AgencyKind, Role
 from app.auth.principal import Principal
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.identity.models import Agency, RoleChange, User
+from app.trail.recorder import record
 
 
 def _apply(user: User, roles: list[str]) -> None:

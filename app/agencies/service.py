@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
 from app.agencies import role_changes
-from app.agencies.models import Agency, ApiClient, Office, RoleChange, User
 from app.agencies.schemas import (
     AgencyCreate,
     AgencyUpdate,
@@ -20,13 +19,14 @@ from app.agencies.schemas import (
     UserCreate,
     UserUpdate,
 )
-from app.audit.service import record
 from app.auth.passwords import hash_secret
 from app.auth.permissions import AgencyKind
 from app.auth.principal import Principal
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.identity.models import Agency, ApiClient, Office, RoleChange, User
+from app.trail.recorder import record
 
 # ------------------------------------------------------------------ agencies
 

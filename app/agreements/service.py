@@ -13,15 +13,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.agencies.models import Agency
 from app.agreements.models import Agreement, AgreementParty
 from app.agreements.schemas import AgreementCreate, AgreementStatus, StatusChange
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.core.clock import today, utcnow
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
-from app.webhooks.outbox import emit
+from app.identity.models import Agency
+from app.outbox.events import emit
+from app.trail.recorder import record
 
 
 async def _parties(session: AsyncSession, agreement_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[AgreementParty]]:

@@ -11,12 +11,12 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agencies.models import Agency, ApiClient, User
 from app.auth.permissions import AgencyKind, P, Role, role_fits_agency
 from app.auth.principal import Principal
 from app.auth.tokens import TokenError, verify_access_token
 from app.core.db import get_session
 from app.core.errors import Forbidden, Unauthorized
+from app.identity.models import Agency, ApiClient, User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

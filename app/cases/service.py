@@ -9,8 +9,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.agencies.models import Office, User
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.models import PERSON_SEALED, Case, CaseTeamMember, Person, person_aad
 from app.cases.schemas import CaseCreate, CaseUpdate, PersonCreate, PersonUpdate
@@ -18,6 +16,8 @@ from app.core.clock import today, utcnow
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.identity.models import Office, User
+from app.trail.recorder import record
 
 # ------------------------------------------------------------------ cases
 

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.models import Person
 from app.checklists.defaults import critical_keys
@@ -38,6 +37,7 @@ from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import CaseRole, DataCategory, Purpose
+from app.trail.recorder import record
 
 # ------------------------------------------------------------------ templates
 

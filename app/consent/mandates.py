@@ -12,8 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.agencies.models import Agency
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.service import get_person_for_owner
 from app.consent.models import LegalMandate, NotificationTask, mandate_aad
@@ -34,6 +32,8 @@ from app.core.clock import utcnow
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.identity.models import Agency
+from app.trail.recorder import record
 
 # ------------------------------------------------------------------ legal mandates
 

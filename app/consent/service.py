@@ -21,8 +21,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.agencies.models import Agency
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.models import Case, Person
 from app.cases.service import get_person_for_owner, person_payload
@@ -36,7 +34,9 @@ from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import DataCategory, Purpose
-from app.webhooks.outbox import emit
+from app.identity.models import Agency
+from app.outbox.events import emit
+from app.trail.recorder import record
 
 REDISCLOSURE_NOTICE = (
     "Federal confidentiality notice (42 CFR part 2): the substance use information released here comes from "

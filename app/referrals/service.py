@@ -11,8 +11,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.agencies.models import Agency, Office, User
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseTeamMember, Person
 from app.core.clock import utcnow
@@ -21,6 +19,8 @@ from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import Purpose
+from app.identity.models import Agency, Office, User
+from app.outbox.events import emit
 from app.referrals.models import SEALED_TEXT, Referral, ReferralEvent, ReferralPerson, referral_aad
 from app.referrals.schemas import (
     CloseBody,
@@ -29,7 +29,7 @@ from app.referrals.schemas import (
     ReferralStatus,
     Urgency,
 )
-from app.webhooks.outbox import emit
+from app.trail.recorder import record
 
 S = ReferralStatus
 

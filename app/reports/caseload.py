@@ -11,12 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.agencies.models import Office
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.models import Case, Person
 from app.checklists.defaults import Juncture
 from app.checklists.models import JunctureRecord
+from app.identity.models import Office
 from app.referrals.models import Referral
 from app.reports.common import (
     NOT_RECORDED,
@@ -31,6 +30,7 @@ from app.reports.common import (
 )
 from app.reports.suppression import THRESHOLD, suppress_columns
 from app.reports.tables import TOTAL, Table
+from app.trail.recorder import record
 
 COLUMNS = ["dv_cases", "children", "referrals_made", "removals_dv_safety_factor"]
 NO_OFFICE = "no_office"

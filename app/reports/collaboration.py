@@ -15,13 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
 from app.advocates.models import Consultation
-from app.agencies.models import Office
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.models import Person
 from app.checklists.defaults import Juncture
 from app.checklists.models import Checklist, JunctureRecord
 from app.core.clock import utcnow
+from app.identity.models import Office
 from app.referrals.models import Referral, ReferralPerson
 from app.referrals.service import AWAITING_ANSWER
 from app.reports.common import (
@@ -37,6 +36,7 @@ from app.reports.common import (
 )
 from app.reports.suppression import THRESHOLD, Cell, rate_cell, statistic_cell, suppress_columns
 from app.reports.tables import TOTAL, Table
+from app.trail.recorder import record
 
 REFERRAL_COUNTS = ["referrals", "accepted", "declined", "overdue"]
 REFERRAL_STATS = ["acceptance_rate", "hours_to_acknowledge_median", "hours_to_acknowledge_p90",

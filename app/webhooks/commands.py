@@ -13,7 +13,7 @@ from app.cli import EXTRA_COMMANDS
 async def _deliver(once: bool, batch_size: int) -> int:
     from app import models  # noqa: F401  (register every table)
     from app.core.db import dispose_engine
-    from app.webhooks import worker
+    from app.webhooks import delivery as worker
 
     try:
         if once:

@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import policy
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.core.clock import utcnow
 from app.core.crypto import decrypt, encrypt
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.pagination import PageParams, paginate
-from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
+from app.outbox.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
+from app.trail.recorder import record
 from app.webhooks.schemas import WebhookCreate
 from app.webhooks.signing import new_secret
 

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from app import policy
 from app.agreements.models import Agreement
-from app.audit.models import AuditEvent
 from app.core.clock import today
 from app.core.db import sessionmaker
-from app.webhooks.models import WebhookEvent
+from app.outbox.models import WebhookEvent
+from app.trail.models import AuditEvent
 
 
 def _body(*agencies, **over):

@@ -8,9 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
 from app.core.db import sessionmaker
 from app.reports.caseload import GroupBy, caseload_counts
+from app.trail.models import AuditEvent
 from tests.reports.builders import NOW, Ledger
 
 URL = "/api/v1/reports/dv-caseload"

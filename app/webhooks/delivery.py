@@ -24,13 +24,13 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from app.audit.service import record
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import DecryptionError, decrypt
 from app.core.db import sessionmaker
+from app.outbox.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
+from app.trail.recorder import record
 from app.webhooks.egress import AddressNotAllowed, check_url, delivery_client, error_class
-from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
 from app.webhooks.signing import sign
 
 log = logging.getLogger("tandem.webhooks")

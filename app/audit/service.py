@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
+from app.audit import access
 from app.auth.principal import Principal
 from app.core.clock import utcnow
 from app.core.config import get_settings
@@ -70,7 +70,7 @@ async def list_events(
     session: AsyncSession, principal: Principal, page: PageParams, filters: AuditFilters
 ) -> tuple[list[AuditEvent], str | None]:
     """The caller's own agency's events, newest first (keyset on seq). `from` is inclusive, `to` exclusive."""
-    stmt = sa.select(AuditEvent).where(policy.audit_event_visible_clause(principal))
+    stmt = sa.select(AuditEvent).where(access.audit_event_visible_clause(principal))
     if filters.actor_id is not None:
         stmt = stmt.where(AuditEvent.actor_id == filters.actor_id)
     if filters.object_type is not None:
@@ -276,9 +276,9 @@ async def verify_for(principal: Principal) -> dict[str, Any]:
     """
     with _admitted(principal):
         result = await verify_chain()
-    if principal.agency_id is None:
+    own = access.verification_scope_clause(principal)
+    if own is None:
         return result
-    own = AuditEvent.agency_id == principal.agency_id
     upto = AuditEvent.seq <= result["length"] if result["ok"] else sa.true()
     [count] = await _read(sa.select(sa.func.count()).select_from(AuditEvent).where(own, upto))
     head = await _read(sa.select(AuditEvent.hash).where(own, upto).order_by(AuditEvent.seq.desc()).limit(1))

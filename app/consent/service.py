@@ -20,11 +20,10 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
 from app.auth.principal import Principal
 from app.cases.models import Case, Person
 from app.cases.service import get_person_for_owner, person_payload
-from app.consent import rules
+from app.consent import access, rules
 from app.consent.models import Consent, Disclosure, NotificationTask, consent_aad
 from app.consent.rules import Basis, Reason, consent_active_clause, consent_status
 from app.consent.schemas import ConsentCreate, ConsentRevoke, ConsentStatus
@@ -156,7 +155,7 @@ async def list_consents(
 async def get_consent(session: AsyncSession, principal: Principal, consent_id: uuid.UUID) -> Consent:
     """A consent of a person whose case the caller may see, else 404."""
     consent = (await session.execute(sa.select(Consent).where(
-        Consent.id == consent_id, policy.case_scoped_clause(principal, Consent.case_id)))).scalar_one_or_none()
+        Consent.id == consent_id, access.consent_visible_clause(principal, Consent.case_id)))).scalar_one_or_none()
     if consent is None:
         raise NotFound("consent")
     return consent
@@ -341,10 +340,7 @@ async def disclose(
     person = await session.get(Person, person_id)
     if person is None:
         await _not_found(session, principal, person_id)
-    linked = await policy.person_linked_to_agency(session, person, principal.agency_id)
-    if linked and principal.agency_id == person.agency_id:
-        linked = await policy.person_visible_to(session, principal, person.id)
-    if not linked:
+    if not await access.may_ask_about(session, principal, person):
         await _refuse(session, principal, person, purpose, cats, ctx)
 
     payload: dict[str, Any] | None = None

@@ -10,13 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
 from app.auth.principal import Principal
 from app.cases.models import Case, Person
 from app.checklists.defaults import Juncture
 from app.checklists.models import JunctureRecord
 from app.identity.models import Office
 from app.referrals.models import Referral
+from app.reports import access
 from app.reports.common import (
     NOT_RECORDED,
     RACE_GROUPS,
@@ -182,7 +182,7 @@ async def dv_caseload(
     session: AsyncSession, principal: Principal, group_by: GroupBy, start: datetime | None, end: datetime | None
 ) -> tuple[dict[str, Any], Table]:
     """The report's header fields and its table, suppressed; the read is audited."""
-    agency_id = policy.report_agency_id(principal)
+    agency_id = access.report_agency_id(principal)
     start, end = window(start, end)
     groups, total = await caseload_counts(session, agency_id, group_by, start, end)
     labels = list(groups)

@@ -13,7 +13,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
 from app.advocates.models import Consultation
 from app.auth.principal import Principal
 from app.cases.models import Person
@@ -23,6 +22,7 @@ from app.core.clock import utcnow
 from app.identity.models import Office
 from app.referrals.models import Referral, ReferralPerson
 from app.referrals.service import AWAITING_ANSWER
+from app.reports import access
 from app.reports.common import (
     NOT_RECORDED,
     RACE_GROUPS,
@@ -255,7 +255,7 @@ async def collaboration(
     session: AsyncSession, principal: Principal, start: datetime | None, end: datetime | None
 ) -> tuple[dict[str, Any], dict[str, Table]]:
     """The report's header fields and its tables (by section name); the read is audited."""
-    agency_id = policy.report_agency_id(principal)
+    agency_id = access.report_agency_id(principal)
     start, end = window(start, end)
     now = utcnow()
     tables = {

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app import policy
+from app.agreements import access
 from app.agreements.models import Agreement
 from app.core.clock import today
 from app.core.db import sessionmaker
@@ -41,7 +41,7 @@ async def _events(agency) -> list[str]:
 
 async def _in_force_between(a, b) -> list[uuid.UUID]:
     async with sessionmaker()() as s:
-        return [x.id for x in await policy.active_agreements_between(s, a.id, b.id)]
+        return [x.id for x in await access.active_agreements_between(s, a.id, b.id)]
 
 
 async def test_lifecycle_signatures_suspension_termination(client, world):

@@ -1,19 +1,39 @@
-"""The `tandem` command: migrate, create-admin, seed-demo, serve, demo, openapi, rotate-keys and more."""
+"""The `tandem` command: migrate, create-admin, seed-demo, serve, demo, openapi, rotate-keys and more.
+
+An entry point on top of every layer: it imports every table (app.models) and registers each domain's
+commands explicitly (a domain's `commands.py` offers NAME, HELP, add_arguments(parser) and run(args)); no
+domain imports the CLI. Only the app factory is imported when a command needs it: building the app
+configures logging.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
+
+from app import (
+    models,  # noqa: F401  (register every table, and every sealed column, before any command)
+    worker,
+)
+from app.audit import commands as audit_commands
+from app.auth.tokens import rotate_local_keys
+from app.cases import commands as cases_commands
+from app.core.config import get_settings
+from app.core.db import dispose_engine
+from app.core.http import purge_expired_idempotency
+from app.seed import create_platform_admin, print_logins, seed_demo
+from app.webhooks import delivery
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Domains add their own subcommands here: name -> (help, add_arguments, run(args) -> exit code).
-EXTRA_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[Any], int]]] = {}
+# Commands a domain offers (its commands.py: NAME, HELP, add_arguments(parser), run(args) -> exit code).
+DOMAIN_COMMANDS: tuple[ModuleType, ...] = (audit_commands, cases_commands)
 
 
 def alembic_config() -> Any:
@@ -38,16 +58,12 @@ def _run_migrate(args: Any) -> int:
 
 
 def _run_create_admin(args: Any) -> int:
-    from app.seed import create_platform_admin
-
     created = asyncio.run(create_platform_admin(args.email, args.password))
     print("platform admin created" if created else "a user with that email already exists; nothing changed")
     return 0 if created else 1
 
 
 def _run_seed(args: Any) -> int:
-    from app.seed import print_logins, seed_demo
-
     logins = asyncio.run(seed_demo())
     print_logins(logins)
     return 0
@@ -87,9 +103,6 @@ def _run_openapi(args: Any) -> int:
 
 
 def _run_rotate_keys(args: Any) -> int:
-    from app.auth.tokens import rotate_local_keys
-    from app.core.config import get_settings
-
     s = get_settings()
     if s.jwt_private_key:
         print("signing keys come from configuration (TANDEM_JWT_PRIVATE_KEY); rotate them there",
@@ -101,12 +114,7 @@ def _run_rotate_keys(args: Any) -> int:
 
 
 def _run_purge_idempotency(args: Any) -> int:
-    from app.core.db import dispose_engine
-    from app.core.http import purge_expired_idempotency
-
     async def go() -> int:
-        from app import models  # noqa: F401  (register every table)
-
         try:
             return await purge_expired_idempotency()
         finally:
@@ -116,8 +124,34 @@ def _run_purge_idempotency(args: Any) -> int:
     return 0
 
 
+async def _deliver(once: bool, batch_size: int) -> int:
+    """`tandem deliver`: one pass of webhook delivery (--once), or the background worker's loop (every job)
+    until SIGINT or SIGTERM."""
+    try:
+        if once:
+            n = await delivery.run_once(batch_size)
+            print(f"attempted {n} deliveries")
+            return 0
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print("delivering webhooks; Ctrl-C to stop")
+        await worker.run_forever(stop, batch_size)
+        return 0
+    finally:
+        await dispose_engine()
+
+
+def _run_deliver(args: Any) -> int:
+    if args.batch_size < 1:
+        print("--batch-size must be at least 1")
+        return 2
+    return asyncio.run(_deliver(args.once, args.batch_size))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tandem", description=__doc__)
+    parser = argparse.ArgumentParser(prog="tandem", description=(__doc__ or "").splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_run_migrate)
     p = sub.add_parser("create-admin", help="create a platform admin")
@@ -140,27 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("rotate-keys", help="rotate the local token signing key").set_defaults(func=_run_rotate_keys)
     sub.add_parser("purge-idempotency", help="delete idempotency records older than TANDEM_IDEMPOTENCY_TTL_HOURS"
                    ).set_defaults(func=_run_purge_idempotency)
-    _load_domain_commands()
-    # Domains register into the imported module's table (also when this file runs as __main__).
-    import app.cli as registry
-
-    for name, (hlp, add_args, run) in registry.EXTRA_COMMANDS.items():
-        p = sub.add_parser(name, help=hlp)
-        add_args(p)
-        p.set_defaults(func=run)
+    p = sub.add_parser("deliver", help="run the webhook delivery worker (alone, or --once)")
+    p.add_argument("--once", action="store_true", help="make a single pass over due deliveries and exit")
+    p.add_argument("--batch-size", type=int, default=20, help="deliveries claimed per pass (default 20)")
+    p.set_defaults(func=_run_deliver)
+    for commands in DOMAIN_COMMANDS:
+        p = sub.add_parser(commands.NAME, help=commands.HELP)
+        commands.add_arguments(p)
+        p.set_defaults(func=commands.run)
     return parser
-
-
-def _load_domain_commands() -> None:
-    """Import the domain modules that register commands (each guards its own import)."""
-    import importlib
-
-    for mod in ("app.consent.commands", "app.audit.commands", "app.webhooks.commands", "app.cases.commands"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ from app.core.validation import refuse_nul
 from app.referrals.router import router as referrals_router
 from app.reports.router import router as reports_router
 from app.webhooks.router import router as webhooks_router
+from app.worker import start_background_worker
 
 DESCRIPTION = """Tandem is the shared service between child protective services (CPS) and domestic-violence (DV)
 agencies: joint referrals, safety guidance at case junctures, co-located advocates, and consent-scoped
@@ -39,8 +40,6 @@ information sharing. Log in with **Authorize** (a staff email and password) to t
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     worker = None
     if get_settings().webhook_worker_enabled:
-        from app.webhooks.worker import start_background_worker
-
         worker = start_background_worker()
     yield
     if worker is not None:

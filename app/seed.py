@@ -6,12 +6,28 @@ import uuid
 
 from sqlalchemy import func, select
 
+from app.advocates.schemas import AssignmentCreate
+from app.advocates.service import create_assignment
 from app.agencies import service
-from app.agencies.models import Agency, ApiClient, User
 from app.agencies.schemas import AgencyCreate, ClientCreate, OfficeCreate, UserCreate
+from app.agreements.schemas import AgreementCreate
+from app.agreements.service import create_agreement, sign
 from app.auth.permissions import AgencyKind, Role
 from app.auth.principal import Principal
+from app.cases.models import Case
+from app.cases.schemas import CaseCreate, PersonCreate
+from app.cases.service import create_case as open_case
+from app.cases.service import create_person
+from app.checklists.schemas import ChecklistCreate
+from app.checklists.service import start_checklist
+from app.consent.schemas import ConsentCreate
+from app.consent.service import create_consent
+from app.core.clock import utcnow
 from app.core.db import sessionmaker
+from app.core.vocab import DataCategory, Purpose
+from app.identity.models import Agency, ApiClient, Office, User
+from app.referrals.schemas import ReferralCreate
+from app.referrals.service import create_referral, transition
 
 DEMO_PASSWORD = "tandem-demo-2026"
 SYSTEM = Principal(id=uuid.UUID(int=0), kind="system", agency_id=None, agency_kind=None,
@@ -102,23 +118,6 @@ async def seed_demo_casework() -> bool:
     advocate co-located on weekdays at the north office. Returns False when it is already there."""
     from datetime import date, timedelta
 
-    from app.advocates.schemas import AssignmentCreate
-    from app.advocates.service import create_assignment
-    from app.agencies.models import Office
-    from app.agreements.schemas import AgreementCreate
-    from app.agreements.service import create_agreement, sign
-    from app.cases.models import Case
-    from app.cases.schemas import CaseCreate, PersonCreate
-    from app.cases.service import create_case as open_case
-    from app.cases.service import create_person
-    from app.checklists.schemas import ChecklistCreate
-    from app.checklists.service import start_checklist
-    from app.consent.schemas import ConsentCreate
-    from app.consent.service import create_consent
-    from app.core.clock import utcnow
-    from app.core.vocab import DataCategory, Purpose
-    from app.referrals.schemas import ReferralCreate
-    from app.referrals.service import create_referral, transition
 
     async with sessionmaker()() as session:
         if (await session.execute(select(Case.id).where(Case.reference == DEMO_CASE_REFERENCE))).first():

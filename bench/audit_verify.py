@@ -19,9 +19,10 @@ import sqlalchemy as sa
 
 async def main(n: int) -> None:
     from app import models  # noqa: F401
-    from app.audit.models import AuditEvent
-    from app.audit.service import GENESIS, chain_hash, verify_chain
+    from app.audit.service import verify_chain
     from app.core.db import dispose_engine, sessionmaker
+    from app.trail.models import AuditEvent
+    from app.trail.recorder import GENESIS, chain_hash
 
     table = AuditEvent.__table__
     async with sessionmaker()() as s:

@@ -33,7 +33,7 @@ ALL_CATEGORIES = ["identity", "contact", "location", "safety_plan", "protective_
                   "case_status", "assessments", "substance_use", "mental_health", "court"]
 ALL_PURPOSES = ["referral", "service_coordination", "safety_planning", "case_planning", "court_proceedings",
                 "reporting_aggregate"]
-AUDIT_LOCK = 7_234_001  # the advisory lock app.audit.service takes to append to the chain
+AUDIT_LOCK = 7_234_001  # the advisory lock app.trail.recorder takes to append to the chain
 
 
 @dataclass
@@ -298,7 +298,7 @@ class _Ev:
 
 async def bulk_audit(conn: asyncpg.Connection, w: World, target: int, *, chunk: int = 100_000) -> int:
     """Append events until the chain holds `target` of them, linking each to the one before it."""
-    from app.audit.service import GENESIS, chain_hash
+    from app.trail.recorder import GENESIS, chain_hash
 
     rng = random.Random(target)
     agencies = [uuid.UUID(a) for a in w.agencies.values()]

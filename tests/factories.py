@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 
-from app.agencies.models import Agency, ApiClient, Office, User
 from app.auth.passwords import hash_secret
 from app.auth.tokens import issue_access_token
 from app.core.db import sessionmaker
+from app.identity.models import Agency, ApiClient, Office, User
 
 PASSWORD = "correct horse battery staple"
 _HASH: str | None = None
@@ -85,7 +85,7 @@ class World:
     async def webhook(self, agency: Agency, *events: str, url: str = "https://hooks.example/x") -> Any:
         """A subscribed webhook endpoint whose signing secret is sealed like the API seals it."""
         from app.core.crypto import encrypt
-        from app.webhooks.models import WebhookEndpoint, endpoint_secret_aad
+        from app.outbox.models import WebhookEndpoint, endpoint_secret_aad
 
         async with sessionmaker()() as s:
             ep = WebhookEndpoint(agency_id=agency.id, url=url, events=list(events), secret="")

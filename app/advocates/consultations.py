@@ -8,8 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.advocates import routing
+from app.advocates import access, routing
 from app.advocates.models import AdvocateAssignment, Consultation, consultation_aad
 from app.advocates.schemas import (
     ConsultationCreate,
@@ -17,15 +16,18 @@ from app.advocates.schemas import (
     ConsultationRoute,
     ConsultationStatus,
 )
-from app.agencies.models import User
-from app.audit.service import record
+from app.advocates.service import missing_agreement
+from app.agreements import access as agreements_access
 from app.auth.principal import Principal
+from app.cases import access as cases_access
 from app.cases.models import Case
 from app.core.clock import today, utcnow
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
-from app.webhooks.outbox import emit
+from app.identity.models import User
+from app.outbox.events import emit
+from app.trail.recorder import record
 
 S = ConsultationStatus
 
@@ -77,7 +79,7 @@ async def open_consultation(
 ) -> tuple[Consultation, str]:
     """A CPS worker on the case asks at an office of the case's agency; routed at once when someone on duty
     has capacity, otherwise it waits in that office's queue."""
-    case = await policy.get_visible_case(session, principal, data.case_id)
+    case = await cases_access.get_visible_case(session, principal, data.case_id)
     if case.status != "open":
         raise Conflict("This case is closed; consultations are for open cases.")
     office = await routing.lock_office(session, data.office_id)
@@ -97,7 +99,7 @@ async def open_consultation(
 
 async def _visible(session: AsyncSession, principal: Principal, consultation_id: uuid.UUID) -> Consultation:
     found = (await session.execute(sa.select(Consultation).where(
-        Consultation.id == consultation_id, policy.consultation_visible_clause(principal)))).scalar_one_or_none()
+        Consultation.id == consultation_id, access.consultation_visible_clause(principal)))).scalar_one_or_none()
     if found is None:
         raise NotFound("consultation")
     return found
@@ -120,22 +122,22 @@ async def get_consultation(
 
 async def _offices_to_route(session: AsyncSession, principal: Principal, office_id: uuid.UUID | None) -> set[Any]:
     """Offices whose queue a read of the consultation list should settle first."""
-    C, A = Consultation, AdvocateAssignment
+    C = Consultation
     queued = sa.select(C.office_id).where(C.status == S.queued.value).distinct()
     if office_id is not None:
         queued = queued.where(C.office_id == office_id)
-    assigned_here = sa.select(A.office_id).where(A.dv_agency_id == principal.agency_id, A.status == "active")
-    queued = queued.where(sa.or_(C.cps_agency_id == principal.agency_id, C.office_id.in_(assigned_here)))
-    return set((await session.execute(queued)).scalars())
+    scope = access.queues_to_settle_clause(principal)
+    if scope is None:
+        return set()
+    return set((await session.execute(queued.where(scope))).scalars())
 
 
 async def list_consultations(
     session: AsyncSession, principal: Principal, page: PageParams, *, status: ConsultationStatus | None = None,
     office_id: uuid.UUID | None = None, mine: bool = False,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    if principal.agency_id is not None:
-        await routing.route_offices(session, await _offices_to_route(session, principal, office_id))
-    stmt = sa.select(Consultation).where(policy.consultation_visible_clause(principal))
+    await routing.route_offices(session, await _offices_to_route(session, principal, office_id))
+    stmt = sa.select(Consultation).where(access.consultation_visible_clause(principal))
     if status is not None:
         stmt = stmt.where(Consultation.status == status.value)
     if office_id is not None:
@@ -162,7 +164,7 @@ async def route_to(
     session: AsyncSession, principal: Principal, c: Consultation, data: ConsultationRoute,
 ) -> Consultation:
     """A CPS supervisor names the advocate: one assigned to the consultation's office (on duty or not)."""
-    policy.ensure_may_route_consultation(principal, c)
+    access.ensure_may_route_consultation(principal, c)
     _require_status(c, S.queued, S.routed, action="routed")
     await routing.lock_office(session, c.office_id)
     A = AdvocateAssignment
@@ -172,11 +174,11 @@ async def route_to(
             A.office_id == c.office_id, A.advocate_id == data.advocate_id, A.status == "active",
             sa.or_(A.ends_on.is_(None), A.ends_on >= day))
         .order_by(A.starts_on, A.created_at, A.id))).all()
-    usable = [a for a, user in rows if policy.may_take_consultations(user) and user.agency_id == a.dv_agency_id]
+    usable = [a for a, user in rows if access.may_take_consultations(user) and user.agency_id == a.dv_agency_id]
     if not usable:
         raise Invalid("This advocate is not assigned to the consultation's office.", loc=["body", "advocate_id"],
                       type="advocate_not_assigned")
-    in_force = [a for a in usable if await policy.active_agreements_between(session, a.dv_agency_id, a.cps_agency_id)]
+    in_force = [a for a in usable if await agreements_access.active_agreements_between(session, a.dv_agency_id, a.cps_agency_id)]
     if not in_force:
         raise await _missing(session, usable[0])
     if c.status == S.routed.value and c.advocate_id == data.advocate_id:
@@ -186,8 +188,6 @@ async def route_to(
 
 
 async def _missing(session: AsyncSession, a: AdvocateAssignment) -> Conflict:
-    from app.advocates.service import missing_agreement
-
     err = await missing_agreement(session, a.dv_agency_id, a.cps_agency_id)
     err.detail = ("No data-sharing agreement between the advocate's agency and yours is in force; consultations "
                   "are routed only under an active agreement.")
@@ -195,7 +195,7 @@ async def _missing(session: AsyncSession, a: AdvocateAssignment) -> Conflict:
 
 
 async def accept(session: AsyncSession, principal: Principal, c: Consultation) -> Consultation:
-    policy.ensure_consultation_advocate(principal, c)
+    access.ensure_consultation_advocate(principal, c)
     _require_status(c, S.routed, action="accepted")
     c.status = S.accepted.value
     c.accepted_at = utcnow()
@@ -206,7 +206,7 @@ async def accept(session: AsyncSession, principal: Principal, c: Consultation) -
 
 
 async def respond(session: AsyncSession, principal: Principal, c: Consultation, data: ConsultationRespond) -> Consultation:
-    policy.ensure_consultation_advocate(principal, c)
+    access.ensure_consultation_advocate(principal, c)
     _require_status(c, S.accepted, action="answered")
     c.advice_enc = encrypt_json(data.advice, consultation_aad(c.id, "advice"))
     c.suggested_checklist_items = list(data.suggested_checklist_items)
@@ -220,7 +220,7 @@ async def respond(session: AsyncSession, principal: Principal, c: Consultation, 
 
 async def close(session: AsyncSession, principal: Principal, c: Consultation) -> Consultation:
     """Closing frees the advocate's capacity, so the queues she serves are routed again."""
-    policy.ensure_may_close_consultation(principal, c)
+    access.ensure_may_close_consultation(principal, c)
     _require_status(c, S.queued, S.routed, S.accepted, S.responded, action="closed")
     offices = {c.office_id}
     if c.advocate_id is not None:

@@ -9,15 +9,15 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.advocates import schedule
+from app.advocates import access, schedule
 from app.advocates.models import AdvocateAssignment, Consultation
 from app.advocates.schemas import OPEN_STATUSES, URGENCY_RANK, ConsultationStatus
-from app.agencies.models import Office, User
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.core.clock import utcnow
-from app.webhooks.outbox import emit
+from app.core.db import sessionmaker
+from app.identity.models import Office, User
+from app.outbox.events import emit
+from app.trail.recorder import record
 
 
 @dataclass
@@ -52,9 +52,9 @@ async def on_duty(session: AsyncSession, office: Office, at: datetime) -> list[O
     rows = await session.execute(
         sa.select(A, User).join(User, User.id == A.advocate_id).where(
             A.office_id == office.id, A.starts_on <= day, sa.or_(A.ends_on.is_(None), A.ends_on >= day),
-            User.agency_id == A.dv_agency_id, policy.assignment_in_force_clause(day),
+            User.agency_id == A.dv_agency_id, access.assignment_in_force_clause(day),
         ))
-    present = [a for a, user in rows.all() if policy.may_take_consultations(user) and schedule.covers(a, local_at)]
+    present = [a for a, user in rows.all() if access.may_take_consultations(user) and schedule.covers(a, local_at)]
     counts = await open_counts(session, [a.advocate_id for a in present])
     out = [OnDuty(a, counts.get(a.advocate_id, 0), schedule.stretch_end(a, local_at)) for a in present]
     out.sort(key=lambda d: (d.open_consultations, d.assignment.created_at, str(d.assignment.id)))
@@ -140,8 +140,6 @@ async def route_all_queued() -> int:
     """One background pass: route the queued consultations of every office that has any, in its own
     transaction. Returns how many were routed. Run by the worker inside `tandem serve` and `tandem deliver`,
     so a consultation reaches an advocate who comes on duty even when nobody reads the office."""
-    from app.core.db import sessionmaker
-
     async with sessionmaker()() as session:
         office_ids = set((await session.execute(
             sa.select(Consultation.office_id).where(Consultation.status == ConsultationStatus.queued.value)

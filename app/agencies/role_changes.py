@@ -11,15 +11,15 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.agencies.models import Agency, RoleChange, User
+from app.agencies import access
 from app.agencies.schemas import RoleChangeStatus
-from app.audit.service import record
 from app.auth.permissions import AgencyKind, Role
 from app.auth.principal import Principal
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.identity.models import Agency, RoleChange, User
+from app.trail.recorder import record
 
 
 def _apply(user: User, roles: list[str]) -> None:
@@ -32,12 +32,12 @@ async def change_roles(
     session: AsyncSession, principal: Principal, user: User, roles: list[Role], agency_kind: AgencyKind | None
 ) -> RoleChange | None:
     """Set `user`'s roles, or file a pending change for a second admin and return it."""
-    policy.ensure_not_own_roles(principal, user.id)
-    policy.check_assignable_roles(principal, roles, agency_kind)
+    access.ensure_not_own_roles(principal, user.id)
+    access.check_assignable_roles(principal, roles, agency_kind)
     after = list(dict.fromkeys(r.value for r in roles))
     if set(after) == set(user.roles):
         return None
-    if not policy.role_change_needs_second_admin(principal, user.roles, roles):
+    if not access.role_change_needs_second_admin(principal, user.roles, roles):
         _apply(user, after)
         await session.flush()
         await record(session, principal, "user.roles_change", "user", user.id, agency_id=user.agency_id)
@@ -59,7 +59,7 @@ async def change_roles(
 async def list_role_changes(
     session: AsyncSession, principal: Principal, page: PageParams, status: RoleChangeStatus | None
 ) -> tuple[list[RoleChange], str | None]:
-    stmt = select(RoleChange).where(policy.own_agency_clause(principal, RoleChange.agency_id))
+    stmt = select(RoleChange).where(access.own_agency_clause(principal, RoleChange.agency_id))
     if status is not None:
         stmt = stmt.where(RoleChange.status == status.value)
     return await paginate(session, stmt, RoleChange, page)
@@ -69,7 +69,7 @@ async def get_role_change(session: AsyncSession, principal: Principal, change_id
     change = await session.get(RoleChange, change_id)
     if change is None:
         raise NotFound("role change")
-    policy.ensure_own_agency(principal, change.agency_id, "role change")
+    access.ensure_own_agency(principal, change.agency_id, "role change")
     return change
 
 
@@ -81,7 +81,7 @@ def _ensure_pending(change: RoleChange) -> None:
 async def approve(session: AsyncSession, principal: Principal, change_id: uuid.UUID) -> RoleChange:
     """A second admin approves: the roles change now, if the user still holds what the request started from."""
     change = await get_role_change(session, principal, change_id)
-    policy.ensure_may_decide_role_change(principal, change.requested_by, change.user_id)
+    access.ensure_may_decide_role_change(principal, change.requested_by, change.user_id)
     _ensure_pending(change)
     user = await session.get(User, change.user_id)
     if user is None or user.agency_id != change.agency_id:
@@ -95,7 +95,7 @@ async def approve(session: AsyncSession, principal: Principal, change_id: uuid.U
     except ValueError:
         raise Invalid("The requested roles are no longer valid.", loc=["path", "change_id"])
     agency = await session.get(Agency, change.agency_id)
-    policy.check_assignable_roles(principal, roles, AgencyKind(agency.kind) if agency else None)
+    access.check_assignable_roles(principal, roles, AgencyKind(agency.kind) if agency else None)
     _apply(user, list(change.roles_after))
     _decide(change, principal, RoleChangeStatus.approved)
     await session.flush()

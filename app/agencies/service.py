@@ -9,9 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.agencies import role_changes
-from app.agencies.models import Agency, ApiClient, Office, RoleChange, User
+from app.agencies import access, role_changes
 from app.agencies.schemas import (
     AgencyCreate,
     AgencyUpdate,
@@ -20,13 +18,14 @@ from app.agencies.schemas import (
     UserCreate,
     UserUpdate,
 )
-from app.audit.service import record
 from app.auth.passwords import hash_secret
 from app.auth.permissions import AgencyKind
 from app.auth.principal import Principal
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.identity.models import Agency, ApiClient, Office, RoleChange, User
+from app.trail.recorder import record
 
 # ------------------------------------------------------------------ agencies
 
@@ -59,7 +58,7 @@ async def get_agency(session: AsyncSession, principal: Principal, agency_id: uui
 async def update_agency(
     session: AsyncSession, principal: Principal, agency: Agency, data: AgencyUpdate
 ) -> Agency:
-    policy.ensure_may_update_agency(principal, agency.id)
+    access.ensure_may_update_agency(principal, agency.id)
     for k, v in data.model_dump(exclude_unset=True).items():
         if v is None:
             raise Invalid(f"{k} cannot be null.", loc=["body", k])
@@ -84,7 +83,7 @@ async def create_office(
     session: AsyncSession, principal: Principal, agency_id: uuid.UUID, data: OfficeCreate
 ) -> Office:
     agency = await _managed_agency(session, principal, agency_id)
-    policy.ensure_may_update_agency(principal, agency.id)
+    access.ensure_may_update_agency(principal, agency.id)
     if agency.kind != AgencyKind.cps.value:
         raise Invalid("Offices are CPS field offices; this agency is not a CPS agency.",
                       loc=["path", "agency_id"])
@@ -99,13 +98,13 @@ async def list_offices(
     session: AsyncSession, principal: Principal, agency_id: uuid.UUID, page: PageParams
 ) -> tuple[list[Office], str | None]:
     agency = await get_agency(session, principal, agency_id)
-    stmt = select(Office).where(Office.agency_id == agency.id, policy.office_visible_clause(principal))
+    stmt = select(Office).where(Office.agency_id == agency.id, access.office_visible_clause(principal))
     return await paginate(session, stmt, Office, page)
 
 
 async def get_office(session: AsyncSession, principal: Principal, office_id: uuid.UUID) -> Office:
     office = (
-        await session.execute(select(Office).where(Office.id == office_id, policy.office_visible_clause(principal)))
+        await session.execute(select(Office).where(Office.id == office_id, access.office_visible_clause(principal)))
     ).scalar_one_or_none()
     if office is None:
         raise NotFound("office")
@@ -121,16 +120,16 @@ async def _email_taken(session: AsyncSession, email: str) -> bool:
 
 
 async def create_user(session: AsyncSession, principal: Principal, data: UserCreate) -> User:
-    agency_id = data.agency_id if policy.is_platform_admin(principal) else (data.agency_id or principal.agency_id)
+    agency_id = data.agency_id if access.is_platform_admin(principal) else (data.agency_id or principal.agency_id)
     kind = None
     if agency_id is not None:
-        policy.ensure_own_agency(principal, agency_id, "agency")
+        access.ensure_own_agency(principal, agency_id, "agency")
         agency = await session.get(Agency, agency_id)
         if agency is None:
             raise NotFound("agency")
         kind = AgencyKind(agency.kind)
-    policy.check_assignable_roles(principal, data.roles, kind)
-    policy.ensure_may_create_with_roles(principal, data.roles)
+    access.check_assignable_roles(principal, data.roles, kind)
+    access.ensure_may_create_with_roles(principal, data.roles)
     if await _email_taken(session, data.email):
         raise Conflict("A user with that email already exists.")
     user = User(
@@ -146,7 +145,7 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
 async def list_users(
     session: AsyncSession, principal: Principal, page: PageParams
 ) -> tuple[list[User], str | None]:
-    stmt = select(User).where(policy.own_agency_clause(principal, User.agency_id))
+    stmt = select(User).where(access.own_agency_clause(principal, User.agency_id))
     return await paginate(session, stmt, User, page)
 
 
@@ -154,7 +153,7 @@ async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UU
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("user")
-    policy.ensure_user_visible(principal, user.agency_id, user.id)
+    access.ensure_user_visible(principal, user.agency_id, user.id)
     return user
 
 
@@ -163,7 +162,7 @@ async def update_user(
 ) -> tuple[User, RoleChange | None]:
     """Apply the update; a roles change that needs a second admin is filed instead and returned beside it."""
     if user.agency_id is not None:
-        policy.ensure_own_agency(principal, user.agency_id, "user")
+        access.ensure_own_agency(principal, user.agency_id, "user")
     fields = data.model_dump(exclude_unset=True)
     pending = None
     if "roles" in fields:
@@ -185,7 +184,7 @@ async def update_user(
 
 async def deactivate_user(session: AsyncSession, principal: Principal, user: User) -> User:
     if user.agency_id is not None:
-        policy.ensure_own_agency(principal, user.agency_id, "user")
+        access.ensure_own_agency(principal, user.agency_id, "user")
     user.active = False
     user.token_version += 1
     user.updated_at = utcnow()
@@ -205,11 +204,11 @@ async def create_client(session: AsyncSession, principal: Principal, data: Clien
     agency_id = data.agency_id or principal.agency_id
     if agency_id is None:
         raise Invalid("agency_id is required.", loc=["body", "agency_id"])
-    policy.ensure_own_agency(principal, agency_id, "agency")
+    access.ensure_own_agency(principal, agency_id, "agency")
     agency = await session.get(Agency, agency_id)
     if agency is None:
         raise NotFound("agency")
-    policy.check_assignable_roles(principal, data.roles, AgencyKind(agency.kind))
+    access.check_assignable_roles(principal, data.roles, AgencyKind(agency.kind))
     secret = _new_secret()
     client = ApiClient(
         client_id="tc_" + secrets.token_hex(12), name=data.name, agency_id=agency_id,
@@ -224,7 +223,7 @@ async def create_client(session: AsyncSession, principal: Principal, data: Clien
 async def list_clients(
     session: AsyncSession, principal: Principal, page: PageParams
 ) -> tuple[list[ApiClient], str | None]:
-    stmt = select(ApiClient).where(policy.own_agency_clause(principal, ApiClient.agency_id))
+    stmt = select(ApiClient).where(access.own_agency_clause(principal, ApiClient.agency_id))
     return await paginate(session, stmt, ApiClient, page)
 
 
@@ -234,7 +233,7 @@ async def rotate_client_secret(
     client = await session.get(ApiClient, client_pk)
     if client is None:
         raise NotFound("client")
-    policy.ensure_own_agency(principal, client.agency_id, "client")
+    access.ensure_own_agency(principal, client.agency_id, "client")
     secret = _new_secret()
     client.secret_hash = hash_secret(secret)
     client.token_version += 1
@@ -250,7 +249,7 @@ async def read_client(
     client = await session.get(ApiClient, client_pk)
     if client is None:
         raise NotFound("client")
-    policy.ensure_own_agency(principal, client.agency_id, "client")
+    access.ensure_own_agency(principal, client.agency_id, "client")
     return client, None
 
 

@@ -1,6 +1,6 @@
 """Rules for data-sharing agreements: parties create, sign, suspend, resume and terminate them.
 
-Whether an agreement is in force is decided at each request by app.policy.active_agreement_clause; nothing
+Whether an agreement is in force is decided at each request by app.agreements.access.active_agreement_clause; nothing
 here caches it.
 """
 
@@ -12,16 +12,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.agencies.models import Agency
+from app.agreements import access
 from app.agreements.models import Agreement, AgreementParty
 from app.agreements.schemas import AgreementCreate, AgreementStatus, StatusChange
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.core.clock import today, utcnow
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
-from app.webhooks.outbox import emit
+from app.identity.models import Agency
+from app.outbox.events import emit
+from app.trail.recorder import record
 
 
 async def _parties(session: AsyncSession, agreement_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[AgreementParty]]:
@@ -66,7 +66,7 @@ async def _event(session: AsyncSession, principal: Principal, agreement: Agreeme
 
 
 async def create_agreement(session: AsyncSession, principal: Principal, data: AgreementCreate) -> Agreement:
-    policy.ensure_may_create_agreement(principal, data.party_agency_ids)
+    access.ensure_may_create_agreement(principal, data.party_agency_ids)
     found = set((await session.execute(sa.select(Agency.id).where(Agency.id.in_(data.party_agency_ids))))
                 .scalars().all())
     missing = [str(i) for i in data.party_agency_ids if i not in found]
@@ -91,7 +91,7 @@ async def list_agreements(
     session: AsyncSession, principal: Principal, page: PageParams, *, status: AgreementStatus | None = None,
     party_agency_id: uuid.UUID | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    stmt = sa.select(Agreement).where(policy.agreement_visible_clause(principal))
+    stmt = sa.select(Agreement).where(access.agreement_visible_clause(principal))
     if status is not None:
         stmt = stmt.where(Agreement.status == status.value)
     if party_agency_id is not None:
@@ -105,7 +105,7 @@ async def list_agreements(
 async def get_agreement(session: AsyncSession, principal: Principal, agreement_id: uuid.UUID) -> Agreement:
     """The agreement if the caller's agency is a party to it, else 404."""
     agreement = (await session.execute(
-        sa.select(Agreement).where(Agreement.id == agreement_id, policy.agreement_visible_clause(principal))
+        sa.select(Agreement).where(Agreement.id == agreement_id, access.agreement_visible_clause(principal))
     )).scalar_one_or_none()
     if agreement is None:
         raise NotFound("agreement")
@@ -121,8 +121,7 @@ async def sign(session: AsyncSession, principal: Principal, agreement: Agreement
     """The caller's agency signs once; the agreement becomes active when every party has signed."""
     _require_status(agreement, AgreementStatus.draft, action="signed")
     party = (await session.execute(sa.select(AgreementParty).where(
-        AgreementParty.agreement_id == agreement.id, AgreementParty.agency_id == principal.agency_id)
-    )).scalar_one_or_none()
+        access.own_party_clause(principal, agreement.id)))).scalar_one_or_none()
     if party is None:  # visible agreements name the caller's agency; kept as a guard
         raise NotFound("agreement")
     if party.signed_at is not None:
@@ -159,7 +158,7 @@ async def suspend(session: AsyncSession, principal: Principal, agreement: Agreem
 async def resume(session: AsyncSession, principal: Principal, agreement: Agreement, data: StatusChange) -> Agreement:
     """Only the party that suspended it may resume a suspended agreement."""
     _require_status(agreement, AgreementStatus.suspended, action="resumed")
-    policy.ensure_may_resume_agreement(principal, agreement)
+    access.ensure_may_resume_agreement(principal, agreement)
     agreement.status = AgreementStatus.active.value
     agreement.status_reason = data.reason
     agreement.suspended_by_agency_id = None

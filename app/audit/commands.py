@@ -9,21 +9,21 @@ import asyncio
 import json
 from typing import Any
 
-from app.cli import EXTRA_COMMANDS
+from app.audit.service import verify_chain
+from app.core.db import dispose_engine
+
+NAME = "audit"
+HELP = "audit trail tools (verify the hash chain)"
 
 
 async def _verify(batch_size: int, full: bool) -> dict[str, Any]:
-    from app import models  # noqa: F401  (register every table)
-    from app.audit.service import verify_chain
-    from app.core.db import dispose_engine
-
     try:
         return await verify_chain(batch_size=batch_size, full=full)
     finally:
         await dispose_engine()
 
 
-def _add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="audit_action", required=True)
     p = sub.add_parser("verify", help="recompute the hash chain and report the first broken link")
     p.add_argument("--batch-size", type=int, default=5000, help="rows read per batch (default 5000)")
@@ -31,7 +31,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="verify from the first event, not from the last checkpoint, and check every checkpoint")
 
 
-def _run(args: Any) -> int:
+def run(args: Any) -> int:
     if args.audit_action == "verify":
         if args.batch_size < 1:
             print("--batch-size must be at least 1")
@@ -41,5 +41,3 @@ def _run(args: Any) -> int:
         return 0 if result["ok"] else 1
     return 2
 
-
-EXTRA_COMMANDS["audit"] = ("audit trail tools (verify the hash chain)", _add_arguments, _run)

@@ -1,14 +1,12 @@
-"""Append to the audit hash chain (in the caller's transaction), list it, and verify it (off the event loop,
-from a checkpoint, rate limited; see the verification section)."""
+"""Read the audit trail: list the caller's own agency's events, and verify the hash chain (off the event loop,
+from a checkpoint, rate limited; see the verification section). Appending is app.trail.recorder's."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import math
 import threading
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,79 +19,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.audit.models import AuditCheckpoint, AuditEvent
+from app.audit import access
 from app.auth.principal import Principal
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.context import request_id_var
 from app.core.db import get_engine, own_transaction
 from app.core.errors import Invalid, TooManyRequests
 from app.core.pagination import PageParams
-
-GENESIS = "0" * 64
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # the same bytes as json.dumps(...)
-_PG_LOCK_KEY = 7_234_001  # advisory lock id that serialises chain appends on PostgreSQL
-
-
-def canonical(ev: Any) -> bytes:
-    """The hashed form of an event (an AuditEvent or a row with the same columns)."""
-    body: dict[str, Any] = {
-        "seq": ev.seq,
-        "id": str(ev.id),
-        "at": ev.at.isoformat(),
-        "actor_type": ev.actor_type,
-        "actor_id": ev.actor_id,
-        "agency_id": str(ev.agency_id) if ev.agency_id else None,
-        "action": ev.action,
-        "object_type": ev.object_type,
-        "object_id": ev.object_id,
-        "request_id": ev.request_id,
-        "outcome": ev.outcome,
-    }
-    return _ENCODER.encode(body).encode()
-
-
-def chain_hash(prev_hash: str, ev: Any) -> str:
-    return hashlib.sha256(prev_hash.encode() + canonical(ev)).hexdigest()
-
-
-async def record(
-    session: AsyncSession,
-    principal: Principal | None,
-    action: str,
-    object_type: str,
-    object_id: uuid.UUID | str | None,
-    *,
-    outcome: str = "success",
-    agency_id: uuid.UUID | None = None,
-) -> AuditEvent:
-    """Write one audit event in the current transaction. Never pass personal data in any argument."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    last = (
-        await session.execute(sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
-    ).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    ev = AuditEvent(
-        seq=seq,
-        at=utcnow().astimezone(UTC),
-        actor_type=principal.kind if principal else "system",
-        actor_id=str(principal.id) if principal else None,
-        agency_id=agency_id if agency_id is not None else (principal.agency_id if principal else None),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id) if object_id is not None else None,
-        request_id=request_id_var.get(),
-        outcome=outcome,
-        prev_hash=prev,
-        hash="",
-    )
-    ev.hash = chain_hash(prev, ev)
-    session.add(ev)
-    await session.flush()
-    return ev
-
+from app.trail.models import AuditCheckpoint, AuditEvent
+from app.trail.recorder import GENESIS, chain_hash
 
 # ---------------------------------------------------------------- listing
 
@@ -136,7 +70,7 @@ async def list_events(
     session: AsyncSession, principal: Principal, page: PageParams, filters: AuditFilters
 ) -> tuple[list[AuditEvent], str | None]:
     """The caller's own agency's events, newest first (keyset on seq). `from` is inclusive, `to` exclusive."""
-    stmt = sa.select(AuditEvent).where(policy.audit_event_visible_clause(principal))
+    stmt = sa.select(AuditEvent).where(access.audit_event_visible_clause(principal))
     if filters.actor_id is not None:
         stmt = stmt.where(AuditEvent.actor_id == filters.actor_id)
     if filters.object_type is not None:
@@ -341,9 +275,9 @@ async def verify_for(principal: Principal) -> dict[str, Any]:
     """
     with _admitted(principal):
         result = await verify_chain()
-    if principal.agency_id is None:
+    own = access.verification_scope_clause(principal)
+    if own is None:
         return result
-    own = AuditEvent.agency_id == principal.agency_id
     upto = AuditEvent.seq <= result["length"] if result["ok"] else sa.true()
     [count] = await _read(sa.select(sa.func.count()).select_from(AuditEvent).where(own, upto))
     head = await _read(sa.select(AuditEvent.hash).where(own, upto).order_by(AuditEvent.seq.desc()).limit(1))

@@ -12,12 +12,13 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agencies.models import Agency, ApiClient, User
+from app.auth.access import ensure_permission
 from app.auth.permissions import AgencyKind, P, Role, role_fits_agency
 from app.auth.principal import Principal
 from app.auth.tokens import TokenError, verify_access_token
 from app.core.db import get_session
-from app.core.errors import Forbidden, Unauthorized
+from app.core.errors import Unauthorized
+from app.identity.models import Agency, ApiClient, User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -117,8 +118,7 @@ def require(perm: P) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """Dependency: the caller must hold `perm` (403 otherwise)."""
 
     async def _dep(principal: Principal = Depends(current_principal)) -> Principal:
-        if not principal.can(perm):
-            raise Forbidden(f"Your role does not allow this action ({perm.value}).")
+        ensure_permission(principal, perm)
         return principal
 
     _dep.__name__ = f"require_{perm.name}"

@@ -13,7 +13,7 @@ from app.auth.dependencies import current_principal
 from app.auth.principal import Principal
 from app.auth.tokens import jwks
 from app.core.db import get_session
-from app.core.errors import AppError
+from app.core.errors import AppError, Invalid
 
 
 class TokenResponse(BaseModel):
@@ -54,8 +54,6 @@ async def token(
     elif grant_type == "client_credentials" and client_id and client_secret:
         result = await service.client_credentials_grant(session, client_id, client_secret)
     elif grant_type in ("password", "client_credentials"):
-        from app.core.errors import Invalid
-
         raise Invalid("The grant is missing its credentials.", loc=["body"])
     else:
         raise UnsupportedGrant("grant_type must be password or client_credentials.",

@@ -10,13 +10,13 @@ import anyio
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agencies.models import Agency, ApiClient, User
-from app.audit.service import record
 from app.auth import throttle
 from app.auth.passwords import verify_secret
 from app.auth.tokens import issue_access_token
 from app.core.db import own_transaction
 from app.core.errors import AppError
+from app.identity.models import Agency, ApiClient, User
+from app.trail.recorder import record
 
 Account = TypeVar("Account", User, ApiClient)
 

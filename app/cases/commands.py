@@ -9,7 +9,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.cli import EXTRA_COMMANDS
+from app.core.config import get_settings
+from app.core.crypto import (
+    SEALED_COLUMNS,
+    DecryptionError,
+    data_keys,
+    key_id_of,
+    new_key_spec,
+    reseal,
+    reset_data_keys,
+)
+from app.core.db import dispose_engine, sessionmaker
+from app.core.files import PRIVATE_DIR, make_private_dirs, replace_private_file, tighten
+
+NAME = "rotate-data-key"
+HELP = "re-encrypt all personal data at rest with a new (local) or the current (TANDEM_DATA_KEYS) data key"
 
 
 class RotationError(Exception):
@@ -18,19 +32,16 @@ class RotationError(Exception):
 
 def _prepend_local_key(path: Any, spec: str) -> None:
     """Put a new key first in the local key file (older keys stay, so existing values still decrypt)."""
-    from app.core.files import PRIVATE_DIR, make_private_dirs, replace_private_file, tighten
-
     tighten(make_private_dirs(path.parent), PRIVATE_DIR)
     old = path.read_text() if path.exists() else ""
     replace_private_file(path, (spec + "\n" + old).encode())
 
 
 async def reseal_all(batch_size: int = 500) -> int:
-    """Re-encrypt every registered sealed value not already under the current key; returns how many."""
-    from app import models  # noqa: F401  (every domain registers its sealed columns on import)
-    from app.core.crypto import SEALED_COLUMNS, DecryptionError, data_keys, key_id_of, reseal
-    from app.core.db import sessionmaker
+    """Re-encrypt every registered sealed value not already under the current key; returns how many.
 
+    Sealed columns register when their tables are imported: the caller (the CLI, the app) has imported
+    every table (app.models) first."""
     current = data_keys().current
     async with sessionmaker()() as session:
         conn = await session.connection()
@@ -74,9 +85,6 @@ async def rotate_data_key(batch_size: int = 500) -> tuple[str, bool, int]:
 
     Then re-encrypt every value. Returns (current key id, whether a key was added, values re-encrypted).
     """
-    from app.core.config import get_settings
-    from app.core.crypto import data_keys, new_key_spec, reset_data_keys
-
     settings = get_settings()
     added = False
     if not settings.data_keys.strip():
@@ -88,13 +96,11 @@ async def rotate_data_key(batch_size: int = 500) -> tuple[str, bool, int]:
     return data_keys().current, added, count
 
 
-def _add_arguments(p: argparse.ArgumentParser) -> None:
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=500, help="rows per transaction (default 500)")
 
 
-def _run(args: Any) -> int:
-    from app.core.db import dispose_engine
-
+def run(args: Any) -> int:
     async def go() -> tuple[str, bool, int]:
         try:
             return await rotate_data_key(max(1, args.batch_size))
@@ -114,9 +120,3 @@ def _run(args: Any) -> int:
           "after that, older keys can be removed")
     return 0
 
-
-EXTRA_COMMANDS["rotate-data-key"] = (
-    "re-encrypt all personal data at rest with a new (local) or the current (TANDEM_DATA_KEYS) data key",
-    _add_arguments,
-    _run,
-)

@@ -8,16 +8,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.agencies.models import Office, User
-from app.audit.service import record
 from app.auth.principal import Principal
+from app.cases import access
 from app.cases.models import PERSON_SEALED, Case, CaseTeamMember, Person, person_aad
 from app.cases.schemas import CaseCreate, CaseUpdate, PersonCreate, PersonUpdate
 from app.core.clock import today, utcnow
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.identity.models import Office, User
+from app.trail.recorder import record
 
 # ------------------------------------------------------------------ cases
 
@@ -34,16 +34,16 @@ async def _check_office(session: AsyncSession, agency_id: uuid.UUID, office_id: 
 
 async def create_case(session: AsyncSession, principal: Principal, data: CaseCreate) -> Case:
     """A case belongs to the creator's agency; a staff creator joins its team."""
-    if principal.agency_id is None:
-        raise Invalid("Only agency staff can open cases.", loc=["body"])
-    await _check_office(session, principal.agency_id, data.office_id)
-    case = Case(agency_id=principal.agency_id, reference=data.reference,
+    agency_id = access.ensure_may_open_case(principal)
+    await _check_office(session, agency_id, data.office_id)
+    case = Case(agency_id=agency_id, reference=data.reference,
                 dv_indicators=[i.value for i in data.dv_indicators], office_id=data.office_id,
                 created_by=principal.user_id)
     session.add(case)
     await session.flush()
-    if principal.user_id is not None:
-        session.add(CaseTeamMember(case_id=case.id, user_id=principal.user_id, added_by=principal.user_id))
+    member = access.creator_team_member(principal)
+    if member is not None:
+        session.add(CaseTeamMember(case_id=case.id, user_id=member, added_by=member))
         await session.flush()
     await record(session, principal, "case.create", "case", case.id, agency_id=case.agency_id)
     return case
@@ -53,7 +53,7 @@ async def list_cases(
     session: AsyncSession, principal: Principal, page: PageParams, *, reference: str | None = None,
     office_id: uuid.UUID | None = None, has_dv: bool | None = None,
 ) -> tuple[list[Case], str | None]:
-    stmt = sa.select(Case).where(policy.case_visible_clause(principal))
+    stmt = sa.select(Case).where(access.case_visible_clause(principal))
     if reference is not None:
         stmt = stmt.where(Case.reference == reference)
     if office_id is not None:
@@ -65,7 +65,7 @@ async def list_cases(
 
 
 async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> Case:
-    return await policy.get_visible_case(session, principal, case_id)
+    return await access.get_visible_case(session, principal, case_id)
 
 
 async def update_case(session: AsyncSession, principal: Principal, case: Case, data: CaseUpdate) -> Case:
@@ -94,7 +94,7 @@ async def update_case(session: AsyncSession, principal: Principal, case: Case, d
 async def list_team(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, page: PageParams
 ) -> tuple[list[dict[str, Any]], str | None]:
-    case = await policy.get_visible_case(session, principal, case_id)
+    case = await access.get_visible_case(session, principal, case_id)
     rows, cursor = await paginate(session, sa.select(CaseTeamMember).where(CaseTeamMember.case_id == case.id),
                                   CaseTeamMember, page)
     users = {}
@@ -110,9 +110,9 @@ async def add_team_member(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, user_id: uuid.UUID
 ) -> tuple[dict[str, Any], bool]:
     """Put a staff member of the owning agency on the team. Returns (member, created); adding twice is a no-op."""
-    case = await policy.get_visible_case(session, principal, case_id)
+    case = await access.get_visible_case(session, principal, case_id)
     user = await session.get(User, user_id)
-    policy.ensure_may_join_case_team(case, user)
+    access.ensure_may_join_case_team(case, user)
     assert user is not None
     member = (await session.execute(sa.select(CaseTeamMember).where(
         CaseTeamMember.case_id == case.id, CaseTeamMember.user_id == user.id))).scalar_one_or_none()
@@ -129,7 +129,7 @@ async def add_team_member(
 async def remove_team_member(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, user_id: uuid.UUID
 ) -> None:
-    case = await policy.get_visible_case(session, principal, case_id)
+    case = await access.get_visible_case(session, principal, case_id)
     member = (await session.execute(sa.select(CaseTeamMember).where(
         CaseTeamMember.case_id == case.id, CaseTeamMember.user_id == user_id))).scalar_one_or_none()
     if member is None:
@@ -158,7 +158,7 @@ def _check_birth_date(value: Any) -> None:
 async def create_person(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: PersonCreate
 ) -> Person:
-    case = await policy.get_visible_case(session, principal, case_id)
+    case = await access.get_visible_case(session, principal, case_id)
     _check_birth_date(data.date_of_birth)
     person = Person(case_id=case.id, agency_id=case.agency_id, case_role=data.case_role.value,
                     full_name=data.full_name, date_of_birth=data.date_of_birth,
@@ -175,14 +175,14 @@ async def create_person(
 async def list_people(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, page: PageParams
 ) -> tuple[list[Person], str | None]:
-    case = await policy.get_visible_case(session, principal, case_id)
+    case = await access.get_visible_case(session, principal, case_id)
     return await paginate(session, sa.select(Person).where(Person.case_id == case.id), Person, page)
 
 
 async def get_person_for_owner(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> Person:
     """The person if the caller may see their case (the owning agency's staff on it), else 404."""
     person = (await session.execute(
-        sa.select(Person).where(Person.id == person_id, policy.person_visible_clause(principal))
+        sa.select(Person).where(Person.id == person_id, access.person_visible_clause(principal))
     )).scalar_one_or_none()
     if person is None:
         raise NotFound("person")

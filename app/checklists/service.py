@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.audit.service import record
 from app.auth.principal import Principal
+from app.cases import access as cases_access
 from app.cases.models import Person
+from app.checklists import access as checklists_access
 from app.checklists.defaults import critical_keys
 from app.checklists.models import (
     Checklist,
@@ -32,12 +32,15 @@ from app.checklists.schemas import (
     NoteCreate,
     TemplateCreate,
 )
+from app.consent.rules import Reason
+from app.consent.service import disclose_held
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import CaseRole, DataCategory, Purpose
+from app.trail.recorder import record
 
 # ------------------------------------------------------------------ templates
 
@@ -63,9 +66,8 @@ async def list_templates(
     session: AsyncSession, principal: Principal, page: PageParams, juncture: str | None
 ) -> tuple[list[ChecklistTemplate], str | None]:
     """The default versions and the caller's agency's versions, newest first."""
-    policy.ensure_may_read_templates(principal)
-    stmt = sa.select(ChecklistTemplate).where(
-        sa.or_(ChecklistTemplate.agency_id.is_(None), ChecklistTemplate.agency_id == principal.agency_id))
+    checklists_access.ensure_may_read_templates(principal)
+    stmt = sa.select(ChecklistTemplate).where(checklists_access.template_visible_clause(principal))
     if juncture is not None:
         stmt = stmt.where(ChecklistTemplate.juncture == juncture)
     return await paginate(session, stmt, ChecklistTemplate, page)
@@ -73,9 +75,9 @@ async def list_templates(
 
 async def get_template(session: AsyncSession, principal: Principal, template_id: uuid.UUID) -> ChecklistTemplate:
     """A default template version or one of the caller's agency's; 404 otherwise."""
-    policy.ensure_may_read_templates(principal)
+    checklists_access.ensure_may_read_templates(principal)
     template = await session.get(ChecklistTemplate, template_id)
-    if template is None or template.agency_id not in (None, principal.agency_id):
+    if template is None or not checklists_access.template_visible(principal, template):
         raise NotFound("checklist template")
     return template
 
@@ -83,8 +85,7 @@ async def get_template(session: AsyncSession, principal: Principal, template_id:
 async def publish_template(session: AsyncSession, principal: Principal, data: TemplateCreate) -> ChecklistTemplate:
     """A new version of the juncture's template for the caller's agency. Every safety-critical item of the
     default stays, under the same key, and stays safety-critical (422 naming the keys otherwise)."""
-    if principal.agency_id is None:
-        raise Invalid("Templates are published for an agency.", loc=["body"])
+    agency_id = checklists_access.ensure_may_publish_template(principal)
     keys = [i.key for i in data.items]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
@@ -109,9 +110,9 @@ async def publish_template(session: AsyncSession, principal: Principal, data: Te
         raise Invalid("Every safety-critical item of the default template must stay, under the same key, and "
                       f"stay safety-critical: {'; '.join(parts)}.", errors=errors,
                       missing_keys=missing, downgraded_keys=downgraded)
-    latest = await _latest_template(session, principal.agency_id, data.juncture.value)
+    latest = await _latest_template(session, agency_id, data.juncture.value)
     template = ChecklistTemplate(
-        agency_id=principal.agency_id, juncture=data.juncture.value,
+        agency_id=agency_id, juncture=data.juncture.value,
         revision=(latest.revision + 1) if latest is not None else 1,
         items=[i.model_dump() for i in data.items], published_by=str(principal.id),
     )
@@ -133,7 +134,7 @@ async def start_checklist(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: ChecklistCreate
 ) -> Checklist:
     """A checklist for a juncture from the newest template version of the case's agency (else the default)."""
-    case = await policy.get_visible_case(session, principal, case_id)
+    case = await cases_access.get_visible_case(session, principal, case_id)
     juncture = data.juncture.value
     template = await _latest_template(session, case.agency_id, juncture) \
         or await _latest_template(session, None, juncture)
@@ -155,7 +156,7 @@ async def start_checklist(
 async def list_case_checklists(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, page: PageParams
 ) -> tuple[list[Checklist], str | None]:
-    if await policy.checklist_access(session, principal, case_id) is None:
+    if await checklists_access.checklist_access(session, principal, case_id) is None:
         raise NotFound("case")
     stmt = sa.select(Checklist).where(Checklist.case_id == case_id)
     return await paginate(session, stmt, Checklist, page)
@@ -166,7 +167,7 @@ async def get_checklist(
 ) -> tuple[Checklist, str]:
     """The checklist and how the caller may use it ("staff" or "advocate"); 404 when they may not see it."""
     checklist = await session.get(Checklist, checklist_id)
-    access = await policy.checklist_access(session, principal, checklist.case_id) if checklist else None
+    access = await checklists_access.checklist_access(session, principal, checklist.case_id) if checklist else None
     if checklist is None or access is None:
         raise NotFound("checklist")
     return checklist, access
@@ -205,7 +206,7 @@ def _touch(checklist: Checklist) -> None:
 async def update_item(
     session: AsyncSession, principal: Principal, checklist: Checklist, access: str, key: str, data: ItemUpdate
 ) -> Checklist:
-    policy.ensure_may_work_checklist(principal, access)
+    checklists_access.ensure_may_work_checklist(principal, access)
     _ensure_open(checklist)
     item = await _item(session, checklist, key)
     note = data.note or None
@@ -233,7 +234,7 @@ async def add_note(
     session: AsyncSession, principal: Principal, checklist: Checklist, access: str, key: str, data: NoteCreate
 ) -> ChecklistItemEvent:
     """A note on an item, by staff on the case or a linked DV advocate; the item's status is unchanged."""
-    policy.ensure_may_note_checklist(principal, access)
+    checklists_access.ensure_may_note_checklist(principal, access)
     _ensure_open(checklist)
     item = await _item(session, checklist, key)
     event = ChecklistItemEvent(checklist_id=checklist.id, item_key=item.key, seq=await _next_seq(session, checklist),
@@ -263,7 +264,7 @@ async def complete_checklist(
     session: AsyncSession, principal: Principal, checklist: Checklist, access: str
 ) -> Checklist:
     """409 listing every pending safety-critical item; a completed checklist is read-only."""
-    policy.ensure_may_work_checklist(principal, access)
+    checklists_access.ensure_may_work_checklist(principal, access)
     _ensure_open(checklist)
     items = await _items(session, checklist.id)
     open_items = [i.key for i in items if i.safety_critical and i.status == ItemStatus.pending.value]
@@ -313,7 +314,7 @@ async def checklist_read(
     gated: list[dict[str, Any]] = []  # entries whose note reaches the caller only through the rule
 
     def gate(entry: dict[str, Any], writer_agency_id: uuid.UUID | None) -> dict[str, Any]:
-        if principal is not None and policy.note_needs_disclosure(principal, access, writer_agency_id):
+        if principal is not None and checklists_access.note_needs_disclosure(principal, access, writer_agency_id):
             gated.append(entry)
         return entry
 
@@ -354,9 +355,6 @@ async def _release_notes(
     """Apply the disclosure rule, now, for each adult survivor of the case to the notes the case's agency wrote
     on this checklist; each decision is accounted for and audited. None when released for every survivor (or
     released with nothing on file), else the reason code (withheld when the case records no survivor)."""
-    from app.consent.rules import Reason
-    from app.consent.service import disclose_held
-
     survivors = (await session.execute(
         sa.select(Person).where(Person.case_id == checklist.case_id, Person.case_role == CaseRole.adult_survivor)
         .order_by(Person.created_at, Person.id))).scalars().all()
@@ -390,9 +388,9 @@ async def record_juncture(
 ) -> JunctureRecord:
     """409 unless a checklist for the juncture was completed on the case within checklist_valid_days; a
     supervisor may record it anyway with an override_reason (a worker's override is 403)."""
-    case = await policy.get_visible_case(session, principal, case_id)
+    case = await cases_access.get_visible_case(session, principal, case_id)
     if data.override_reason is not None:
-        policy.ensure_may_override_juncture(principal)
+        checklists_access.ensure_may_override_juncture(principal)
     now = utcnow()
     since = now - timedelta(days=get_settings().checklist_valid_days)
     checklist = (await session.execute(
@@ -420,18 +418,17 @@ async def record_juncture(
 async def list_junctures(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, page: PageParams
 ) -> tuple[list[JunctureRecord], str | None]:
-    case = await policy.get_visible_case(session, principal, case_id)
+    case = await cases_access.get_visible_case(session, principal, case_id)
     return await paginate(session, sa.select(JunctureRecord).where(JunctureRecord.case_id == case.id),
                           JunctureRecord, page)
 
 
 async def get_juncture(session: AsyncSession, principal: Principal, juncture_id: uuid.UUID) -> JunctureRecord:
     """A recorded juncture on a case the caller may see (404 otherwise)."""
-    from app.cases.models import Case
-
     rec = (await session.execute(
-        sa.select(JunctureRecord).join(Case, Case.id == JunctureRecord.case_id)
-        .where(JunctureRecord.id == juncture_id, policy.case_visible_clause(principal)))).scalar_one_or_none()
+        sa.select(JunctureRecord).where(JunctureRecord.id == juncture_id,
+                                        cases_access.case_scoped_clause(principal, JunctureRecord.case_id))
+    )).scalar_one_or_none()
     if rec is None:
         raise NotFound("juncture record")
     return rec

@@ -11,11 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.agencies.models import Agency
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.service import get_person_for_owner
+from app.consent import access
 from app.consent.models import LegalMandate, NotificationTask, mandate_aad
 from app.consent.rules import mandate_status
 from app.consent.schemas import (
@@ -34,6 +32,8 @@ from app.core.clock import utcnow
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.identity.models import Agency
+from app.trail.recorder import record
 
 # ------------------------------------------------------------------ legal mandates
 
@@ -136,7 +136,7 @@ async def list_mandates(
 
 async def get_mandate(session: AsyncSession, principal: Principal, mandate_id: uuid.UUID) -> LegalMandate:
     mandate = (await session.execute(sa.select(LegalMandate).where(
-        LegalMandate.id == mandate_id, policy.case_scoped_clause(principal, LegalMandate.case_id),
+        LegalMandate.id == mandate_id, access.consent_visible_clause(principal, LegalMandate.case_id),
     ))).scalar_one_or_none()
     if mandate is None:
         raise NotFound("legal mandate")
@@ -148,7 +148,7 @@ async def record_court_order(
 ) -> LegalMandate:
     """A court order for a subpoena in triage, recorded by a second supervisor (403 for the one who recorded the
     subpoena), puts the mandate in force and opens its warning task (409 for any other mandate)."""
-    policy.check_court_order_recorder(principal, mandate.recorded_by)
+    access.check_court_order_recorder(principal, mandate.recorded_by)
     if mandate.basis != MandateBasis.subpoena.value or mandate.status != "triage":
         raise Conflict("Only a subpoena waiting in triage takes a court order.")
     now = utcnow()
@@ -198,7 +198,7 @@ async def list_tasks(
     person_id: uuid.UUID | None = None, kind: TaskKind | None = None,
 ) -> tuple[list[NotificationTask], str | None]:
     """Tasks on cases the caller may see (the owning agency's staff)."""
-    stmt = sa.select(NotificationTask).where(policy.case_scoped_clause(principal, NotificationTask.case_id))
+    stmt = sa.select(NotificationTask).where(access.consent_visible_clause(principal, NotificationTask.case_id))
     if kind is not None:
         stmt = stmt.where(NotificationTask.kind == kind.value)
     if status is not None:
@@ -210,7 +210,7 @@ async def list_tasks(
 
 async def get_task(session: AsyncSession, principal: Principal, task_id: uuid.UUID) -> NotificationTask:
     task = (await session.execute(sa.select(NotificationTask).where(
-        NotificationTask.id == task_id, policy.case_scoped_clause(principal, NotificationTask.case_id),
+        NotificationTask.id == task_id, access.consent_visible_clause(principal, NotificationTask.case_id),
     ))).scalar_one_or_none()
     if task is None:
         raise NotFound("notification task")

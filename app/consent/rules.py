@@ -34,10 +34,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.auth.permissions import P
+from app.agreements import access as agreements_access
 from app.auth.principal import Principal
 from app.cases.models import Person
+from app.consent import access
 from app.consent.models import Consent, LegalMandate, NotificationTask
 from app.core.clock import utcnow
 from app.core.config import get_settings
@@ -254,10 +254,10 @@ async def decide(
 ) -> list[CategoryDecision]:
     """Apply the disclosure rule to each category for the caller's agency, now. Deny by default."""
     categories = list(categories)
-    requester = principal.agency_id
+    requester = access.disclosure_requester(principal)
     if not reach.linked:
         return [CategoryDecision(c, reason=Reason.no_link) for c in categories]
-    if requester is None or not principal.can(P.disclosure_request):
+    if requester is None:
         return [CategoryDecision(c, reason=Reason.not_permitted) for c in categories]
     if reach.referral_active is False:
         return [CategoryDecision(c, reason=Reason.referral_not_active) for c in categories]
@@ -274,7 +274,7 @@ async def decide(
     warned = await _warned(session, in_force)
     pending = [m for m in in_force if notice_pending(m, m.id in warned, now)]
     releasing = [m for m in in_force if m not in pending]
-    agreements = await policy.active_agreements_between(session, person.agency_id, requester)
+    agreements = await agreements_access.active_agreements_between(session, person.agency_id, requester)
     consents = await consents_in_effect(session, person, requester)
 
     out: list[CategoryDecision] = []

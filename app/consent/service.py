@@ -25,13 +25,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.agencies.models import Agency
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.models import Case, Person
 from app.cases.service import get_person_for_owner, person_payload
-from app.consent import rules
+from app.consent import access, rules
 from app.consent.models import Consent, Disclosure, NotificationTask, consent_aad
 from app.consent.rules import Basis, Reason, consent_active_clause, consent_status
 from app.consent.schemas import ConsentCreate, ConsentRevoke, ConsentStatus
@@ -41,7 +38,9 @@ from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import DataCategory, Purpose
-from app.webhooks.outbox import emit
+from app.identity.models import Agency
+from app.outbox.events import emit
+from app.trail.recorder import record
 
 REDISCLOSURE_NOTICE = (
     "Federal confidentiality notice (42 CFR part 2): the substance use information released here comes from "
@@ -164,7 +163,7 @@ async def list_consents(
 async def get_consent(session: AsyncSession, principal: Principal, consent_id: uuid.UUID) -> Consent:
     """A consent of a person whose case the caller may see, else 404."""
     consent = (await session.execute(sa.select(Consent).where(
-        Consent.id == consent_id, policy.case_scoped_clause(principal, Consent.case_id)))).scalar_one_or_none()
+        Consent.id == consent_id, access.consent_visible_clause(principal, Consent.case_id)))).scalar_one_or_none()
     if consent is None:
         raise NotFound("consent")
     return consent
@@ -347,9 +346,7 @@ async def disclose(
     if person is None:
         await _audit_request(session, principal, person_id, None)
         raise PersonNotLinked()
-    linked = await policy.person_linked_to_agency(session, person, principal.agency_id)
-    if linked and principal.agency_id == person.agency_id:
-        linked = await policy.person_visible_to(session, principal, person.id)
+    linked = await access.may_ask_about(session, principal, person)
 
     payload: dict[str, Any] | None = None
 

@@ -20,6 +20,7 @@ from app.core.config import get_settings
 from app.core.crypto import data_keys
 from app.core.db import Versioned, get_session, own_transaction
 from app.core.errors import Invalid, PreconditionFailed
+from app.core.models import IdempotencyRecord
 
 
 def etag_of(obj: Any) -> str:
@@ -108,8 +109,6 @@ class Idempotency:
         on a retry `read(id)` fetches it again as the caller may see it now, in the same shape; `render` turns
         either into the answer (it may be async). Sets the status, the ETag of a versioned object and, on a
         replay, `Idempotent-Replayed: true`."""
-        from app.core.models import IdempotencyRecord
-
         if not self.key:
             return await self._answer(await create(), render, status_code)
         if len(self.key) > 200:
@@ -172,8 +171,6 @@ async def idempotency(
 
 async def purge_expired_idempotency() -> int:
     """Delete the idempotency records older than TANDEM_IDEMPOTENCY_TTL_HOURS; returns how many."""
-    from app.core.models import IdempotencyRecord
-
     async with own_transaction() as session:
         result = await session.execute(
             delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= _expired_before())

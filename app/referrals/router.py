@@ -8,12 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
 from app.auth.dependencies import current_principal, require
 from app.auth.permissions import P
 from app.auth.principal import Principal
 from app.core.db import get_session
-from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.core.http import Idempotency, IfMatch, idempotency, set_etag
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
 from app.referrals import service
@@ -92,9 +91,7 @@ async def _transition(
     if_match: str | None, body: DeclineBody | CloseBody | None = None,
 ) -> Any:
     referral = await service.get_referral(session, principal, referral_id)
-    policy.ensure_may_act_on_referral(principal, referral, action)
-    check_if_match(if_match, referral)
-    referral = await service.transition(session, principal, referral, action, body)
+    referral = await service.transition(session, principal, referral, action, body, if_match=if_match)
     set_etag(response, referral)
     return await service.referral_read(session, principal, referral)
 

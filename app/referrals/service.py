@@ -10,17 +10,22 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.agencies.models import Agency, Office, User
-from app.audit.service import record
+from app.agreements import access as agreements_access
 from app.auth.principal import Principal
+from app.cases import access as cases_access
 from app.cases.models import Case, CaseTeamMember, Person
+from app.consent.models import Consent
+from app.consent.service import disclose, find_active_consent
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.http import check_if_match
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import Purpose
+from app.identity.models import Agency, Office, User
+from app.outbox.events import emit
+from app.referrals import access
 from app.referrals.models import SEALED_TEXT, Referral, ReferralEvent, ReferralPerson, referral_aad
 from app.referrals.schemas import (
     CloseBody,
@@ -29,7 +34,7 @@ from app.referrals.schemas import (
     ReferralStatus,
     Urgency,
 )
-from app.webhooks.outbox import emit
+from app.trail.recorder import record
 
 if TYPE_CHECKING:
     from app.consent.service import DisclosureResult
@@ -150,7 +155,7 @@ async def _event(session: AsyncSession, principal: Principal, referral: Referral
 
 async def create_referral(session: AsyncSession, principal: Principal, data: ReferralCreate) -> Referral:
     """A draft on a case the caller may see, to an agency of the other kind, naming people of that case."""
-    case = await policy.get_visible_case(session, principal, data.case_id)
+    case = await cases_access.get_visible_case(session, principal, data.case_id)
     to_agency = await session.get(Agency, data.to_agency_id)
     if to_agency is None:
         raise Invalid("to_agency_id is not an existing agency.", loc=["body", "to_agency_id"],
@@ -188,8 +193,6 @@ async def create_referral(session: AsyncSession, principal: Principal, data: Ref
 async def _check_named_consent(session: AsyncSession, consent_id: uuid.UUID, person_ids: list[uuid.UUID],
                                to_agency_id: uuid.UUID) -> None:
     """A consent named on create must be one given by a person named, to the receiving agency."""
-    from app.consent.models import Consent
-
     consent = await session.get(Consent, consent_id)
     if consent is None or consent.person_id not in person_ids or consent.recipient_agency_id != to_agency_id:
         raise Invalid("consent_id must be a consent of a person named, to the receiving agency.",
@@ -198,7 +201,7 @@ async def _check_named_consent(session: AsyncSession, consent_id: uuid.UUID, per
 
 async def get_referral(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> Referral:
     """The referral if the caller's agency sent it (case visible) or received it (sent), else 404."""
-    stmt = sa.select(Referral).where(Referral.id == referral_id, policy.referral_visible_clause(principal))
+    stmt = sa.select(Referral).where(Referral.id == referral_id, access.referral_visible_clause(principal))
     referral = (await session.execute(stmt)).scalar_one_or_none()
     if referral is None:
         raise NotFound("referral")
@@ -232,8 +235,6 @@ def _summary(referral: Referral, person_ids: list[uuid.UUID], now: datetime) -> 
 
 async def _consents_in_force(session: AsyncSession, referral: Referral, person_ids: list[uuid.UUID]) -> bool:
     """Whether every person named has an active referral consent to the receiving agency right now."""
-    from app.consent.service import find_active_consent
-
     for pid in person_ids:
         if await find_active_consent(session, pid, referral.to_agency_id, REFERRAL) is None:
             return False
@@ -247,7 +248,7 @@ async def read_referral(
     boundary (or withholds it), so it is audited."""
     referral = await get_referral(session, principal, referral_id)
     out = await referral_read(session, principal, referral)
-    if policy.referral_side(principal, referral) == "receiver":
+    if access.referral_side(principal, referral) == "receiver":
         await record(session, principal, "referral.read", "referral", referral.id,
                      outcome="withheld" if out["withheld"] else "success", agency_id=principal.agency_id)
     return referral, out
@@ -260,7 +261,7 @@ async def referral_read(session: AsyncSession, principal: Principal, referral: R
     out = _summary(referral, person_ids, utcnow())
     text = {f: _unseal(referral, f) for f in SEALED_TEXT}
     withheld: list[str] = []
-    if policy.referral_side(principal, referral) == "receiver":
+    if access.referral_side(principal, referral) == "receiver":
         if not await _consents_in_force(session, referral, person_ids):
             for f in ("reason", "family_goals", "outcome"):
                 if text[f] is not None:
@@ -268,7 +269,7 @@ async def referral_read(session: AsyncSession, principal: Principal, referral: R
                 text[f] = None
     out.update(text)
     out["withheld"] = withheld
-    out["allowed_actions"] = policy.referral_actions_for(principal, referral, legal_actions(referral.status))
+    out["allowed_actions"] = access.referral_actions_for(principal, referral, legal_actions(referral.status))
     return out
 
 
@@ -279,11 +280,11 @@ async def list_referrals(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The caller's incoming and/or outgoing box, newest first, as summaries (no free text)."""
     if box == "incoming":
-        visible = policy.referral_incoming_clause(principal)
+        visible = access.referral_incoming_clause(principal)
     elif box == "outgoing":
-        visible = policy.referral_outgoing_clause(principal)
+        visible = access.referral_outgoing_clause(principal)
     else:
-        visible = policy.referral_visible_clause(principal)
+        visible = access.referral_visible_clause(principal)
     stmt = sa.select(Referral).where(visible)
     now = utcnow()
     if status is not None:
@@ -335,10 +336,8 @@ def _ensure_legal(referral: Referral, action: str) -> str:
 
 async def _send_gate(session: AsyncSession, referral: Referral) -> list[tuple[ReferralPerson, Any]]:
     """409 naming what is missing: an active agreement covering referrals, each person's consent."""
-    from app.consent.service import find_active_consent
-
     missing: list[dict[str, str]] = []
-    agreements = await policy.active_agreements_between(session, referral.from_agency_id, referral.to_agency_id)
+    agreements = await agreements_access.active_agreements_between(session, referral.from_agency_id, referral.to_agency_id)
     if not any(REFERRAL in (a.purposes or []) for a in agreements):
         missing.append({"what": "agreement"})
     people = list((await session.execute(
@@ -358,11 +357,13 @@ async def _send_gate(session: AsyncSession, referral: Referral) -> list[tuple[Re
 
 async def transition(
     session: AsyncSession, principal: Principal, referral: Referral, action: str,
-    body: DeclineBody | CloseBody | None = None,
+    body: DeclineBody | CloseBody | None = None, *, if_match: str | None = None,
 ) -> Referral:
-    """Move the referral one step. 403 for the wrong side, 409 for an illegal step or an unmet send gate;
-    the version check makes two racing requests end with one winner."""
-    policy.ensure_may_act_on_referral(principal, referral, action)
+    """Move the referral one step. 403 for the wrong side, then 412 when `if_match` names another version,
+    409 for an illegal step or an unmet send gate; the version check makes two racing requests end with one
+    winner."""
+    access.ensure_may_act_on_referral(principal, referral, action)
+    check_if_match(if_match, referral)
     target = _ensure_legal(referral, action)
     now = utcnow()
     from_status = referral.status
@@ -376,8 +377,8 @@ async def transition(
         tz = await _case_timezone(session, referral.case_id)
         referral.respond_by = respond_by_for(now, referral.urgency, tz)
         note = f"respond by {referral.respond_by.isoformat()}"
-    elif action in ("acknowledge", "accept") and principal.user_id is not None:
-        referral.assigned_to = principal.user_id
+    elif action in ("acknowledge", "accept") and access.referral_assignee(principal) is not None:
+        referral.assigned_to = access.referral_assignee(principal)
     elif action == "decline":
         assert isinstance(body, DeclineBody)
         referral.decline_reason_code = body.reason_code.value
@@ -419,10 +420,8 @@ async def read_people(
     categories the person's referral consent covers (re-evaluated now; a revoked consent releases nothing).
     Once the referral no longer links the agencies, the rule withholds from the receiver every category
     named when it was sent (`referral_not_active`), accounted for and audited like any other decision."""
-    from app.consent.service import disclose, find_active_consent
-
     referral = await get_referral(session, principal, referral_id)
-    side = policy.referral_side(principal, referral)
+    side = access.referral_side(principal, referral)
     active = referral.status in RECEIVER_ACTIVE if side == "receiver" else None
     rows, cursor = await paginate(
         session, sa.select(ReferralPerson).where(ReferralPerson.referral_id == referral.id), ReferralPerson, page)

@@ -10,15 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.agencies.models import Office
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.models import Case, Person
 from app.checklists.defaults import Juncture
 from app.checklists.models import JunctureRecord
 from app.core.clock import utcnow
+from app.identity.models import Office
 from app.referrals.models import Referral
+from app.reports import access
 from app.reports.common import (
     NOT_RECORDED,
     RACE_GROUPS,
@@ -34,6 +33,7 @@ from app.reports.common import (
 from app.reports.periods import Period, default_period, month_of, node_months, reportable
 from app.reports.suppression import THRESHOLD, YearCounts, YearPattern, same_totals, suppress_year
 from app.reports.tables import TOTAL, Table
+from app.trail.recorder import record
 
 COLUMNS = ["dv_cases", "children", "referrals_made", "removals_dv_safety_factor"]
 NO_OFFICE = "no_office"
@@ -199,7 +199,7 @@ async def dv_caseload(
     Every grouping of the year is suppressed and the total row takes every total cell any of them hides,
     so the three groupings publish one and the same total row (what the rows of different groupings say
     about one another, e.g. offices against race/ethnicity, is not protected)."""
-    agency_id = policy.report_agency_id(principal)
+    agency_id = access.report_agency_id(principal)
     period = reportable(period or default_period(utcnow()), utcnow())
     patterns: dict[GroupBy, YearPattern] = {
         g: suppress_year(await caseload_year(session, agency_id, g, period)) for g in GroupBy

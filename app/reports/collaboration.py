@@ -17,17 +17,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
 from app.advocates.models import Consultation
-from app.agencies.models import Office
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.cases.models import Person
 from app.checklists.defaults import Juncture
 from app.checklists.models import Checklist, JunctureRecord
 from app.core.clock import utcnow
+from app.identity.models import Office
 from app.referrals.models import Referral, ReferralPerson
 from app.referrals.service import AWAITING_ANSWER
+from app.reports import access
 from app.reports.common import (
     NOT_RECORDED,
     RACE_GROUPS,
@@ -53,6 +52,7 @@ from app.reports.suppression import (
     suppress_year,
 )
 from app.reports.tables import TOTAL, Table
+from app.trail.recorder import record
 
 REFERRAL_COUNTS = ["referrals", "accepted", "declined", "overdue"]
 REFERRAL_STATS = ["acceptance_rate", "hours_to_acknowledge_median", "hours_to_acknowledge_p90",
@@ -290,7 +290,7 @@ async def collaboration(
 ) -> tuple[dict[str, Any], dict[str, Table]]:
     """The report's header fields and its tables (by section name) for one period, each suppressed over the
     period's whole year; the read is audited."""
-    agency_id = policy.report_agency_id(principal)
+    agency_id = access.report_agency_id(principal)
     period = reportable(period or default_period(utcnow()), utcnow())
     tables = {
         "referrals": await _referrals(session, agency_id, period),

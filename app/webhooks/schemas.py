@@ -10,8 +10,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.config import get_settings
+from app.outbox.events import EVENT_TYPES
 from app.webhooks.egress import check_url
-from app.webhooks.outbox import EVENT_TYPES
 
 _PATTERN = re.compile(r"^(\*|[a-z_]+\.(\*|[a-z_]+))$")
 

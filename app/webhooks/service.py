@@ -8,14 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import policy
-from app.audit.service import record
 from app.auth.principal import Principal
 from app.core.clock import utcnow
 from app.core.crypto import decrypt, encrypt
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.pagination import PageParams, paginate
-from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
+from app.outbox.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
+from app.trail.recorder import record
+from app.webhooks import access
 from app.webhooks.schemas import WebhookCreate
 from app.webhooks.signing import new_secret
 
@@ -31,10 +31,9 @@ async def create_endpoint(
     session: AsyncSession, principal: Principal, data: WebhookCreate
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint for the caller's agency; returns it with its secret (shown once)."""
-    if principal.agency_id is None:
-        raise Forbidden("Webhooks belong to an agency; this account has none.")
+    agency_id = access.ensure_endpoint_owner(principal)
     secret = new_secret()
-    ep = WebhookEndpoint(agency_id=principal.agency_id, url=data.url, events=data.events,
+    ep = WebhookEndpoint(agency_id=agency_id, url=data.url, events=data.events,
                          description=data.description, secret="")
     ep.secret = encrypt(secret.encode(), endpoint_secret_aad(ep.id))
     session.add(ep)
@@ -46,13 +45,13 @@ async def create_endpoint(
 async def list_endpoints(
     session: AsyncSession, principal: Principal, page: PageParams
 ) -> tuple[list[WebhookEndpoint], str | None]:
-    stmt = sa.select(WebhookEndpoint).where(policy.webhook_endpoint_visible_clause(principal))
+    stmt = sa.select(WebhookEndpoint).where(access.webhook_endpoint_visible_clause(principal))
     return await paginate(session, stmt, WebhookEndpoint, page)
 
 
 async def get_endpoint(session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID) -> WebhookEndpoint:
     ep = (await session.execute(sa.select(WebhookEndpoint).where(
-        WebhookEndpoint.id == endpoint_id, policy.webhook_endpoint_visible_clause(principal)))).scalar_one_or_none()
+        WebhookEndpoint.id == endpoint_id, access.webhook_endpoint_visible_clause(principal)))).scalar_one_or_none()
     if ep is None:
         raise NotFound("webhook endpoint")
     return ep
@@ -116,7 +115,7 @@ async def resend_delivery(session: AsyncSession, principal: Principal, delivery_
     row = (await session.execute(
         sa.select(WebhookDelivery, WebhookEndpoint)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.id == delivery_id, policy.webhook_endpoint_visible_clause(principal))
+        .where(WebhookDelivery.id == delivery_id, access.webhook_endpoint_visible_clause(principal))
     )).first()
     if row is None:
         raise NotFound("webhook delivery")

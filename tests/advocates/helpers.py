@@ -9,11 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.agencies.models import Agency, Office
 from app.agreements.models import Agreement, AgreementParty
-from app.audit.models import AuditEvent
 from app.core.db import sessionmaker
-from app.webhooks.models import WebhookEvent
+from app.identity.models import Agency, Office
+from app.outbox.models import WebhookEvent
+from app.trail.models import AuditEvent
 from tests.factories import Actor, World
 
 ASSIGNMENTS = "/api/v1/advocate-assignments"

@@ -8,9 +8,9 @@ import uuid
 import sqlalchemy as sa
 
 from app.advocates.models import Consultation
-from app.audit.models import AuditEvent
 from app.core.db import sessionmaker
 from app.core.models import IdempotencyRecord
+from app.trail.models import AuditEvent
 from tests.advocates.helpers import (
     CONSULTATIONS,
     audit_rows,

@@ -173,7 +173,7 @@ async def test_another_agency_neither_sees_nor_decides_role_changes(world):
 
 async def test_a_failed_approval_changes_nothing(world):
     """The approval and the role change are one write: an approval that cannot apply leaves both as they were."""
-    from app.agencies.models import RoleChange
+    from app.identity.models import RoleChange
 
     dv = await world.agency("dv")
     first = await world.user(dv, "agency_admin")

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app import policy
+from app.agreements import access
 from app.agreements.models import Agreement
-from app.audit.models import AuditEvent
 from app.core.clock import today
 from app.core.db import sessionmaker
-from app.webhooks.models import WebhookEvent
+from app.outbox.models import WebhookEvent
+from app.trail.models import AuditEvent
 
 
 def _body(*agencies, **over):
@@ -41,7 +41,7 @@ async def _events(agency) -> list[str]:
 
 async def _in_force_between(a, b) -> list[uuid.UUID]:
     async with sessionmaker()() as s:
-        return [x.id for x in await policy.active_agreements_between(s, a.id, b.id)]
+        return [x.id for x in await access.active_agreements_between(s, a.id, b.id)]
 
 
 async def test_lifecycle_signatures_suspension_termination(client, world):

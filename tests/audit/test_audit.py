@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
-from app.audit.service import GENESIS, chain_hash, record, verify_chain
+from app.audit.service import verify_chain
 from app.auth.permissions import AgencyKind, Role
 from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.db import sessionmaker
+from app.trail.models import AuditEvent
+from app.trail.recorder import GENESIS, chain_hash, record
 
 ROOT = Path(__file__).resolve().parents[2]
 TANDEM = str(Path(sys.executable).parent / "tandem")

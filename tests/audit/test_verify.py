@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from app.audit import service
-from app.audit.models import AuditEvent
-from app.audit.service import chain_hash
 from app.core.config import get_settings
 from app.core.db import sessionmaker
+from app.trail.models import AuditEvent
+from app.trail.recorder import chain_hash
 from tests.audit.test_audit import _exec, _fresh_events, events_of, hook_body, run_cli
 
 VERIFY = "/api/v1/audit-events/verify"

@@ -281,8 +281,8 @@ async def test_a_provider_user_is_recorded_by_a_bounded_reference_not_by_their_s
     fixed-length reference derived from issuer and subject instead, so every audited write works."""
     import sqlalchemy as sa
 
-    from app.audit.models import AuditEvent
     from app.core.db import sessionmaker
+    from app.trail.models import AuditEvent
 
     agency = await world.agency("cps")
     issuer = configure(agency)

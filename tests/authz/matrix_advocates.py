@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from app.agencies.models import Agency
 from app.cases.models import CaseTeamMember
 from app.core.db import sessionmaker
+from app.identity.models import Agency
 from tests.authz.matrix import Row, static
 from tests.authz.scenario import ACTORS, Scenario
 

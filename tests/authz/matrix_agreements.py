@@ -12,11 +12,11 @@ import secrets
 from datetime import date, timedelta
 from typing import Any
 
-from app.agencies.models import Agency
 from app.agreements.models import Agreement, AgreementParty
 from app.core.clock import today, utcnow
 from app.core.db import sessionmaker
 from app.core.vocab import DataCategory, Purpose
+from app.identity.models import Agency
 from tests.authz.matrix import Row, static
 from tests.authz.scenario import Scenario, uid
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from app.core.clock import utcnow
 from app.core.db import sessionmaker
-from app.webhooks.models import WebhookDelivery, WebhookEvent
+from app.outbox.models import WebhookDelivery, WebhookEvent
 from tests.authz.matrix import Row, static
 from tests.authz.scenario import Scenario
 

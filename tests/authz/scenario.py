@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from app.agencies.models import Agency
 from app.agreements.models import Agreement, AgreementParty
 from app.core.db import sessionmaker
+from app.identity.models import Agency
 from tests.factories import Actor, World
 
 # actor name -> (home kind, roles)

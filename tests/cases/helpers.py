@@ -7,8 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
 from app.core.db import sessionmaker
+from app.trail.models import AuditEvent
 
 
 async def audit_actions(object_id: Any) -> list[str]:

@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
 from app.checklists.defaults import DEFAULT_TEMPLATES, critical_keys
 from app.core.db import sessionmaker
+from app.trail.models import AuditEvent
 from tests.factories import Actor, World
 
 CRITICAL = {j.value: critical_keys(items) for j, items in DEFAULT_TEMPLATES.items()}

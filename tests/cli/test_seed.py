@@ -2,9 +2,9 @@
 
 import sqlalchemy as sa
 
-from app.agencies.models import Agency, User
 from app.cases.models import Case
 from app.core.db import sessionmaker
+from app.identity.models import Agency, User
 from app.referrals.models import Referral
 from app.seed import DEMO_CASE_REFERENCE, seed_demo
 from tests.factories import Actor, token_for

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
 from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.core.vocab import DataCategory, Purpose
+from app.trail.models import AuditEvent
 from tests.factories import Actor, World
 
 ADDRESS = {"line1": "2281 Wrenfield Crossing", "line2": "Apt 14", "city": "Ostley Harbor", "region": "OR",

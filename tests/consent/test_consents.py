@@ -13,7 +13,7 @@ from app.consent.models import Consent
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.db import sessionmaker
-from app.webhooks.models import WebhookEvent
+from app.outbox.models import WebhookEvent
 from tests.consent.helpers import audit_rows, build_scene, consent_body, iso, uid
 
 REQUIRED = ["recipient_agency_id", "purposes", "categories", "valid_from", "expires_at", "signed_at",

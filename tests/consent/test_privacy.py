@@ -10,12 +10,12 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
 from app.consent.models import Consent, Disclosure, LegalMandate, NotificationTask
 from app.core.db import sessionmaker
 from app.core.logging import JsonFormatter
 from app.core.models import IdempotencyRecord
-from app.webhooks.models import WebhookEvent
+from app.outbox.models import WebhookEvent
+from app.trail.models import AuditEvent
 from tests.consent.helpers import SECRETS, build_scene, consent_body
 
 

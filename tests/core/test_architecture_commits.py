@@ -19,8 +19,8 @@ ENDS_TRANSACTION = frozenset({"commit", "begin"})
 
 # (module under app/, function) -> why it owns its session. Not a request: no session dependency there.
 OWN_SESSIONS: dict[tuple[str, str], str] = {
-    ("webhooks/worker.py", "claim_due"): "delivery worker: claims a batch and commits the claim before sending",
-    ("webhooks/worker.py", "finish"): "delivery worker: records one attempt's result",
+    ("webhooks/delivery.py", "claim_due"): "delivery worker: claims a batch and commits the claim before sending",
+    ("webhooks/delivery.py", "finish"): "delivery worker: records one attempt's result",
     ("advocates/routing.py", "route_all_queued"): "background pass routing queued consultations",
     ("cases/commands.py", "reseal_all"): "`tandem rotate-data-key`: re-encrypts in committed batches",
     ("seed.py", "create_platform_admin"): "`tandem create-admin`",

@@ -28,7 +28,7 @@ def _b64(value) -> str:
 
 
 async def _agency_count(name: str) -> int:
-    from app.agencies.models import Agency
+    from app.identity.models import Agency
 
     async with sessionmaker()() as s:
         return (await s.execute(sa.select(sa.func.count()).select_from(Agency).where(

@@ -64,7 +64,7 @@ async def test_keyset_pages_are_stable_under_inserts(world):
             break
     assert len(seen) == len(set(seen))
     async with sessionmaker()() as s:
-        from app.agencies.models import Agency
+        from app.identity.models import Agency
 
         before = (await s.execute(sa.select(sa.func.count()).select_from(Agency).where(
             Agency.kind == "dv", Agency.name != "Inserted meanwhile"))).scalar_one()
@@ -103,7 +103,7 @@ async def test_idempotency_key_replays_and_refuses_a_different_body(world):
     c = await world.post(admin, "/api/v1/agencies", {"name": name + "x", "kind": "dv"}, headers=key)
     assert c.status_code == 422
     async with sessionmaker()() as s:
-        from app.agencies.models import Agency
+        from app.identity.models import Agency
 
         n = (await s.execute(sa.select(sa.func.count()).select_from(Agency).where(
             Agency.name.in_([name, name + "x"])))).scalar_one()

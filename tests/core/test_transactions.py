@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agencies.models import Agency
 from app.core.db import sessionmaker
+from app.identity.models import Agency
 
 
 async def test_commit_failure_is_reported_not_swallowed(client, world, monkeypatch):

@@ -108,7 +108,7 @@ async def test_process_killed_mid_write_leaves_nothing_half_written(world):
     locker = await asyncpg.connect(dsn)
     name = f"Half written {uuid.uuid4().hex[:8]}"
     try:
-        from app.audit.service import _PG_LOCK_KEY
+        from app.trail.recorder import _PG_LOCK_KEY
 
         await locker.execute("SELECT pg_advisory_lock($1)", _PG_LOCK_KEY)
         async with httpx.AsyncClient(base_url=server.url, headers=admin.h, timeout=30) as c:
@@ -128,7 +128,7 @@ async def test_process_killed_mid_write_leaves_nothing_half_written(world):
         await locker.execute("SELECT pg_advisory_unlock($1)", _PG_LOCK_KEY)
         await locker.close()
         server.kill()
-    from app.agencies.models import Agency
+    from app.identity.models import Agency
 
     async with sessionmaker()() as s:
         assert (await s.execute(sa.select(Agency).where(Agency.name == name))).first() is None

@@ -37,8 +37,8 @@ TOKENS: dict[str, str] = {}
 
 
 async def _make_principals() -> dict[str, str]:
-    from app.agencies.models import Agency
     from app.core.db import sessionmaker
+    from app.identity.models import Agency
     from tests.factories import World
 
     world = World(client=None)  # type: ignore[arg-type]

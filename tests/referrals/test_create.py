@@ -6,10 +6,10 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
 from app.core.db import sessionmaker
 from app.core.models import IdempotencyRecord
 from app.referrals.models import Referral
+from app.trail.models import AuditEvent
 from tests.referrals.scene import SURVIVOR_NAME, build_scene
 
 

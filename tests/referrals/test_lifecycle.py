@@ -7,8 +7,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
 from app.core.db import sessionmaker
+from app.trail.models import AuditEvent
 from tests.referrals.scene import BODIES, build_scene
 
 STATES = ["draft", "sent", "acknowledged", "accepted", "declined", "closed", "withdrawn", "withdrawn_after_send"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
 from app.consent.models import Disclosure
 from app.core.db import sessionmaker
+from app.trail.models import AuditEvent
 from tests.referrals.scene import SURVIVOR_NAME, SURVIVOR_PHONE, build_scene, uid
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
 from app.core.db import sessionmaker
+from app.trail.models import AuditEvent
 from tests.reports.builders import NOW, Ledger
 
 CASELOAD = "/api/v1/reports/dv-caseload?group_by=office"

@@ -8,10 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
 from app.core.db import sessionmaker
 from app.reports.caseload import GroupBy, caseload_counts, caseload_year
 from app.reports.periods import parse_period
+from app.trail.models import AuditEvent
 from tests.reports.attacker import fetch_year, from_bodies, recovered
 from tests.reports.builders import NOW, YEAR, Ledger
 

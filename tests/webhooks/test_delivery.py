@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
 from app.core.config import get_settings
 from app.core.db import sessionmaker
-from app.webhooks import worker
-from app.webhooks.models import WebhookEvent
-from app.webhooks.outbox import emit
+from app.outbox.events import emit
+from app.outbox.models import WebhookEvent
+from app.trail.models import AuditEvent
+from app.webhooks import delivery as worker
 
 ROOT = Path(__file__).resolve().parents[2]
 TANDEM = str(Path(sys.executable).parent / "tandem")

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.webhooks import egress, worker
+from app.webhooks import delivery as worker
+from app.webhooks import egress
 from tests.webhooks.test_delivery import deliveries, emit_one
 
 INTERNAL_URLS = [

@@ -8,7 +8,7 @@ import uuid
 import sqlalchemy as sa
 
 from app.core.db import sessionmaker
-from app.webhooks.models import WebhookEndpoint
+from app.outbox.models import WebhookEndpoint
 
 
 def body(**kw):

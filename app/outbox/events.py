@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
-from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from app.outbox.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 EVENT_TYPES = (
     "referral.created", "referral.sent", "referral.acknowledged", "referral.accepted", "referral.declined",

@@ -1,4 +1,5 @@
-"""The delivery worker: claims due deliveries from the outbox, signs and sends them, records the outcome.
+"""Webhook delivery: claim due deliveries from the outbox, sign and send them, record the outcome. The loop
+that runs it in the background (with the other jobs) is app/worker.py.
 
 Each pass: (1) a short transaction claims up to `batch_size` due deliveries (PostgreSQL: FOR UPDATE SKIP
 LOCKED, so concurrent workers never claim the same row; SQLite: writers are serialised) and marks them
@@ -16,7 +17,6 @@ import json
 import logging
 import random
 import uuid
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,13 +24,13 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from app.audit.service import record
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import DecryptionError, decrypt
 from app.core.db import sessionmaker
+from app.outbox.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
+from app.trail.recorder import record
 from app.webhooks.egress import AddressNotAllowed, check_url, delivery_client, error_class
-from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
 from app.webhooks.signing import sign
 
 log = logging.getLogger("tandem.webhooks")
@@ -211,55 +211,3 @@ async def run_until_idle(batch_size: int = DEFAULT_BATCH, client: httpx.AsyncCli
     while n := await run_once(batch_size, client):
         total += n
     return total
-
-
-async def run_forever(stop: asyncio.Event | None = None, batch_size: int = DEFAULT_BATCH) -> None:
-    """Poll for due deliveries until `stop` is set (or the task is cancelled)."""
-    stop = stop or asyncio.Event()
-    settings = get_settings()
-    async with delivery_client() as client:
-        while not stop.is_set():
-            try:
-                n = await run_once(batch_size, client)
-            except Exception as e:  # keep the worker alive; the database may be briefly unavailable
-                log.error("webhook worker pass failed", extra={"error_class": type(e).__name__})
-                n = 0
-            try:
-                from app.advocates.routing import route_all_queued
-
-                await route_all_queued()
-            except Exception as e:
-                log.error("consultation routing pass failed", extra={"error_class": type(e).__name__})
-            try:
-                from app.core.http import purge_idempotency_if_due
-
-                await purge_idempotency_if_due()
-            except Exception as e:
-                log.error("idempotency purge failed", extra={"error_class": type(e).__name__})
-            if n == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=settings.webhook_poll_seconds)
-                except TimeoutError:
-                    pass
-
-
-class BackgroundWorker:
-    """The worker inside the API process (started and stopped by the app lifespan)."""
-
-    def __init__(self) -> None:
-        self._stop = asyncio.Event()
-        self.task = asyncio.create_task(run_forever(self._stop), name="tandem-webhook-worker")
-
-    async def stop(self) -> None:
-        """Let the current pass finish (bounded by the send timeout), then end; cancel if it overruns.
-        A delivery cut off mid-send stays leased and is sent again after the lease."""
-        self._stop.set()
-        done, _ = await asyncio.wait({self.task}, timeout=get_settings().webhook_timeout_seconds + 5)
-        if not done:
-            self.task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self.task
-
-
-def start_background_worker() -> BackgroundWorker:
-    return BackgroundWorker()

@@ -1,0 +1,81 @@
+"""Who may ask for a person's data and record legal mandates: the access side of consent.
+
+What a disclosure releases is the disclosure rule's (app/consent/rules.py `decide`); this module decides who
+may ask at all, and which consents, mandates and tasks a caller sees.
+
+A domain above consent that links agencies to people (referrals: a sent referral names the person) registers
+its link with `register_person_link` when it is imported, so consent never imports it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.permissions import P
+from app.auth.principal import Principal
+from app.cases.access import case_scoped_clause, person_visible_to
+from app.consent.models import Consent, LegalMandate
+from app.core.errors import Forbidden
+
+# async (session, person_id, agency_id) -> whether the agency has that kind of link to the person.
+PersonLink = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[bool]]
+PERSON_LINKS: dict[str, PersonLink] = {}
+
+
+def register_person_link(name: str, link: PersonLink) -> None:
+    """Let a domain above consent count its own link between an agency and a person (registered once by name)."""
+    PERSON_LINKS[name] = link
+
+
+def consent_visible_clause(principal: Principal, case_id_col: Any) -> Any:
+    """Consents, mandates and notification tasks the caller sees: those of cases it may see."""
+    return case_scoped_clause(principal, case_id_col)
+
+
+def disclosure_requester(principal: Principal) -> uuid.UUID | None:
+    """The agency a caller requests disclosures for; None when it has none or its role may not request them."""
+    if principal.agency_id is None or not principal.can(P.disclosure_request):
+        return None
+    return principal.agency_id
+
+
+async def person_linked_to_agency(session: AsyncSession, person: Any, agency_id: uuid.UUID | None) -> bool:
+    """Whether an agency has any link to a person: it holds the record, or a consent or legal mandate names
+    it, or a registered link of another domain (a sent referral names the person). Without a link a
+    disclosure request is answered as 404. `person` is a cases Person (its id and owning agency)."""
+    if agency_id is None:
+        return False
+    if agency_id == person.agency_id:
+        return True
+    for model in (Consent, LegalMandate):
+        found = await session.execute(sa.select(model.id).where(
+            model.person_id == person.id, model.recipient_agency_id == agency_id).limit(1))
+        if found.first() is not None:
+            return True
+    for link in PERSON_LINKS.values():
+        if await link(session, person.id, agency_id):
+            return True
+    return False
+
+
+async def may_ask_about(session: AsyncSession, principal: Principal, person: Any) -> bool:
+    """Whether the caller may put a disclosure request about the person at all: its agency is linked to
+    them, and within the owning agency only staff who may see the person's case."""
+    linked = await person_linked_to_agency(session, person, principal.agency_id)
+    if linked and principal.agency_id == person.agency_id:
+        linked = await person_visible_to(session, principal, person.id)
+    return linked
+
+
+def check_court_order_recorder(principal: Principal, recorded_by: str | None) -> None:
+    """Two-person rule: the court order that puts a subpoena in force is recorded by a second supervisor, a
+    person other than the one who recorded the subpoena (never an agency system)."""
+    if principal.kind == "client":
+        raise Forbidden("A court order is recorded by a supervisor in person, not by an agency system.")
+    if recorded_by is not None and principal.ref == recorded_by:
+        raise Forbidden("A second supervisor must record the court order: you recorded this subpoena.")

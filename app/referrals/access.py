@@ -1,0 +1,106 @@
+"""Who sees which referrals, and which side of a referral may take each step.
+
+The sending agency sees its outgoing box (on cases the caller may see); the receiving agency sees only what
+was sent to it. Any third agency sees nothing (404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.permissions import AgencyKind, P
+from app.auth.principal import Principal
+from app.cases.access import case_scoped_clause, sees_every_case_of_agency
+from app.consent.access import register_person_link
+from app.core.errors import Forbidden
+from app.referrals.models import Referral, ReferralPerson
+
+# Which side of a referral may perform each transition.
+REFERRAL_ACTION_SIDE = {
+    "send": "sender", "withdraw": "sender", "close": "sender",
+    "acknowledge": "receiver", "accept": "receiver", "decline": "receiver",
+}
+_REFERRAL_SIDE_PERMISSION = {"sender": P.referral_write, "receiver": P.referral_respond}
+
+
+def referral_outgoing_clause(principal: Principal) -> Any:
+    """Referrals the caller's agency sent (or drafted) on a case the caller may see (supervisors: every case)."""
+    if principal.agency_id is None or not principal.can(P.referral_read):
+        return sa.false()
+    sent_by_own = Referral.from_agency_id == principal.agency_id
+    if sees_every_case_of_agency(principal):
+        # These callers see every case of their agency (case_visible_clause), and a referral's case is always
+        # the sending agency's (cases never change agency): the case check is true for every row, and asking
+        # it made the database hash all of the agency's cases on every list.
+        return sent_by_own
+    return sa.and_(sent_by_own, case_scoped_clause(principal, Referral.case_id))
+
+
+def referral_incoming_clause(principal: Principal) -> Any:
+    """Referrals sent to the caller's agency; one never sent (a draft, or a draft withdrawn) is never visible
+    to the receiving agency."""
+    if principal.agency_id is None or not principal.can(P.referral_read):
+        return sa.false()
+    return sa.and_(Referral.to_agency_id == principal.agency_id, Referral.sent_at.is_not(None))
+
+
+def referral_visible_clause(principal: Principal) -> Any:
+    """Referrals the caller may see: its agency's outgoing box and incoming box. Any third agency: none."""
+    return sa.or_(referral_outgoing_clause(principal), referral_incoming_clause(principal))
+
+
+def referral_side(principal: Principal, referral: Referral) -> str:
+    """"sender" or "receiver": which side of a referral (already known to be visible) the caller is on."""
+    return "sender" if referral.from_agency_id == principal.agency_id else "receiver"
+
+
+def referral_actions_for(principal: Principal, referral: Referral, legal: list[str]) -> list[str]:
+    """Of the transitions legal in the referral's state, those the caller may perform."""
+    side = referral_side(principal, referral)
+    return [a for a in legal
+            if REFERRAL_ACTION_SIDE[a] == side and principal.can(_REFERRAL_SIDE_PERMISSION[side])]
+
+
+def ensure_may_act_on_referral(principal: Principal, referral: Referral, action: str) -> None:
+    """403 unless the caller's agency is the side that performs `action` (sending agency: send, withdraw,
+    close; receiving agency: acknowledge, accept, decline) and the caller's role allows it."""
+    side = REFERRAL_ACTION_SIDE[action]
+    if referral_side(principal, referral) != side:
+        who = "sending" if side == "sender" else "receiving"
+        raise Forbidden(f"Only the {who} agency can {action} this referral.")
+    if not principal.can(_REFERRAL_SIDE_PERMISSION[side]):
+        raise Forbidden(f"Your role does not allow this action ({_REFERRAL_SIDE_PERMISSION[side].value}).")
+
+
+def referral_assignee(principal: Principal) -> uuid.UUID | None:
+    """Who a referral is assigned to when the caller acknowledges or accepts it: the staff user who did
+    (an agency system assigns no one). The assignee is the advocate linked to the case (checklists)."""
+    return principal.user_id
+
+
+async def works_referral_on_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> bool:
+    """Whether the caller, from a DV agency, is the worker of her agency on an accepted referral about the
+    case (the one who accepted it). Her colleagues and her agency's systems are not."""
+    if principal.agency_id is None or principal.user_id is None or principal.agency_kind is not AgencyKind.dv:
+        return False
+    found = await session.execute(
+        sa.select(Referral.id).where(Referral.case_id == case_id, Referral.to_agency_id == principal.agency_id,
+                                     Referral.assigned_to == principal.user_id,
+                                     Referral.status == "accepted").limit(1))
+    return found.first() is not None
+
+
+async def person_in_sent_referral_to(session: AsyncSession, person_id: uuid.UUID, agency_id: uuid.UUID) -> bool:
+    """Whether a referral that has been sent to `agency_id` names the person (a link for the disclosure rule)."""
+    found = await session.execute(
+        sa.select(ReferralPerson.id).join(Referral, Referral.id == ReferralPerson.referral_id).where(
+            ReferralPerson.person_id == person_id, Referral.to_agency_id == agency_id,
+            Referral.sent_at.is_not(None)).limit(1))
+    return found.first() is not None
+
+
+register_person_link("sent_referral", person_in_sent_referral_to)

@@ -1,0 +1,92 @@
+"""The background worker: the list of jobs each pass runs, and the loop `tandem serve` (inside the API
+process) and `tandem deliver` run.
+
+The worker is an entry point: it knows the domains' jobs, the domains do not know the worker. A job is one
+pass of some background work that returns how much it did; each pass runs every job in turn, and a job that
+fails is logged (by its class, never its message) without stopping the others. The loop waits
+TANDEM_WEBHOOK_POLL_SECONDS after a pass that delivered nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
+
+import httpx
+
+from app.advocates.routing import route_all_queued
+from app.core.config import get_settings
+from app.core.http import purge_idempotency_if_due
+from app.webhooks import delivery
+
+log = logging.getLogger("tandem.worker")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One kind of background work: `run()` makes one pass and returns how many items it handled."""
+
+    name: str
+    run: Callable[[], Awaitable[int]]
+    failure: str  # the log message when a pass fails
+
+
+def jobs(client: httpx.AsyncClient, batch_size: int = delivery.DEFAULT_BATCH) -> list[Job]:
+    """What each pass does, in order: send due webhook deliveries, route consultations waiting in office
+    queues, purge expired idempotency records (at most every few minutes)."""
+    return [
+        Job("webhook delivery", lambda: delivery.run_once(batch_size, client), "webhook worker pass failed"),
+        Job("consultation routing", route_all_queued, "consultation routing pass failed"),
+        Job("idempotency purge", purge_idempotency_if_due, "idempotency purge failed"),
+    ]
+
+
+async def run_pass(pass_jobs: list[Job]) -> dict[str, int]:
+    """Run each job once; a failed job counts 0 and is logged, and the others still run."""
+    done: dict[str, int] = {}
+    for job in pass_jobs:
+        try:
+            done[job.name] = await job.run()
+        except Exception as e:  # keep the worker alive; the database may be briefly unavailable
+            log.error(job.failure, extra={"error_class": type(e).__name__})
+            done[job.name] = 0
+    return done
+
+
+async def run_forever(stop: asyncio.Event | None = None, batch_size: int = delivery.DEFAULT_BATCH) -> None:
+    """Run passes until `stop` is set (or the task is cancelled); idle for the poll interval after a pass
+    that delivered nothing."""
+    stop = stop or asyncio.Event()
+    settings = get_settings()
+    async with delivery.delivery_client() as client:
+        pass_jobs = jobs(client, batch_size)
+        while not stop.is_set():
+            done = await run_pass(pass_jobs)
+            if done["webhook delivery"] == 0:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=settings.webhook_poll_seconds)
+
+
+class BackgroundWorker:
+    """The worker inside the API process (started and stopped by the app lifespan)."""
+
+    def __init__(self) -> None:
+        self._stop = asyncio.Event()
+        self.task = asyncio.create_task(run_forever(self._stop), name="tandem-worker")
+
+    async def stop(self) -> None:
+        """Let the current pass finish (bounded by the send timeout), then end; cancel if it overruns.
+        A delivery cut off mid-send stays leased and is sent again after the lease."""
+        self._stop.set()
+        done, _ = await asyncio.wait({self.task}, timeout=get_settings().webhook_timeout_seconds + 5)
+        if not done:
+            self.task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self.task
+
+
+def start_background_worker() -> BackgroundWorker:
+    return BackgroundWorker()

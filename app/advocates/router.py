@@ -22,16 +22,22 @@ from app.advocates.schemas import (
     ConsultationSummary,
     OnDutyRead,
 )
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import P
-from app.auth.principal import Principal
-from app.core.db import get_session
-from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.auth.dependencies import (
+    RequiresAssignmentManage,
+    RequiresAssignmentRead,
+    RequiresConsultationAnswer,
+    RequiresConsultationOpen,
+    RequiresConsultationRead,
+    RequiresConsultationRoute,
+    RequiresOndutyRead,
+    current_principal,
+)
+from app.core.db import SessionDep
+from app.core.http import IdempotencyDep, IfMatch, check_if_match, set_etag
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
 
 router = APIRouter(prefix="/api/v1", tags=["advocates"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 class Box(StrEnum):
@@ -44,8 +50,8 @@ class Box(StrEnum):
 
 @router.post("/advocate-assignments", status_code=status.HTTP_201_CREATED, response_model=AssignmentRead)
 async def create_assignment(
-    data: AssignmentCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.assignment_manage))],
+    data: AssignmentCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresAssignmentManage,
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.create_assignment(session, principal, data),
                              lambda assignment_id: service.get_assignment(session, principal, assignment_id))
@@ -53,8 +59,8 @@ async def create_assignment(
 
 @router.get("/advocate-assignments", response_model=Page[AssignmentRead])
 async def list_assignments(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.assignment_read))],
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresAssignmentRead,
     office_id: uuid.UUID | None = None, advocate_id: uuid.UUID | None = None,
     status: AssignmentStatus | None = None,
 ) -> Any:
@@ -65,8 +71,8 @@ async def list_assignments(
 
 @router.get("/advocate-assignments/{assignment_id}", response_model=AssignmentRead)
 async def get_assignment(
-    assignment_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.assignment_read))],
+    assignment_id: uuid.UUID, session: SessionDep, response: Response,
+    principal: RequiresAssignmentRead,
 ) -> Any:
     assignment = await service.get_assignment(session, principal, assignment_id)
     set_etag(response, assignment)
@@ -75,8 +81,8 @@ async def get_assignment(
 
 @router.post("/advocate-assignments/{assignment_id}/end", response_model=AssignmentRead)
 async def end_assignment(
-    assignment_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.assignment_manage))], if_match: str | None = IfMatch,
+    assignment_id: uuid.UUID, session: SessionDep, response: Response,
+    principal: RequiresAssignmentManage, if_match: str | None = IfMatch,
 ) -> Any:
     assignment = await service.get_assignment(session, principal, assignment_id)
     check_if_match(if_match, assignment)
@@ -87,7 +93,7 @@ async def end_assignment(
 
 @router.get("/offices/{office_id}/on-duty", response_model=OnDutyRead)
 async def on_duty(
-    office_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.onduty_read))],
+    office_id: uuid.UUID, session: SessionDep, principal: RequiresOndutyRead,
     at: Timestamp | None = Query(None, description="RFC 3339 instant (default now)."),
 ) -> Any:
     return await service.get_on_duty(session, principal, office_id, at)
@@ -98,8 +104,8 @@ async def on_duty(
 
 @router.post("/consultations", status_code=status.HTTP_201_CREATED, response_model=ConsultationRead)
 async def open_consultation(
-    data: ConsultationCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.consultation_open))],
+    data: ConsultationCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresConsultationOpen,
 ) -> Any:
     return await idem.create(principal.ref, lambda: consultations.open_consultation(session, principal, data),
                              lambda consultation_id: consultations.get_consultation(session, principal, consultation_id),
@@ -108,8 +114,8 @@ async def open_consultation(
 
 @router.get("/consultations", response_model=Page[ConsultationSummary])
 async def list_consultations(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.consultation_read))],
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresConsultationRead,
     status: ConsultationStatus | None = None, office_id: uuid.UUID | None = None,
     box: Box = Query(Box.all, description="mine: those you opened or that are routed to you."),
 ) -> Any:
@@ -120,8 +126,8 @@ async def list_consultations(
 
 @router.get("/consultations/{consultation_id}", response_model=ConsultationRead)
 async def get_consultation(
-    consultation_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consultation_read))],
+    consultation_id: uuid.UUID, session: SessionDep, response: Response,
+    principal: RequiresConsultationRead,
 ) -> Any:
     c, ref = await consultations.get_consultation(session, principal, consultation_id)
     set_etag(response, c)
@@ -135,8 +141,8 @@ async def _answer(session: AsyncSession, response: Response, c: Any) -> Any:
 
 @router.post("/consultations/{consultation_id}/route", response_model=ConsultationRead)
 async def route_consultation(
-    consultation_id: uuid.UUID, data: ConsultationRoute, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consultation_route))], if_match: str | None = IfMatch,
+    consultation_id: uuid.UUID, data: ConsultationRoute, session: SessionDep, response: Response,
+    principal: RequiresConsultationRoute, if_match: str | None = IfMatch,
 ) -> Any:
     c = await consultations.load(session, principal, consultation_id)
     check_if_match(if_match, c)
@@ -145,8 +151,8 @@ async def route_consultation(
 
 @router.post("/consultations/{consultation_id}/accept", response_model=ConsultationRead)
 async def accept_consultation(
-    consultation_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consultation_answer))], if_match: str | None = IfMatch,
+    consultation_id: uuid.UUID, session: SessionDep, response: Response,
+    principal: RequiresConsultationAnswer, if_match: str | None = IfMatch,
 ) -> Any:
     c = await consultations.load(session, principal, consultation_id)
     check_if_match(if_match, c)
@@ -155,8 +161,8 @@ async def accept_consultation(
 
 @router.post("/consultations/{consultation_id}/respond", response_model=ConsultationRead)
 async def respond_consultation(
-    consultation_id: uuid.UUID, data: ConsultationRespond, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consultation_answer))], if_match: str | None = IfMatch,
+    consultation_id: uuid.UUID, data: ConsultationRespond, session: SessionDep, response: Response,
+    principal: RequiresConsultationAnswer, if_match: str | None = IfMatch,
 ) -> Any:
     c = await consultations.load(session, principal, consultation_id)
     check_if_match(if_match, c)
@@ -165,8 +171,8 @@ async def respond_consultation(
 
 @router.post("/consultations/{consultation_id}/close", response_model=ConsultationRead)
 async def close_consultation(
-    consultation_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consultation_read))], if_match: str | None = IfMatch,
+    consultation_id: uuid.UUID, session: SessionDep, response: Response,
+    principal: RequiresConsultationRead, if_match: str | None = IfMatch,
 ) -> Any:
     c = await consultations.load(session, principal, consultation_id)
     check_if_match(if_match, c)

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies import role_changes, service
 from app.agencies.schemas import (
@@ -26,22 +25,31 @@ from app.agencies.schemas import (
     UserRead,
     UserUpdate,
 )
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import AgencyKind, P
-from app.auth.principal import Principal
-from app.core.db import get_session
-from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.auth.dependencies import (
+    Caller,
+    RequiresAgencyCreate,
+    RequiresAgencyRead,
+    RequiresAgencyUpdate,
+    RequiresClientManage,
+    RequiresOfficeManage,
+    RequiresOfficeRead,
+    RequiresUserManage,
+    RequiresUserRead,
+    current_principal,
+)
+from app.auth.permissions import AgencyKind
+from app.core.db import SessionDep
+from app.core.http import IdempotencyDep, IfMatch, check_if_match, set_etag
 from app.core.pagination import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/v1", tags=["agencies"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 
 @router.post("/agencies", status_code=status.HTTP_201_CREATED, response_model=AgencyRead)
 async def create_agency(
-    data: AgencyCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.agency_create))],
+    data: AgencyCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresAgencyCreate,
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.create_agency(session, principal, data),
                              lambda agency_id: service.get_agency(session, principal, agency_id))
@@ -49,7 +57,7 @@ async def create_agency(
 
 @router.get("/agencies", response_model=Page[AgencyRead])
 async def list_agencies(
-    session: Session, principal: Annotated[Principal, Depends(require(P.agency_read))],
+    session: SessionDep, principal: RequiresAgencyRead,
     page: Annotated[PageParams, Depends()], kind: AgencyKind | None = None,
 ) -> Any:
     items, cursor = await service.list_agencies(session, principal, page, kind)
@@ -58,8 +66,8 @@ async def list_agencies(
 
 @router.get("/agencies/{agency_id}", response_model=AgencyRead)
 async def get_agency(
-    agency_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.agency_read))],
+    agency_id: uuid.UUID, session: SessionDep, response: Response,
+    principal: RequiresAgencyRead,
 ) -> Any:
     agency = await service.get_agency(session, principal, agency_id)
     set_etag(response, agency)
@@ -68,8 +76,8 @@ async def get_agency(
 
 @router.patch("/agencies/{agency_id}", response_model=AgencyRead)
 async def update_agency(
-    agency_id: uuid.UUID, data: AgencyUpdate, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.agency_update))], if_match: str | None = IfMatch,
+    agency_id: uuid.UUID, data: AgencyUpdate, session: SessionDep, response: Response,
+    principal: RequiresAgencyUpdate, if_match: str | None = IfMatch,
 ) -> Any:
     agency = await service.get_agency(session, principal, agency_id)
     check_if_match(if_match, agency)
@@ -80,9 +88,9 @@ async def update_agency(
 
 @router.post("/agencies/{agency_id}/offices", status_code=201, response_model=OfficeRead)
 async def create_office(
-    agency_id: uuid.UUID, data: OfficeCreate, session: Session,
-    idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.office_manage))],
+    agency_id: uuid.UUID, data: OfficeCreate, session: SessionDep,
+    idem: IdempotencyDep,
+    principal: RequiresOfficeManage,
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.create_office(session, principal, agency_id, data),
                              lambda office_id: service.get_office(session, principal, office_id))
@@ -90,8 +98,8 @@ async def create_office(
 
 @router.get("/agencies/{agency_id}/offices", response_model=Page[OfficeRead])
 async def list_offices(
-    agency_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.office_read))],
+    agency_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresOfficeRead,
 ) -> Any:
     items, cursor = await service.list_offices(session, principal, agency_id, page)
     return page_of(items, cursor, OfficeRead)
@@ -99,15 +107,15 @@ async def list_offices(
 
 @router.get("/offices/{office_id}", response_model=OfficeRead)
 async def get_office(
-    office_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.office_read))],
+    office_id: uuid.UUID, session: SessionDep, principal: RequiresOfficeRead,
 ) -> Any:
     return await service.get_office(session, principal, office_id)
 
 
 @router.post("/users", status_code=201, response_model=UserRead)
 async def create_user(
-    data: UserCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.user_manage))],
+    data: UserCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresUserManage,
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.create_user(session, principal, data),
                              lambda user_id: service.get_user(session, principal, user_id))
@@ -115,8 +123,8 @@ async def create_user(
 
 @router.get("/users", response_model=Page[UserRead])
 async def list_users(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.user_read))],
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresUserRead,
 ) -> Any:
     items, cursor = await service.list_users(session, principal, page)
     return page_of(items, cursor, UserRead)
@@ -124,8 +132,8 @@ async def list_users(
 
 @router.get("/users/{user_id}", response_model=UserRead)
 async def get_user(
-    user_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(current_principal)],
+    user_id: uuid.UUID, session: SessionDep, response: Response,
+    principal: Caller,
 ) -> Any:
     user = await service.get_user(session, principal, user_id)
     set_etag(response, user)
@@ -138,8 +146,8 @@ async def get_user(
                    "(Location names it).",
 }})
 async def update_user(
-    user_id: uuid.UUID, data: UserUpdate, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.user_manage))], if_match: str | None = IfMatch,
+    user_id: uuid.UUID, data: UserUpdate, session: SessionDep, response: Response,
+    principal: RequiresUserManage, if_match: str | None = IfMatch,
 ) -> Any:
     user = await service.get_user(session, principal, user_id)
     check_if_match(if_match, user)
@@ -153,8 +161,8 @@ async def update_user(
 
 @router.get("/role-changes", response_model=Page[RoleChangeRead])
 async def list_role_changes(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.user_manage))], status: RoleChangeStatus | None = None,
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresUserManage, status: RoleChangeStatus | None = None,
 ) -> Any:
     """Role changes of the caller's agency (every agency for a platform admin), newest first."""
     items, cursor = await role_changes.list_role_changes(session, principal, page, status)
@@ -163,14 +171,14 @@ async def list_role_changes(
 
 @router.get("/role-changes/{change_id}", response_model=RoleChangeRead)
 async def get_role_change(
-    change_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.user_manage))],
+    change_id: uuid.UUID, session: SessionDep, principal: RequiresUserManage,
 ) -> Any:
     return await role_changes.get_role_change(session, principal, change_id)
 
 
 @router.post("/role-changes/{change_id}/approve", response_model=RoleChangeRead)
 async def approve_role_change(
-    change_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.user_manage))],
+    change_id: uuid.UUID, session: SessionDep, principal: RequiresUserManage,
 ) -> Any:
     """A second admin of the agency (not the requester, not the user concerned) or a platform admin approves."""
     return await role_changes.approve(session, principal, change_id)
@@ -178,15 +186,15 @@ async def approve_role_change(
 
 @router.post("/role-changes/{change_id}/reject", response_model=RoleChangeRead)
 async def reject_role_change(
-    change_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.user_manage))],
+    change_id: uuid.UUID, session: SessionDep, principal: RequiresUserManage,
 ) -> Any:
     return await role_changes.reject(session, principal, change_id)
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserRead)
 async def deactivate_user(
-    user_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.user_manage))], if_match: str | None = IfMatch,
+    user_id: uuid.UUID, session: SessionDep, response: Response,
+    principal: RequiresUserManage, if_match: str | None = IfMatch,
 ) -> Any:
     user = await service.get_user(session, principal, user_id)
     check_if_match(if_match, user)
@@ -197,8 +205,8 @@ async def deactivate_user(
 
 @router.post("/clients", status_code=201, response_model=ClientCreated, response_model_exclude_unset=True)
 async def create_client(
-    data: ClientCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.client_manage))],
+    data: ClientCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresClientManage,
 ) -> Any:
     """Register an agency system. `client_secret` is in this answer only: Tandem keeps a hash of it and
     nothing else. A retry with the same Idempotency-Key answers 201 with `Idempotent-Replayed: true` and the
@@ -210,8 +218,8 @@ async def create_client(
 
 @router.get("/clients", response_model=Page[ClientRead])
 async def list_clients(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.client_manage))],
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresClientManage,
 ) -> Any:
     items, cursor = await service.list_clients(session, principal, page)
     return {"items": [service.client_read(c) for c in items], "next_cursor": cursor}
@@ -219,7 +227,7 @@ async def list_clients(
 
 @router.post("/clients/{client_pk}/rotate-secret", response_model=ClientWithSecret)
 async def rotate_secret(
-    client_pk: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.client_manage))],
+    client_pk: uuid.UUID, session: SessionDep, principal: RequiresClientManage,
 ) -> Any:
     client, secret = await service.rotate_client_secret(session, principal, client_pk)
     return service.client_read(client, secret)

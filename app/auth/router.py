@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Form
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service
-from app.auth.dependencies import current_principal
-from app.auth.principal import Principal
+from app.auth.dependencies import Caller
 from app.auth.tokens import jwks
-from app.core.db import get_session
+from app.core.db import SessionDep
 from app.core.errors import AppError, Invalid
 
 
@@ -41,7 +39,7 @@ public = APIRouter(tags=["auth"])
 
 @router.post("/auth/token", response_model=TokenResponse, responses={400: {}, 422: {}, 429: {}})
 async def token(
-    session: Annotated[AsyncSession, Depends(get_session, scope="function")],
+    session: SessionDep,
     grant_type: Annotated[str, Form(max_length=40)],
     username: Annotated[str | None, Form(max_length=320)] = None,
     password: Annotated[str | None, Form(max_length=1024)] = None,
@@ -62,7 +60,7 @@ async def token(
 
 
 @router.get("/me", response_model=Me)
-async def me(principal: Annotated[Principal, Depends(current_principal)]) -> Me:
+async def me(principal: Caller) -> Me:
     return Me(
         id=str(principal.id), email=principal.email, client_id=principal.client_id,
         agency_id=str(principal.agency_id) if principal.agency_id else None,

@@ -7,11 +7,16 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import P
-from app.auth.principal import Principal
+from app.auth.dependencies import (
+    RequiresConsentRead,
+    RequiresConsentRecord,
+    RequiresConsentRevoke,
+    RequiresDisclosureRead,
+    RequiresDisclosureRequest,
+    RequiresMandateRecord,
+    current_principal,
+)
 from app.consent import mandates, service
 from app.consent.schemas import (
     ConsentCreate,
@@ -32,12 +37,11 @@ from app.consent.schemas import (
     TaskRead,
     TaskStatus,
 )
-from app.core.db import get_session
-from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.core.db import SessionDep
+from app.core.http import IdempotencyDep, IfMatch, check_if_match, set_etag
 from app.core.pagination import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/v1", tags=["consent"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 
@@ -46,8 +50,8 @@ Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 @router.post("/people/{person_id}/consents", status_code=status.HTTP_201_CREATED, response_model=ConsentRead)
 async def create_consent(
-    person_id: uuid.UUID, data: ConsentCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.consent_record))],
+    person_id: uuid.UUID, data: ConsentCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresConsentRecord,
 ) -> Any:
     """Record a consent (the owning agency's staff). 422 names every missing or invalid element."""
     return await idem.create(principal.ref, lambda: service.create_consent(session, principal, person_id, data),
@@ -57,8 +61,8 @@ async def create_consent(
 
 @router.get("/people/{person_id}/consents", response_model=Page[ConsentSummary])
 async def list_consents(
-    person_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.consent_read))], status: ConsentStatus | None = None,
+    person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresConsentRead, status: ConsentStatus | None = None,
 ) -> Any:
     items, cursor = await service.list_consents(session, principal, person_id, page, status)
     return {"items": [service.consent_read(c, full=False) for c in items], "next_cursor": cursor}
@@ -66,8 +70,8 @@ async def list_consents(
 
 @router.get("/consents/{consent_id}", response_model=ConsentRead)
 async def get_consent(
-    consent_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consent_read))],
+    consent_id: uuid.UUID, session: SessionDep, response: Response,
+    principal: RequiresConsentRead,
 ) -> Any:
     consent = await service.get_consent(session, principal, consent_id)
     set_etag(response, consent)
@@ -76,8 +80,8 @@ async def get_consent(
 
 @router.post("/consents/{consent_id}/revoke", response_model=ConsentRead)
 async def revoke_consent(
-    consent_id: uuid.UUID, data: ConsentRevoke, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consent_revoke))], if_match: str | None = IfMatch,
+    consent_id: uuid.UUID, data: ConsentRevoke, session: SessionDep, response: Response,
+    principal: RequiresConsentRevoke, if_match: str | None = IfMatch,
 ) -> Any:
     """Revoke a consent (written or oral); it stops working on the very next request."""
     consent = await service.get_consent(session, principal, consent_id)
@@ -93,8 +97,8 @@ async def revoke_consent(
 @router.post("/disclosures", status_code=status.HTTP_201_CREATED, response_model=DisclosureRead,
              responses={404: {"description": "No such person, or the caller's agency has no link to them."}})
 async def request_disclosure(
-    data: DisclosureRequest, session: Session,
-    principal: Annotated[Principal, Depends(require(P.disclosure_request))],
+    data: DisclosureRequest, session: SessionDep,
+    principal: RequiresDisclosureRequest,
 ) -> Any:
     """Apply the disclosure rule category by category; every request lands in the accounting of disclosures."""
     # A refused request lands there too: its 404 (PersonNotLinked) keeps what it wrote (AppError.keep_writes).
@@ -103,8 +107,8 @@ async def request_disclosure(
 
 @router.get("/people/{person_id}/disclosures", response_model=Page[DisclosureRecord])
 async def list_disclosures(
-    person_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.disclosure_read))],
+    person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresDisclosureRead,
 ) -> Any:
     """The accounting of disclosures: when, to whom, what, why, on what basis (never the data released)."""
     items, cursor = await service.list_disclosures(session, principal, person_id, page)
@@ -116,8 +120,8 @@ async def list_disclosures(
 
 @router.post("/people/{person_id}/legal-mandates", status_code=status.HTTP_201_CREATED, response_model=MandateRead)
 async def create_mandate(
-    person_id: uuid.UUID, data: MandateCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.mandate_record))],
+    person_id: uuid.UUID, data: MandateCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresMandateRecord,
 ) -> Any:
     """Record a statute, court order or subpoena (supervisors). A subpoena waits in `triage`. Release under a
     mandate in force waits for the survivor to be warned (its notification task done, or the notice hours
@@ -129,8 +133,8 @@ async def create_mandate(
 
 @router.get("/people/{person_id}/legal-mandates", response_model=Page[MandateSummary])
 async def list_mandates(
-    person_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.disclosure_read))],
+    person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresDisclosureRead,
 ) -> Any:
     items, cursor = await mandates.list_mandates(session, principal, person_id, page)
     return page_of([mandates.mandate_read(m, full=False) for m in items], cursor, MandateSummary)
@@ -138,8 +142,8 @@ async def list_mandates(
 
 @router.get("/legal-mandates/{mandate_id}", response_model=MandateRead)
 async def get_mandate(
-    mandate_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.disclosure_read))],
+    mandate_id: uuid.UUID, session: SessionDep, response: Response,
+    principal: RequiresDisclosureRead,
 ) -> Any:
     mandate = await mandates.get_mandate(session, principal, mandate_id)
     set_etag(response, mandate)
@@ -148,8 +152,8 @@ async def get_mandate(
 
 @router.post("/legal-mandates/{mandate_id}/court-order", response_model=MandateRead)
 async def record_court_order(
-    mandate_id: uuid.UUID, data: CourtOrder, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.mandate_record))], if_match: str | None = IfMatch,
+    mandate_id: uuid.UUID, data: CourtOrder, session: SessionDep, response: Response,
+    principal: RequiresMandateRecord, if_match: str | None = IfMatch,
 ) -> Any:
     """Record the court order for a subpoena in triage; the mandate is then in force."""
     mandate = await mandates.get_mandate(session, principal, mandate_id)
@@ -161,8 +165,8 @@ async def record_court_order(
 
 @router.post("/legal-mandates/{mandate_id}/withdraw", response_model=MandateRead)
 async def withdraw_mandate(
-    mandate_id: uuid.UUID, data: MandateWithdraw, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.mandate_record))], if_match: str | None = IfMatch,
+    mandate_id: uuid.UUID, data: MandateWithdraw, session: SessionDep, response: Response,
+    principal: RequiresMandateRecord, if_match: str | None = IfMatch,
 ) -> Any:
     """Withdraw a legal mandate (supervisors of the owning agency); it releases nothing from the very next
     request."""
@@ -178,8 +182,8 @@ async def withdraw_mandate(
 
 @router.get("/notification-tasks", response_model=Page[TaskRead])
 async def list_tasks(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.disclosure_read))],
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresDisclosureRead,
     status: TaskStatus | None = None, person_id: uuid.UUID | None = None, kind: TaskKind | None = None,
 ) -> Any:
     """Tasks to notify survivors of legal mandates: a warning when one comes into force (release waits for it)
@@ -191,8 +195,8 @@ async def list_tasks(
 
 @router.get("/notification-tasks/{task_id}", response_model=TaskRead)
 async def get_task(
-    task_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.disclosure_read))],
+    task_id: uuid.UUID, session: SessionDep, response: Response,
+    principal: RequiresDisclosureRead,
 ) -> Any:
     task = await mandates.get_task(session, principal, task_id)
     set_etag(response, task)
@@ -201,8 +205,8 @@ async def get_task(
 
 @router.post("/notification-tasks/{task_id}/complete", response_model=TaskRead)
 async def complete_task(
-    task_id: uuid.UUID, data: TaskComplete, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consent_record))], if_match: str | None = IfMatch,
+    task_id: uuid.UUID, data: TaskComplete, session: SessionDep, response: Response,
+    principal: RequiresConsentRecord, if_match: str | None = IfMatch,
 ) -> Any:
     task = await mandates.get_task(session, principal, task_id)
     check_if_match(if_match, task)

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 from sqlalchemy import delete, select
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import data_keys
-from app.core.db import Versioned, get_session, own_transaction
+from app.core.db import SessionDep, Versioned, own_transaction
 from app.core.errors import Invalid, PreconditionFailed
 from app.core.models import IdempotencyRecord
 
@@ -159,7 +159,7 @@ class Idempotency:
 async def idempotency(
     request: Request,
     response: Response,
-    session: AsyncSession = Depends(get_session, scope="function"),
+    session: SessionDep,
     idempotency_key: str | None = Header(
         None, alias="Idempotency-Key",
         description="Retry-safe create: the same key and body within TANDEM_IDEMPOTENCY_TTL_HOURS (24 by default) "
@@ -167,6 +167,9 @@ async def idempotency(
                     "another body with the same key is 422."),
 ) -> Idempotency:
     return Idempotency(request, response, session, idempotency_key)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
 
 
 async def purge_expired_idempotency() -> int:

@@ -8,11 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import P
+from app.auth.dependencies import (
+    RequiresReferralRead,
+    RequiresReferralRespond,
+    RequiresReferralWrite,
+    current_principal,
+)
 from app.auth.principal import Principal
-from app.core.db import get_session
-from app.core.http import Idempotency, IfMatch, idempotency, set_etag
+from app.core.db import SessionDep
+from app.core.http import IdempotencyDep, IfMatch, set_etag
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
 from app.referrals import service
@@ -30,15 +34,11 @@ from app.referrals.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-Writer = Annotated[Principal, Depends(require(P.referral_write))]
-Responder = Annotated[Principal, Depends(require(P.referral_respond))]
-Reader = Annotated[Principal, Depends(require(P.referral_read))]
 
 
 @router.post("/referrals", status_code=status.HTTP_201_CREATED, response_model=ReferralRead)
 async def create_referral(
-    data: ReferralCreate, session: Session, principal: Writer, idem: Annotated[Idempotency, Depends(idempotency)],
+    data: ReferralCreate, session: SessionDep, principal: RequiresReferralWrite, idem: IdempotencyDep,
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.create_referral(session, principal, data),
                              lambda referral_id: service.get_referral(session, principal, referral_id),
@@ -47,7 +47,7 @@ async def create_referral(
 
 @router.get("/referrals", response_model=Page[ReferralSummary])
 async def list_referrals(
-    session: Session, principal: Reader, page: Annotated[PageParams, Depends()],
+    session: SessionDep, principal: RequiresReferralRead, page: Annotated[PageParams, Depends()],
     box: Box | None = Query(None, description="incoming (sent to your agency) or outgoing; both when absent."),
     status: ReferralStatus | None = None,
     urgency: Urgency | None = None,
@@ -64,7 +64,7 @@ async def list_referrals(
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralRead)
-async def get_referral(referral_id: uuid.UUID, session: Session, response: Response, principal: Reader) -> Any:
+async def get_referral(referral_id: uuid.UUID, session: SessionDep, response: Response, principal: RequiresReferralRead) -> Any:
     referral, body = await service.read_referral(session, principal, referral_id)
     set_etag(response, referral)
     return body
@@ -72,7 +72,7 @@ async def get_referral(referral_id: uuid.UUID, session: Session, response: Respo
 
 @router.get("/referrals/{referral_id}/events", response_model=Page[ReferralEventRead])
 async def list_events(
-    referral_id: uuid.UUID, session: Session, principal: Reader, page: Annotated[PageParams, Depends()],
+    referral_id: uuid.UUID, session: SessionDep, principal: RequiresReferralRead, page: Annotated[PageParams, Depends()],
 ) -> Any:
     items, cursor = await service.list_events(session, principal, referral_id, page)
     return page_of(items, cursor, ReferralEventRead)
@@ -80,7 +80,7 @@ async def list_events(
 
 @router.get("/referrals/{referral_id}/people", response_model=Page[ReferralPersonRead])
 async def read_people(
-    referral_id: uuid.UUID, session: Session, principal: Reader, page: Annotated[PageParams, Depends()],
+    referral_id: uuid.UUID, session: SessionDep, principal: RequiresReferralRead, page: Annotated[PageParams, Depends()],
 ) -> Any:
     items, cursor = await service.read_people(session, principal, referral_id, page)
     return {"items": items, "next_cursor": cursor}
@@ -97,37 +97,37 @@ async def _transition(
 
 
 @router.post("/referrals/{referral_id}/send", response_model=ReferralRead)
-async def send(referral_id: uuid.UUID, session: Session, response: Response, principal: Writer,
+async def send(referral_id: uuid.UUID, session: SessionDep, response: Response, principal: RequiresReferralWrite,
                if_match: str | None = IfMatch) -> Any:
     """Sending agency: needs an active agreement covering referrals and each person's referral consent."""
     return await _transition(session, response, principal, referral_id, "send", if_match)
 
 
 @router.post("/referrals/{referral_id}/acknowledge", response_model=ReferralRead)
-async def acknowledge(referral_id: uuid.UUID, session: Session, response: Response, principal: Responder,
+async def acknowledge(referral_id: uuid.UUID, session: SessionDep, response: Response, principal: RequiresReferralRespond,
                       if_match: str | None = IfMatch) -> Any:
     return await _transition(session, response, principal, referral_id, "acknowledge", if_match)
 
 
 @router.post("/referrals/{referral_id}/accept", response_model=ReferralRead)
-async def accept(referral_id: uuid.UUID, session: Session, response: Response, principal: Responder,
+async def accept(referral_id: uuid.UUID, session: SessionDep, response: Response, principal: RequiresReferralRespond,
                  if_match: str | None = IfMatch) -> Any:
     return await _transition(session, response, principal, referral_id, "accept", if_match)
 
 
 @router.post("/referrals/{referral_id}/decline", response_model=ReferralRead)
-async def decline(referral_id: uuid.UUID, data: DeclineBody, session: Session, response: Response,
-                  principal: Responder, if_match: str | None = IfMatch) -> Any:
+async def decline(referral_id: uuid.UUID, data: DeclineBody, session: SessionDep, response: Response,
+                  principal: RequiresReferralRespond, if_match: str | None = IfMatch) -> Any:
     return await _transition(session, response, principal, referral_id, "decline", if_match, data)
 
 
 @router.post("/referrals/{referral_id}/withdraw", response_model=ReferralRead)
-async def withdraw(referral_id: uuid.UUID, session: Session, response: Response, principal: Writer,
+async def withdraw(referral_id: uuid.UUID, session: SessionDep, response: Response, principal: RequiresReferralWrite,
                    if_match: str | None = IfMatch) -> Any:
     return await _transition(session, response, principal, referral_id, "withdraw", if_match)
 
 
 @router.post("/referrals/{referral_id}/close", response_model=ReferralRead)
-async def close(referral_id: uuid.UUID, data: CloseBody, session: Session, response: Response,
-                principal: Writer, if_match: str | None = IfMatch) -> Any:
+async def close(referral_id: uuid.UUID, data: CloseBody, session: SessionDep, response: Response,
+                principal: RequiresReferralWrite, if_match: str | None = IfMatch) -> Any:
     return await _transition(session, response, principal, referral_id, "close", if_match, data)

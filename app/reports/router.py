@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import P
-from app.auth.principal import Principal
-from app.core.db import get_session
+from app.auth.dependencies import RequiresReportRead, current_principal
+from app.core.db import SessionDep
 from app.reports.caseload import GroupBy, dv_caseload
 from app.reports.collaboration import collaboration
 from app.reports.periods import FORMAT, Period, parse_period, refuse_window
@@ -18,8 +15,6 @@ from app.reports.schemas import CaseloadRead, CollaborationRead
 from app.reports.tables import to_csv
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-Reader = Annotated[Principal, Depends(require(P.report_read))]
 PeriodParam = Query(
     None, description=f"The period reported: {FORMAT}. Default: the last calendar year that has ended.",
     examples=["2025", "2025-Q2", "2025-03"])
@@ -78,7 +73,7 @@ def csv_response(body: str, name: str) -> Response:
 
 @router.get("/reports/dv-caseload", response_model=CaseloadRead, responses=CSV_RESPONSE, description=PERIODS)
 async def get_dv_caseload(
-    request: Request, session: Session, principal: Reader, group_by: GroupBy,
+    request: Request, session: SessionDep, principal: RequiresReportRead, group_by: GroupBy,
     period: str | None = PeriodParam, from_: str | None = From, to: str | None = To,
 ) -> Any:
     header, table = await dv_caseload(session, principal, group_by, _period(period, from_, to))
@@ -90,7 +85,7 @@ async def get_dv_caseload(
 @router.get("/reports/collaboration", response_model=CollaborationRead, responses=CSV_RESPONSE,
             description=PERIODS)
 async def get_collaboration(
-    request: Request, session: Session, principal: Reader,
+    request: Request, session: SessionDep, principal: RequiresReportRead,
     period: str | None = PeriodParam, from_: str | None = From, to: str | None = To,
 ) -> Any:
     header, tables = await collaboration(session, principal, _period(period, from_, to))

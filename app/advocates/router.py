@@ -7,9 +7,14 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.advocates import consultations, service
+from app.advocates.dependencies import (
+    AssignmentForUpdate,
+    AssignmentVisible,
+    ConsultationForUpdate,
+    ConsultationVisible,
+)
 from app.advocates.schemas import (
     AssignmentCreate,
     AssignmentRead,
@@ -33,7 +38,7 @@ from app.auth.dependencies import (
     current_principal,
 )
 from app.core.db import SessionDep
-from app.core.http import IdempotencyDep, IfMatch, check_if_match, set_etag
+from app.core.http import IdempotencyDep, tagged
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
 
@@ -70,25 +75,16 @@ async def list_assignments(
 
 
 @router.get("/advocate-assignments/{assignment_id}", response_model=AssignmentRead)
-async def get_assignment(
-    assignment_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresAssignmentRead,
-) -> Any:
-    assignment = await service.get_assignment(session, principal, assignment_id)
-    set_etag(response, assignment)
-    return AssignmentRead.model_validate(assignment)
+async def get_assignment(principal: RequiresAssignmentRead, assignment: AssignmentVisible, response: Response) -> Any:
+    return tagged(response, assignment, AssignmentRead.model_validate(assignment))
 
 
 @router.post("/advocate-assignments/{assignment_id}/end", response_model=AssignmentRead)
 async def end_assignment(
-    assignment_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresAssignmentManage, if_match: str | None = IfMatch,
+    session: SessionDep, response: Response, principal: RequiresAssignmentManage, assignment: AssignmentForUpdate,
 ) -> Any:
-    assignment = await service.get_assignment(session, principal, assignment_id)
-    check_if_match(if_match, assignment)
     assignment = await service.end_assignment(session, principal, assignment)
-    set_etag(response, assignment)
-    return AssignmentRead.model_validate(assignment)
+    return tagged(response, assignment, AssignmentRead.model_validate(assignment))
 
 
 @router.get("/offices/{office_id}/on-duty", response_model=OnDutyRead)
@@ -126,54 +122,43 @@ async def list_consultations(
 
 @router.get("/consultations/{consultation_id}", response_model=ConsultationRead)
 async def get_consultation(
-    consultation_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresConsultationRead,
+    session: SessionDep, response: Response, principal: RequiresConsultationRead, consultation: ConsultationVisible,
 ) -> Any:
-    c, ref = await consultations.get_consultation(session, principal, consultation_id)
-    set_etag(response, c)
-    return consultations.detail(c, ref)
-
-
-async def _answer(session: AsyncSession, response: Response, c: Any) -> Any:
-    set_etag(response, c)
-    return consultations.detail(c, await consultations.reference_of(session, c))
+    c, ref = await consultations.read_consultation(session, principal, consultation)
+    return tagged(response, c, consultations.detail(c, ref))
 
 
 @router.post("/consultations/{consultation_id}/route", response_model=ConsultationRead)
 async def route_consultation(
-    consultation_id: uuid.UUID, data: ConsultationRoute, session: SessionDep, response: Response,
-    principal: RequiresConsultationRoute, if_match: str | None = IfMatch,
+    data: ConsultationRoute, session: SessionDep, response: Response, principal: RequiresConsultationRoute,
+    consultation: ConsultationForUpdate,
 ) -> Any:
-    c = await consultations.load(session, principal, consultation_id)
-    check_if_match(if_match, c)
-    return await _answer(session, response, await consultations.route_to(session, principal, c, data))
+    c = await consultations.route_to(session, principal, consultation, data)
+    return tagged(response, c, await consultations.consultation_read(session, c))
 
 
 @router.post("/consultations/{consultation_id}/accept", response_model=ConsultationRead)
 async def accept_consultation(
-    consultation_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresConsultationAnswer, if_match: str | None = IfMatch,
+    session: SessionDep, response: Response, principal: RequiresConsultationAnswer,
+    consultation: ConsultationForUpdate,
 ) -> Any:
-    c = await consultations.load(session, principal, consultation_id)
-    check_if_match(if_match, c)
-    return await _answer(session, response, await consultations.accept(session, principal, c))
+    c = await consultations.accept(session, principal, consultation)
+    return tagged(response, c, await consultations.consultation_read(session, c))
 
 
 @router.post("/consultations/{consultation_id}/respond", response_model=ConsultationRead)
 async def respond_consultation(
-    consultation_id: uuid.UUID, data: ConsultationRespond, session: SessionDep, response: Response,
-    principal: RequiresConsultationAnswer, if_match: str | None = IfMatch,
+    data: ConsultationRespond, session: SessionDep, response: Response, principal: RequiresConsultationAnswer,
+    consultation: ConsultationForUpdate,
 ) -> Any:
-    c = await consultations.load(session, principal, consultation_id)
-    check_if_match(if_match, c)
-    return await _answer(session, response, await consultations.respond(session, principal, c, data))
+    c = await consultations.respond(session, principal, consultation, data)
+    return tagged(response, c, await consultations.consultation_read(session, c))
 
 
 @router.post("/consultations/{consultation_id}/close", response_model=ConsultationRead)
 async def close_consultation(
-    consultation_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresConsultationRead, if_match: str | None = IfMatch,
+    session: SessionDep, response: Response, principal: RequiresConsultationRead,
+    consultation: ConsultationForUpdate,
 ) -> Any:
-    c = await consultations.load(session, principal, consultation_id)
-    check_if_match(if_match, c)
-    return await _answer(session, response, await consultations.close(session, principal, c))
+    c = await consultations.close(session, principal, consultation)
+    return tagged(response, c, await consultations.consultation_read(session, c))

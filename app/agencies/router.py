@@ -9,6 +9,15 @@ from fastapi import APIRouter, Depends, Response, status
 from fastapi.responses import JSONResponse
 
 from app.agencies import role_changes, service
+from app.agencies.dependencies import (
+    AgencyForUpdate,
+    AgencyVisible,
+    OfficeVisible,
+    OwnClient,
+    RoleChangeVisible,
+    UserForUpdate,
+    UserVisible,
+)
 from app.agencies.schemas import (
     AgencyCreate,
     AgencyRead,
@@ -39,11 +48,10 @@ from app.auth.dependencies import (
 )
 from app.auth.permissions import AgencyKind
 from app.core.db import SessionDep
-from app.core.http import IdempotencyDep, IfMatch, check_if_match, set_etag
+from app.core.http import IdempotencyDep, tagged
 from app.core.pagination import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/v1", tags=["agencies"], dependencies=[Depends(current_principal)])
-
 
 
 @router.post("/agencies", status_code=status.HTTP_201_CREATED, response_model=AgencyRead)
@@ -65,25 +73,16 @@ async def list_agencies(
 
 
 @router.get("/agencies/{agency_id}", response_model=AgencyRead)
-async def get_agency(
-    agency_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresAgencyRead,
-) -> Any:
-    agency = await service.get_agency(session, principal, agency_id)
-    set_etag(response, agency)
-    return agency
+async def get_agency(principal: RequiresAgencyRead, agency: AgencyVisible, response: Response) -> Any:
+    return tagged(response, agency)
 
 
 @router.patch("/agencies/{agency_id}", response_model=AgencyRead)
 async def update_agency(
-    agency_id: uuid.UUID, data: AgencyUpdate, session: SessionDep, response: Response,
-    principal: RequiresAgencyUpdate, if_match: str | None = IfMatch,
+    data: AgencyUpdate, session: SessionDep, response: Response, principal: RequiresAgencyUpdate,
+    agency: AgencyForUpdate,
 ) -> Any:
-    agency = await service.get_agency(session, principal, agency_id)
-    check_if_match(if_match, agency)
-    agency = await service.update_agency(session, principal, agency, data)
-    set_etag(response, agency)
-    return agency
+    return tagged(response, await service.update_agency(session, principal, agency, data))
 
 
 @router.post("/agencies/{agency_id}/offices", status_code=201, response_model=OfficeRead)
@@ -106,10 +105,8 @@ async def list_offices(
 
 
 @router.get("/offices/{office_id}", response_model=OfficeRead)
-async def get_office(
-    office_id: uuid.UUID, session: SessionDep, principal: RequiresOfficeRead,
-) -> Any:
-    return await service.get_office(session, principal, office_id)
+async def get_office(principal: RequiresOfficeRead, office: OfficeVisible) -> Any:
+    return office
 
 
 @router.post("/users", status_code=201, response_model=UserRead)
@@ -131,13 +128,8 @@ async def list_users(
 
 
 @router.get("/users/{user_id}", response_model=UserRead)
-async def get_user(
-    user_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: Caller,
-) -> Any:
-    user = await service.get_user(session, principal, user_id)
-    set_etag(response, user)
-    return user
+async def get_user(principal: Caller, user: UserVisible, response: Response) -> Any:
+    return tagged(response, user)
 
 
 @router.patch("/users/{user_id}", response_model=UserRead, responses={202: {
@@ -146,17 +138,13 @@ async def get_user(
                    "(Location names it).",
 }})
 async def update_user(
-    user_id: uuid.UUID, data: UserUpdate, session: SessionDep, response: Response,
-    principal: RequiresUserManage, if_match: str | None = IfMatch,
+    data: UserUpdate, session: SessionDep, response: Response, principal: RequiresUserManage, user: UserForUpdate,
 ) -> Any:
-    user = await service.get_user(session, principal, user_id)
-    check_if_match(if_match, user)
     user, pending = await service.update_user(session, principal, user, data)
     if pending is not None:
         body = RoleChangeRead.model_validate(pending).model_dump(mode="json")
         return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/role-changes/{pending.id}"})
-    set_etag(response, user)
-    return user
+    return tagged(response, user)
 
 
 @router.get("/role-changes", response_model=Page[RoleChangeRead])
@@ -170,37 +158,26 @@ async def list_role_changes(
 
 
 @router.get("/role-changes/{change_id}", response_model=RoleChangeRead)
-async def get_role_change(
-    change_id: uuid.UUID, session: SessionDep, principal: RequiresUserManage,
-) -> Any:
-    return await role_changes.get_role_change(session, principal, change_id)
+async def get_role_change(principal: RequiresUserManage, change: RoleChangeVisible) -> Any:
+    return change
 
 
 @router.post("/role-changes/{change_id}/approve", response_model=RoleChangeRead)
-async def approve_role_change(
-    change_id: uuid.UUID, session: SessionDep, principal: RequiresUserManage,
-) -> Any:
+async def approve_role_change(session: SessionDep, principal: RequiresUserManage, change: RoleChangeVisible) -> Any:
     """A second admin of the agency (not the requester, not the user concerned) or a platform admin approves."""
-    return await role_changes.approve(session, principal, change_id)
+    return await role_changes.approve(session, principal, change)
 
 
 @router.post("/role-changes/{change_id}/reject", response_model=RoleChangeRead)
-async def reject_role_change(
-    change_id: uuid.UUID, session: SessionDep, principal: RequiresUserManage,
-) -> Any:
-    return await role_changes.reject(session, principal, change_id)
+async def reject_role_change(session: SessionDep, principal: RequiresUserManage, change: RoleChangeVisible) -> Any:
+    return await role_changes.reject(session, principal, change)
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserRead)
 async def deactivate_user(
-    user_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresUserManage, if_match: str | None = IfMatch,
+    session: SessionDep, response: Response, principal: RequiresUserManage, user: UserForUpdate,
 ) -> Any:
-    user = await service.get_user(session, principal, user_id)
-    check_if_match(if_match, user)
-    user = await service.deactivate_user(session, principal, user)
-    set_etag(response, user)
-    return user
+    return tagged(response, await service.deactivate_user(session, principal, user))
 
 
 @router.post("/clients", status_code=201, response_model=ClientCreated, response_model_exclude_unset=True)
@@ -226,8 +203,5 @@ async def list_clients(
 
 
 @router.post("/clients/{client_pk}/rotate-secret", response_model=ClientWithSecret)
-async def rotate_secret(
-    client_pk: uuid.UUID, session: SessionDep, principal: RequiresClientManage,
-) -> Any:
-    client, secret = await service.rotate_client_secret(session, principal, client_pk)
-    return service.client_read(client, secret)
+async def rotate_secret(session: SessionDep, principal: RequiresClientManage, client: OwnClient) -> Any:
+    return service.client_read(*await service.rotate_client_secret(session, principal, client))

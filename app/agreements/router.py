@@ -6,15 +6,13 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agreements import service
-from app.agreements.models import Agreement
+from app.agreements.dependencies import AgreementForUpdate, AgreementVisible
 from app.agreements.schemas import AgreementCreate, AgreementRead, AgreementStatus, StatusChange
 from app.auth.dependencies import RequiresAgreementManage, RequiresAgreementRead, current_principal
-from app.auth.principal import Principal
 from app.core.db import SessionDep
-from app.core.http import IdempotencyDep, IfMatch, check_if_match, set_etag
+from app.core.http import IdempotencyDep, IfMatch, tagged
 from app.core.pagination import Page, PageParams
 
 router = APIRouter(prefix="/api/v1", tags=["agreements"], dependencies=[Depends(current_principal)])
@@ -42,12 +40,9 @@ async def list_agreements(
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementRead)
 async def get_agreement(
-    agreement_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresAgreementRead,
+    session: SessionDep, response: Response, principal: RequiresAgreementRead, agreement: AgreementVisible,
 ) -> Any:
-    agreement = await service.get_agreement(session, principal, agreement_id)
-    set_etag(response, agreement)
-    return await service.agreement_read(session, agreement)
+    return tagged(response, agreement, await service.agreement_read(session, agreement))
 
 
 @router.post("/agreements/{agreement_id}/signatures", status_code=status.HTTP_201_CREATED,
@@ -57,49 +52,37 @@ async def sign_agreement(
     idem: IdempotencyDep, principal: RequiresAgreementManage, if_match: str | None = IfMatch,
 ) -> Any:
     """Your agency's signature (once); the agreement becomes active when every party has signed."""
-    async def sign() -> Agreement:
-        agreement = await service.get_agreement(session, principal, agreement_id)
-        check_if_match(if_match, agreement)
-        return await service.sign(session, principal, agreement)
-
-    return await idem.create(principal.ref, sign,
+    return await idem.create(principal.ref,
+                             lambda: service.sign_by_id(session, principal, agreement_id, if_match=if_match),
                              lambda signed_id: service.get_agreement(session, principal, signed_id),
                              lambda agreement: service.agreement_read(session, agreement))
 
 
-async def _transition(
-    fn: Any, agreement_id: uuid.UUID, data: StatusChange, session: AsyncSession, response: Response,
-    principal: Principal, if_match: str | None,
-) -> Any:
-    agreement = await service.get_agreement(session, principal, agreement_id)
-    check_if_match(if_match, agreement)
-    agreement = await fn(session, principal, agreement, data)
-    set_etag(response, agreement)
-    return await service.agreement_read(session, agreement)
-
-
 @router.post("/agreements/{agreement_id}/suspend", response_model=AgreementRead)
 async def suspend_agreement(
-    agreement_id: uuid.UUID, data: StatusChange, session: SessionDep, response: Response, principal: RequiresAgreementManage,
-    if_match: str | None = IfMatch,
+    data: StatusChange, session: SessionDep, response: Response, principal: RequiresAgreementManage,
+    agreement: AgreementForUpdate,
 ) -> Any:
     """Stop sharing under this agreement from the next request on (active -> suspended)."""
-    return await _transition(service.suspend, agreement_id, data, session, response, principal, if_match)
+    agreement = await service.suspend(session, principal, agreement, data)
+    return tagged(response, agreement, await service.agreement_read(session, agreement))
 
 
 @router.post("/agreements/{agreement_id}/resume", response_model=AgreementRead)
 async def resume_agreement(
-    agreement_id: uuid.UUID, data: StatusChange, session: SessionDep, response: Response, principal: RequiresAgreementManage,
-    if_match: str | None = IfMatch,
+    data: StatusChange, session: SessionDep, response: Response, principal: RequiresAgreementManage,
+    agreement: AgreementForUpdate,
 ) -> Any:
     """Lift a suspension (suspended -> active); only the agency that suspended it may."""
-    return await _transition(service.resume, agreement_id, data, session, response, principal, if_match)
+    agreement = await service.resume(session, principal, agreement, data)
+    return tagged(response, agreement, await service.agreement_read(session, agreement))
 
 
 @router.post("/agreements/{agreement_id}/terminate", response_model=AgreementRead)
 async def terminate_agreement(
-    agreement_id: uuid.UUID, data: StatusChange, session: SessionDep, response: Response, principal: RequiresAgreementManage,
-    if_match: str | None = IfMatch,
+    data: StatusChange, session: SessionDep, response: Response, principal: RequiresAgreementManage,
+    agreement: AgreementForUpdate,
 ) -> Any:
     """End the agreement for good (from draft, active or suspended)."""
-    return await _transition(service.terminate, agreement_id, data, session, response, principal, if_match)
+    agreement = await service.terminate(session, principal, agreement, data)
+    return tagged(response, agreement, await service.agreement_read(session, agreement))

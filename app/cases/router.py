@@ -17,6 +17,7 @@ from app.auth.dependencies import (
     current_principal,
 )
 from app.cases import service
+from app.cases.dependencies import CaseForUpdate, CaseVisible, PersonForUpdate, PersonVisible
 from app.cases.schemas import (
     CaseCreate,
     CaseRead,
@@ -28,7 +29,7 @@ from app.cases.schemas import (
     TeamMemberRead,
 )
 from app.core.db import SessionDep
-from app.core.http import IdempotencyDep, IfMatch, check_if_match, set_etag
+from app.core.http import IdempotencyDep, tagged
 from app.core.pagination import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[Depends(current_principal)])
@@ -60,25 +61,15 @@ async def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead)
-async def get_case(
-    case_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresCaseRead,
-) -> Any:
-    case = await service.get_case(session, principal, case_id)
-    set_etag(response, case)
-    return case
+async def get_case(principal: RequiresCaseRead, case: CaseVisible, response: Response) -> Any:
+    return tagged(response, case)
 
 
 @router.patch("/cases/{case_id}", response_model=CaseRead)
 async def update_case(
-    case_id: uuid.UUID, data: CaseUpdate, session: SessionDep, response: Response,
-    principal: RequiresCaseUpdate, if_match: str | None = IfMatch,
+    data: CaseUpdate, session: SessionDep, response: Response, principal: RequiresCaseUpdate, case: CaseForUpdate,
 ) -> Any:
-    case = await service.get_case(session, principal, case_id)
-    check_if_match(if_match, case)
-    case = await service.update_case(session, principal, case, data)
-    set_etag(response, case)
-    return case
+    return tagged(response, await service.update_case(session, principal, case, data))
 
 
 # ------------------------------------------------------------------ case team
@@ -138,21 +129,16 @@ async def list_people(
 
 @router.get("/people/{person_id}", response_model=PersonRead)
 async def get_person(
-    person_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresPersonRead,
+    session: SessionDep, response: Response, principal: RequiresPersonRead, person: PersonVisible,
 ) -> Any:
-    person = await service.read_person(session, principal, person_id)
-    set_etag(response, person)
-    return service.person_read(person)
+    person = await service.read_person(session, principal, person)
+    return tagged(response, person, service.person_read(person))
 
 
 @router.patch("/people/{person_id}", response_model=PersonRead)
 async def update_person(
-    person_id: uuid.UUID, data: PersonUpdate, session: SessionDep, response: Response,
-    principal: RequiresPersonWrite, if_match: str | None = IfMatch,
+    data: PersonUpdate, session: SessionDep, response: Response, principal: RequiresPersonWrite,
+    person: PersonForUpdate,
 ) -> Any:
-    person = await service.get_person_for_owner(session, principal, person_id)
-    check_if_match(if_match, person)
     person = await service.update_person(session, principal, person, data)
-    set_etag(response, person)
-    return service.person_read(person)
+    return tagged(response, person, service.person_read(person))

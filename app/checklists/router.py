@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from app.auth.dependencies import (
     Caller,
@@ -18,7 +18,7 @@ from app.auth.dependencies import (
 )
 from app.checklists import service
 from app.checklists.defaults import Juncture
-from app.checklists.models import ChecklistItemEvent
+from app.checklists.dependencies import ChecklistForUpdate, ChecklistVisible, ItemKey
 from app.checklists.schemas import (
     ChecklistCreate,
     ChecklistRead,
@@ -32,11 +32,10 @@ from app.checklists.schemas import (
     TemplateRead,
 )
 from app.core.db import SessionDep
-from app.core.http import IdempotencyDep, IfMatch, check_if_match, set_etag
+from app.core.http import IdempotencyDep, tagged
 from app.core.pagination import Page, PageParams
 
 router = APIRouter(prefix="/api/v1", tags=["checklists"], dependencies=[Depends(current_principal)])
-ItemKey = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/checklist-templates", response_model=Page[TemplateRead])
@@ -80,52 +79,38 @@ async def list_case_checklists(
 
 @router.get("/checklists/{checklist_id}", response_model=ChecklistRead)
 async def get_checklist(
-    checklist_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresChecklistRead,
+    session: SessionDep, response: Response, principal: RequiresChecklistRead, loaded: ChecklistVisible,
 ) -> Any:
-    checklist, out = await service.read_checklist(session, principal, checklist_id)
-    set_etag(response, checklist)
-    return out
+    checklist, access = loaded
+    return tagged(response, checklist, await service.read_checklist(session, principal, checklist, access))
 
 
 @router.patch("/checklists/{checklist_id}/items/{key}", response_model=ChecklistRead)
 async def update_item(
-    checklist_id: uuid.UUID, key: ItemKey, data: ItemUpdate, session: SessionDep, response: Response,
-    principal: RequiresChecklistWork, if_match: str | None = IfMatch,
+    data: ItemUpdate, session: SessionDep, response: Response, principal: RequiresChecklistWork,
+    loaded: ChecklistForUpdate, key: ItemKey,
 ) -> Any:
-    checklist, access = await service.get_checklist(session, principal, checklist_id)
-    check_if_match(if_match, checklist)
-    checklist = await service.update_item(session, principal, checklist, access, key, data)
-    set_etag(response, checklist)
-    return await service.checklist_read(session, checklist)
+    checklist = await service.update_item(session, principal, *loaded, key, data)
+    return tagged(response, checklist, await service.checklist_read(session, checklist))
 
 
 @router.post("/checklists/{checklist_id}/items/{key}/notes", status_code=status.HTTP_201_CREATED,
              response_model=ItemEventRead)
 async def add_note(
     checklist_id: uuid.UUID, key: ItemKey, data: NoteCreate, session: SessionDep,
-    idem: IdempotencyDep,
-    principal: RequiresChecklistWork,
+    idem: IdempotencyDep, principal: RequiresChecklistWork,
 ) -> Any:
-    async def add() -> ChecklistItemEvent:
-        checklist, access = await service.get_checklist(session, principal, checklist_id)
-        return await service.add_note(session, principal, checklist, access, key, data)
-
-    return await idem.create(principal.ref, add,
+    return await idem.create(principal.ref, lambda: service.add_note(session, principal, checklist_id, key, data),
                              lambda event_id: service.get_note(session, principal, checklist_id, key, event_id),
                              service.event_read)
 
 
 @router.post("/checklists/{checklist_id}/complete", response_model=ChecklistRead)
 async def complete_checklist(
-    checklist_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresChecklistWork, if_match: str | None = IfMatch,
+    session: SessionDep, response: Response, principal: RequiresChecklistWork, loaded: ChecklistForUpdate,
 ) -> Any:
-    checklist, access = await service.get_checklist(session, principal, checklist_id)
-    check_if_match(if_match, checklist)
-    checklist = await service.complete_checklist(session, principal, checklist, access)
-    set_etag(response, checklist)
-    return await service.checklist_read(session, checklist)
+    checklist = await service.complete_checklist(session, principal, *loaded)
+    return tagged(response, checklist, await service.checklist_read(session, checklist))
 
 
 @router.post("/cases/{case_id}/junctures", status_code=status.HTTP_201_CREATED, response_model=JunctureRead)

@@ -231,9 +231,11 @@ async def update_item(
 
 
 async def add_note(
-    session: AsyncSession, principal: Principal, checklist: Checklist, access: str, key: str, data: NoteCreate
+    session: AsyncSession, principal: Principal, checklist_id: uuid.UUID, key: str, data: NoteCreate
 ) -> ChecklistItemEvent:
-    """A note on an item, by staff on the case or a linked DV advocate; the item's status is unchanged."""
+    """A note on an item, by staff on the case or a linked DV advocate; the item's status is unchanged. Loads
+    the checklist itself (404 when hidden): it runs inside an idempotent create, which a retry replays."""
+    checklist, access = await get_checklist(session, principal, checklist_id)
     checklists_access.ensure_may_note_checklist(principal, access)
     _ensure_open(checklist)
     item = await _item(session, checklist, key)
@@ -373,11 +375,10 @@ async def _release_notes(
 
 
 async def read_checklist(
-    session: AsyncSession, principal: Principal, checklist_id: uuid.UUID
-) -> tuple[Checklist, dict[str, Any]]:
-    """GET of one checklist, shaped for the caller (404 when they may not see it)."""
-    checklist, access = await get_checklist(session, principal, checklist_id)
-    return checklist, await checklist_read(session, checklist, principal=principal, access=access)
+    session: AsyncSession, principal: Principal, checklist: Checklist, access: str
+) -> dict[str, Any]:
+    """GET of one checklist (found by `get_checklist`), shaped for the caller."""
+    return await checklist_read(session, checklist, principal=principal, access=access)
 
 
 # ------------------------------------------------------------------ junctures

@@ -18,6 +18,14 @@ from app.auth.dependencies import (
     current_principal,
 )
 from app.consent import mandates, service
+from app.consent.dependencies import (
+    ConsentForUpdate,
+    ConsentVisible,
+    MandateForUpdate,
+    MandateVisible,
+    TaskForUpdate,
+    TaskVisible,
+)
 from app.consent.schemas import (
     ConsentCreate,
     ConsentRead,
@@ -38,11 +46,10 @@ from app.consent.schemas import (
     TaskStatus,
 )
 from app.core.db import SessionDep
-from app.core.http import IdempotencyDep, IfMatch, check_if_match, set_etag
+from app.core.http import IdempotencyDep, tagged
 from app.core.pagination import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/v1", tags=["consent"], dependencies=[Depends(current_principal)])
-
 
 
 # ------------------------------------------------------------------ consents
@@ -69,26 +76,18 @@ async def list_consents(
 
 
 @router.get("/consents/{consent_id}", response_model=ConsentRead)
-async def get_consent(
-    consent_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresConsentRead,
-) -> Any:
-    consent = await service.get_consent(session, principal, consent_id)
-    set_etag(response, consent)
-    return service.consent_read(consent)
+async def get_consent(principal: RequiresConsentRead, consent: ConsentVisible, response: Response) -> Any:
+    return tagged(response, consent, service.consent_read(consent))
 
 
 @router.post("/consents/{consent_id}/revoke", response_model=ConsentRead)
 async def revoke_consent(
-    consent_id: uuid.UUID, data: ConsentRevoke, session: SessionDep, response: Response,
-    principal: RequiresConsentRevoke, if_match: str | None = IfMatch,
+    data: ConsentRevoke, session: SessionDep, response: Response, principal: RequiresConsentRevoke,
+    consent: ConsentForUpdate,
 ) -> Any:
     """Revoke a consent (written or oral); it stops working on the very next request."""
-    consent = await service.get_consent(session, principal, consent_id)
-    check_if_match(if_match, consent)
     consent = await service.revoke_consent(session, principal, consent, data)
-    set_etag(response, consent)
-    return service.consent_read(consent)
+    return tagged(response, consent, service.consent_read(consent))
 
 
 # ------------------------------------------------------------------ disclosures
@@ -141,40 +140,29 @@ async def list_mandates(
 
 
 @router.get("/legal-mandates/{mandate_id}", response_model=MandateRead)
-async def get_mandate(
-    mandate_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresDisclosureRead,
-) -> Any:
-    mandate = await mandates.get_mandate(session, principal, mandate_id)
-    set_etag(response, mandate)
-    return mandates.mandate_read(mandate)
+async def get_mandate(principal: RequiresDisclosureRead, mandate: MandateVisible, response: Response) -> Any:
+    return tagged(response, mandate, mandates.mandate_read(mandate))
 
 
 @router.post("/legal-mandates/{mandate_id}/court-order", response_model=MandateRead)
 async def record_court_order(
-    mandate_id: uuid.UUID, data: CourtOrder, session: SessionDep, response: Response,
-    principal: RequiresMandateRecord, if_match: str | None = IfMatch,
+    data: CourtOrder, session: SessionDep, response: Response, principal: RequiresMandateRecord,
+    mandate: MandateForUpdate,
 ) -> Any:
     """Record the court order for a subpoena in triage; the mandate is then in force."""
-    mandate = await mandates.get_mandate(session, principal, mandate_id)
-    check_if_match(if_match, mandate)
     mandate = await mandates.record_court_order(session, principal, mandate, data)
-    set_etag(response, mandate)
-    return mandates.mandate_read(mandate)
+    return tagged(response, mandate, mandates.mandate_read(mandate))
 
 
 @router.post("/legal-mandates/{mandate_id}/withdraw", response_model=MandateRead)
 async def withdraw_mandate(
-    mandate_id: uuid.UUID, data: MandateWithdraw, session: SessionDep, response: Response,
-    principal: RequiresMandateRecord, if_match: str | None = IfMatch,
+    data: MandateWithdraw, session: SessionDep, response: Response, principal: RequiresMandateRecord,
+    mandate: MandateForUpdate,
 ) -> Any:
     """Withdraw a legal mandate (supervisors of the owning agency); it releases nothing from the very next
     request."""
-    mandate = await mandates.get_mandate(session, principal, mandate_id)
-    check_if_match(if_match, mandate)
     mandate = await mandates.withdraw_mandate(session, principal, mandate, data)
-    set_etag(response, mandate)
-    return mandates.mandate_read(mandate)
+    return tagged(response, mandate, mandates.mandate_read(mandate))
 
 
 # ------------------------------------------------------------------ notification tasks
@@ -194,22 +182,13 @@ async def list_tasks(
 
 
 @router.get("/notification-tasks/{task_id}", response_model=TaskRead)
-async def get_task(
-    task_id: uuid.UUID, session: SessionDep, response: Response,
-    principal: RequiresDisclosureRead,
-) -> Any:
-    task = await mandates.get_task(session, principal, task_id)
-    set_etag(response, task)
-    return task
+async def get_task(principal: RequiresDisclosureRead, task: TaskVisible, response: Response) -> Any:
+    return tagged(response, task)
 
 
 @router.post("/notification-tasks/{task_id}/complete", response_model=TaskRead)
 async def complete_task(
-    task_id: uuid.UUID, data: TaskComplete, session: SessionDep, response: Response,
-    principal: RequiresConsentRecord, if_match: str | None = IfMatch,
+    data: TaskComplete, session: SessionDep, response: Response, principal: RequiresConsentRecord,
+    task: TaskForUpdate,
 ) -> Any:
-    task = await mandates.get_task(session, principal, task_id)
-    check_if_match(if_match, task)
-    task = await mandates.complete_task(session, principal, task, data)
-    set_etag(response, task)
-    return task
+    return tagged(response, await mandates.complete_task(session, principal, task, data))

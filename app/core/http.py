@@ -46,6 +46,31 @@ def check_if_match(if_match: str | None, obj: Any) -> None:
 
 IfMatch = Header(None, alias="If-Match", description="ETag from a previous GET; 412 when stale.")
 
+V = TypeVar("V")
+
+
+def tagged(response: Response, obj: Any, body: Any = None) -> Any:
+    """The answer about `obj` (`body`, or `obj` itself when there is none), with `obj`'s ETag set."""
+    set_etag(response, obj)
+    return obj if body is None else body
+
+
+def for_update(load: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]:
+    """The ForUpdate variant of a loader dependency: the object `load` finds, once the caller's If-Match names
+    its current version (412 otherwise; no header, no check)."""
+
+    async def loaded_for_update(obj: Any, if_match: str | None) -> Any:
+        check_if_match(if_match, obj)
+        return obj
+
+    # Built by hand: the loader is a closure variable, which a string annotation could not name.
+    loaded_for_update.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("obj", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Depends(load)]),
+        inspect.Parameter("if_match", inspect.Parameter.KEYWORD_ONLY, default=IfMatch, annotation=str | None),
+    ])
+    loaded_for_update.__name__ = f"{getattr(load, '__name__', 'load')}_for_update"
+    return loaded_for_update
+
 
 T = TypeVar("T")
 

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import (
     RequiresReferralRead,
@@ -14,12 +13,12 @@ from app.auth.dependencies import (
     RequiresReferralWrite,
     current_principal,
 )
-from app.auth.principal import Principal
 from app.core.db import SessionDep
-from app.core.http import IdempotencyDep, IfMatch, set_etag
+from app.core.http import IdempotencyDep, IfMatch, tagged
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
 from app.referrals import service
+from app.referrals.dependencies import ReferralVisible
 from app.referrals.schemas import (
     Box,
     CloseBody,
@@ -64,15 +63,16 @@ async def list_referrals(
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralRead)
-async def get_referral(referral_id: uuid.UUID, session: SessionDep, response: Response, principal: RequiresReferralRead) -> Any:
-    referral, body = await service.read_referral(session, principal, referral_id)
-    set_etag(response, referral)
-    return body
+async def get_referral(
+    session: SessionDep, response: Response, principal: RequiresReferralRead, referral: ReferralVisible,
+) -> Any:
+    return tagged(response, referral, await service.read_referral(session, principal, referral))
 
 
 @router.get("/referrals/{referral_id}/events", response_model=Page[ReferralEventRead])
 async def list_events(
-    referral_id: uuid.UUID, session: SessionDep, principal: RequiresReferralRead, page: Annotated[PageParams, Depends()],
+    referral_id: uuid.UUID, session: SessionDep, principal: RequiresReferralRead,
+    page: Annotated[PageParams, Depends()],
 ) -> Any:
     items, cursor = await service.list_events(session, principal, referral_id, page)
     return page_of(items, cursor, ReferralEventRead)
@@ -80,54 +80,63 @@ async def list_events(
 
 @router.get("/referrals/{referral_id}/people", response_model=Page[ReferralPersonRead])
 async def read_people(
-    referral_id: uuid.UUID, session: SessionDep, principal: RequiresReferralRead, page: Annotated[PageParams, Depends()],
+    referral_id: uuid.UUID, session: SessionDep, principal: RequiresReferralRead,
+    page: Annotated[PageParams, Depends()],
 ) -> Any:
     items, cursor = await service.read_people(session, principal, referral_id, page)
     return {"items": items, "next_cursor": cursor}
 
 
-async def _transition(
-    session: AsyncSession, response: Response, principal: Principal, referral_id: uuid.UUID, action: str,
-    if_match: str | None, body: DeclineBody | CloseBody | None = None,
-) -> Any:
-    referral = await service.get_referral(session, principal, referral_id)
-    referral = await service.transition(session, principal, referral, action, body, if_match=if_match)
-    set_etag(response, referral)
-    return await service.referral_read(session, principal, referral)
-
-
 @router.post("/referrals/{referral_id}/send", response_model=ReferralRead)
-async def send(referral_id: uuid.UUID, session: SessionDep, response: Response, principal: RequiresReferralWrite,
-               if_match: str | None = IfMatch) -> Any:
+async def send(
+    session: SessionDep, response: Response, principal: RequiresReferralWrite, referral: ReferralVisible,
+    if_match: str | None = IfMatch,
+) -> Any:
     """Sending agency: needs an active agreement covering referrals and each person's referral consent."""
-    return await _transition(session, response, principal, referral_id, "send", if_match)
+    referral = await service.transition(session, principal, referral, "send", if_match=if_match)
+    return tagged(response, referral, await service.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/acknowledge", response_model=ReferralRead)
-async def acknowledge(referral_id: uuid.UUID, session: SessionDep, response: Response, principal: RequiresReferralRespond,
-                      if_match: str | None = IfMatch) -> Any:
-    return await _transition(session, response, principal, referral_id, "acknowledge", if_match)
+async def acknowledge(
+    session: SessionDep, response: Response, principal: RequiresReferralRespond, referral: ReferralVisible,
+    if_match: str | None = IfMatch,
+) -> Any:
+    referral = await service.transition(session, principal, referral, "acknowledge", if_match=if_match)
+    return tagged(response, referral, await service.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/accept", response_model=ReferralRead)
-async def accept(referral_id: uuid.UUID, session: SessionDep, response: Response, principal: RequiresReferralRespond,
-                 if_match: str | None = IfMatch) -> Any:
-    return await _transition(session, response, principal, referral_id, "accept", if_match)
+async def accept(
+    session: SessionDep, response: Response, principal: RequiresReferralRespond, referral: ReferralVisible,
+    if_match: str | None = IfMatch,
+) -> Any:
+    referral = await service.transition(session, principal, referral, "accept", if_match=if_match)
+    return tagged(response, referral, await service.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/decline", response_model=ReferralRead)
-async def decline(referral_id: uuid.UUID, data: DeclineBody, session: SessionDep, response: Response,
-                  principal: RequiresReferralRespond, if_match: str | None = IfMatch) -> Any:
-    return await _transition(session, response, principal, referral_id, "decline", if_match, data)
+async def decline(
+    data: DeclineBody, session: SessionDep, response: Response, principal: RequiresReferralRespond,
+    referral: ReferralVisible, if_match: str | None = IfMatch,
+) -> Any:
+    referral = await service.transition(session, principal, referral, "decline", data, if_match=if_match)
+    return tagged(response, referral, await service.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/withdraw", response_model=ReferralRead)
-async def withdraw(referral_id: uuid.UUID, session: SessionDep, response: Response, principal: RequiresReferralWrite,
-                   if_match: str | None = IfMatch) -> Any:
-    return await _transition(session, response, principal, referral_id, "withdraw", if_match)
+async def withdraw(
+    session: SessionDep, response: Response, principal: RequiresReferralWrite, referral: ReferralVisible,
+    if_match: str | None = IfMatch,
+) -> Any:
+    referral = await service.transition(session, principal, referral, "withdraw", if_match=if_match)
+    return tagged(response, referral, await service.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/close", response_model=ReferralRead)
-async def close(referral_id: uuid.UUID, data: CloseBody, session: SessionDep, response: Response,
-                principal: RequiresReferralWrite, if_match: str | None = IfMatch) -> Any:
-    return await _transition(session, response, principal, referral_id, "close", if_match, data)
+async def close(
+    data: CloseBody, session: SessionDep, response: Response, principal: RequiresReferralWrite,
+    referral: ReferralVisible, if_match: str | None = IfMatch,
+) -> Any:
+    referral = await service.transition(session, principal, referral, "close", data, if_match=if_match)
+    return tagged(response, referral, await service.referral_read(session, principal, referral))

@@ -241,17 +241,14 @@ async def _consents_in_force(session: AsyncSession, referral: Referral, person_i
     return bool(person_ids)
 
 
-async def read_referral(
-    session: AsyncSession, principal: Principal, referral_id: uuid.UUID
-) -> tuple[Referral, dict[str, Any]]:
-    """GET of one referral. A read by the receiving agency releases the family's free text across the
-    boundary (or withholds it), so it is audited."""
-    referral = await get_referral(session, principal, referral_id)
+async def read_referral(session: AsyncSession, principal: Principal, referral: Referral) -> dict[str, Any]:
+    """GET of one referral (found by `get_referral`). A read by the receiving agency releases the family's free
+    text across the boundary (or withholds it), so it is audited."""
     out = await referral_read(session, principal, referral)
     if access.referral_side(principal, referral) == "receiver":
         await record(session, principal, "referral.read", "referral", referral.id,
                      outcome="withheld" if out["withheld"] else "success", agency_id=principal.agency_id)
-    return referral, out
+    return out
 
 
 async def referral_read(session: AsyncSession, principal: Principal, referral: Referral) -> dict[str, Any]:

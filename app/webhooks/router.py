@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Response, status
 
 from app.auth.dependencies import RequiresWebhookManage, current_principal
 from app.core.db import SessionDep
-from app.core.http import IdempotencyDep, IfMatch, check_if_match, set_etag
+from app.core.http import IdempotencyDep, tagged
 from app.core.pagination import Page, PageParams, page_of
 from app.webhooks import service
+from app.webhooks.dependencies import WebhookForUpdate, WebhookVisible
 from app.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookCreated, WebhookRead
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"], dependencies=[Depends(current_principal)])
@@ -35,31 +36,20 @@ async def list_webhooks(session: SessionDep, principal: RequiresWebhookManage, p
 
 
 @router.get("/webhooks/{webhook_id}", response_model=WebhookRead)
-async def get_webhook(webhook_id: uuid.UUID, session: SessionDep, principal: RequiresWebhookManage, response: Response) -> Any:
-    ep = await service.get_endpoint(session, principal, webhook_id)
-    set_etag(response, ep)
-    return ep
+async def get_webhook(principal: RequiresWebhookManage, ep: WebhookVisible, response: Response) -> Any:
+    return tagged(response, ep)
 
 
 @router.post("/webhooks/{webhook_id}/disable", response_model=WebhookRead)
 async def disable_webhook(
-    webhook_id: uuid.UUID, session: SessionDep, principal: RequiresWebhookManage, response: Response,
-    if_match: str | None = IfMatch,
+    session: SessionDep, principal: RequiresWebhookManage, response: Response, ep: WebhookForUpdate,
 ) -> Any:
-    ep = await service.get_endpoint(session, principal, webhook_id)
-    check_if_match(if_match, ep)
-    ep = await service.disable_endpoint(session, principal, ep)
-    set_etag(response, ep)
-    return ep
+    return tagged(response, await service.disable_endpoint(session, principal, ep))
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_webhook(
-    webhook_id: uuid.UUID, session: SessionDep, principal: RequiresWebhookManage, if_match: str | None = IfMatch,
-) -> Response:
+async def delete_webhook(session: SessionDep, principal: RequiresWebhookManage, ep: WebhookForUpdate) -> Response:
     """Disables the endpoint (its deliveries stay listed for the record)."""
-    ep = await service.get_endpoint(session, principal, webhook_id)
-    check_if_match(if_match, ep)
     await service.disable_endpoint(session, principal, ep)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

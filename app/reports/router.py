@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -36,10 +36,15 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _period(period: str | None, from_: str | None, to: str | None) -> Period | None:
+async def asked_period(
+    period: str | None = PeriodParam, from_: str | None = From, to: str | None = To,
+) -> Period | None:
     """The period asked for (None: the default one); a free window is refused."""
     refuse_window(**{"from": from_, "to": to})
     return parse_period(period) if period is not None else None
+
+
+AskedPeriod = Annotated[Period | None, Depends(asked_period)]
 
 
 def _q(params: list[str]) -> float:
@@ -73,10 +78,9 @@ def csv_response(body: str, name: str) -> Response:
 
 @router.get("/reports/dv-caseload", response_model=CaseloadRead, responses=CSV_RESPONSE, description=PERIODS)
 async def get_dv_caseload(
-    request: Request, session: SessionDep, principal: RequiresReportRead, group_by: GroupBy,
-    period: str | None = PeriodParam, from_: str | None = From, to: str | None = To,
+    request: Request, session: SessionDep, principal: RequiresReportRead, group_by: GroupBy, period: AskedPeriod,
 ) -> Any:
-    header, table = await dv_caseload(session, principal, group_by, _period(period, from_, to))
+    header, table = await dv_caseload(session, principal, group_by, period)
     if wants_csv(request):
         return csv_response(to_csv([(None, table)]), f"dv-caseload-{group_by.value}")
     return {**header, **table.as_dict()}
@@ -85,10 +89,9 @@ async def get_dv_caseload(
 @router.get("/reports/collaboration", response_model=CollaborationRead, responses=CSV_RESPONSE,
             description=PERIODS)
 async def get_collaboration(
-    request: Request, session: SessionDep, principal: RequiresReportRead,
-    period: str | None = PeriodParam, from_: str | None = From, to: str | None = To,
+    request: Request, session: SessionDep, principal: RequiresReportRead, period: AskedPeriod,
 ) -> Any:
-    header, tables = await collaboration(session, principal, _period(period, from_, to))
+    header, tables = await collaboration(session, principal, period)
     if wants_csv(request):
         return csv_response(to_csv(list(tables.items())), "collaboration")
     return {**header, **{name: t.as_dict() for name, t in tables.items()}}

@@ -32,8 +32,8 @@ from app.checklists.schemas import (
     NoteCreate,
     TemplateCreate,
 )
+from app.consent.disclosures import disclose_held
 from app.consent.rules import Reason
-from app.consent.service import disclose_held
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import decrypt_json, encrypt_json

@@ -9,14 +9,14 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.auth.dependencies import Caller
-from app.consent import mandates, service
+from app.consent import consents, mandates
 from app.consent.models import Consent, LegalMandate, NotificationTask
 from app.core.db import SessionDep
 from app.core.http import for_update
 
 
 async def visible_consent(consent_id: uuid.UUID, session: SessionDep, principal: Caller) -> Consent:
-    return await service.get_consent(session, principal, consent_id)
+    return await consents.get_consent(session, principal, consent_id)
 
 
 async def visible_mandate(mandate_id: uuid.UUID, session: SessionDep, principal: Caller) -> LegalMandate:

@@ -17,7 +17,7 @@ from app.auth.dependencies import (
     RequiresMandateRecord,
     current_principal,
 )
-from app.consent import mandates, service
+from app.consent import consents, disclosures, mandates
 from app.consent.dependencies import (
     ConsentForUpdate,
     ConsentVisible,
@@ -61,9 +61,9 @@ async def create_consent(
     principal: RequiresConsentRecord,
 ) -> Any:
     """Record a consent (the owning agency's staff). 422 names every missing or invalid element."""
-    return await idem.create(principal.ref, lambda: service.create_consent(session, principal, person_id, data),
-                             lambda consent_id: service.get_consent(session, principal, consent_id),
-                             service.consent_read)
+    return await idem.create(principal.ref, lambda: consents.create_consent(session, principal, person_id, data),
+                             lambda consent_id: consents.get_consent(session, principal, consent_id),
+                             consents.consent_read)
 
 
 @router.get("/people/{person_id}/consents", response_model=Page[ConsentSummary])
@@ -71,13 +71,13 @@ async def list_consents(
     person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresConsentRead, status: ConsentStatus | None = None,
 ) -> Any:
-    items, cursor = await service.list_consents(session, principal, person_id, page, status)
-    return {"items": [service.consent_read(c, full=False) for c in items], "next_cursor": cursor}
+    items, cursor = await consents.list_consents(session, principal, person_id, page, status)
+    return {"items": [consents.consent_read(c, full=False) for c in items], "next_cursor": cursor}
 
 
 @router.get("/consents/{consent_id}", response_model=ConsentRead)
 async def get_consent(principal: RequiresConsentRead, consent: ConsentVisible, response: Response) -> Any:
-    return tagged(response, consent, service.consent_read(consent))
+    return tagged(response, consent, consents.consent_read(consent))
 
 
 @router.post("/consents/{consent_id}/revoke", response_model=ConsentRead)
@@ -86,8 +86,8 @@ async def revoke_consent(
     consent: ConsentForUpdate,
 ) -> Any:
     """Revoke a consent (written or oral); it stops working on the very next request."""
-    consent = await service.revoke_consent(session, principal, consent, data)
-    return tagged(response, consent, service.consent_read(consent))
+    consent = await consents.revoke_consent(session, principal, consent, data)
+    return tagged(response, consent, consents.consent_read(consent))
 
 
 # ------------------------------------------------------------------ disclosures
@@ -101,7 +101,7 @@ async def request_disclosure(
 ) -> Any:
     """Apply the disclosure rule category by category; every request lands in the accounting of disclosures."""
     # A refused request lands there too: its 404 (PersonNotLinked) keeps what it wrote (AppError.keep_writes).
-    return await service.disclose(session, principal, data.person_id, data.purpose, data.categories)
+    return await disclosures.disclose(session, principal, data.person_id, data.purpose, data.categories)
 
 
 @router.get("/people/{person_id}/disclosures", response_model=Page[DisclosureRecord])
@@ -110,7 +110,7 @@ async def list_disclosures(
     principal: RequiresDisclosureRead,
 ) -> Any:
     """The accounting of disclosures: when, to whom, what, why, on what basis (never the data released)."""
-    items, cursor = await service.list_disclosures(session, principal, person_id, page)
+    items, cursor = await disclosures.list_disclosures(session, principal, person_id, page)
     return page_of(items, cursor, DisclosureRecord)
 
 

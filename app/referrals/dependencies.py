@@ -10,12 +10,12 @@ from fastapi import Depends
 
 from app.auth.dependencies import Caller
 from app.core.db import SessionDep
-from app.referrals import service
+from app.referrals import lifecycle
 from app.referrals.models import Referral
 
 
 async def visible_referral(referral_id: uuid.UUID, session: SessionDep, principal: Caller) -> Referral:
-    return await service.get_referral(session, principal, referral_id)
+    return await lifecycle.get_referral(session, principal, referral_id)
 
 
 ReferralVisible = Annotated[Referral, Depends(visible_referral)]

@@ -17,7 +17,7 @@ from app.core.db import SessionDep
 from app.core.http import IdempotencyDep, IfMatch, tagged
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
-from app.referrals import service
+from app.referrals import lifecycle, sharing
 from app.referrals.dependencies import ReferralVisible
 from app.referrals.schemas import (
     Box,
@@ -39,9 +39,9 @@ router = APIRouter(prefix="/api/v1", tags=["referrals"], dependencies=[Depends(c
 async def create_referral(
     data: ReferralCreate, session: SessionDep, principal: RequiresReferralWrite, idem: IdempotencyDep,
 ) -> Any:
-    return await idem.create(principal.ref, lambda: service.create_referral(session, principal, data),
-                             lambda referral_id: service.get_referral(session, principal, referral_id),
-                             lambda referral: service.referral_read(session, principal, referral))
+    return await idem.create(principal.ref, lambda: lifecycle.create_referral(session, principal, data),
+                             lambda referral_id: lifecycle.get_referral(session, principal, referral_id),
+                             lambda referral: sharing.referral_read(session, principal, referral))
 
 
 @router.get("/referrals", response_model=Page[ReferralSummary])
@@ -55,7 +55,7 @@ async def list_referrals(
     created_from: Timestamp | None = Query(None, description="Created at or after (RFC 3339)."),
     created_to: Timestamp | None = Query(None, description="Created at or before (RFC 3339)."),
 ) -> Any:
-    items, cursor = await service.list_referrals(
+    items, cursor = await lifecycle.list_referrals(
         session, principal, page, box=box.value if box else None, status=status.value if status else None,
         urgency=urgency.value if urgency else None, overdue=overdue, person_id=person_id,
         created_from=created_from, created_to=created_to)
@@ -66,7 +66,7 @@ async def list_referrals(
 async def get_referral(
     session: SessionDep, response: Response, principal: RequiresReferralRead, referral: ReferralVisible,
 ) -> Any:
-    return tagged(response, referral, await service.read_referral(session, principal, referral))
+    return tagged(response, referral, await sharing.read_referral(session, principal, referral))
 
 
 @router.get("/referrals/{referral_id}/events", response_model=Page[ReferralEventRead])
@@ -74,7 +74,7 @@ async def list_events(
     referral_id: uuid.UUID, session: SessionDep, principal: RequiresReferralRead,
     page: Annotated[PageParams, Depends()],
 ) -> Any:
-    items, cursor = await service.list_events(session, principal, referral_id, page)
+    items, cursor = await lifecycle.list_events(session, principal, referral_id, page)
     return page_of(items, cursor, ReferralEventRead)
 
 
@@ -83,7 +83,7 @@ async def read_people(
     referral_id: uuid.UUID, session: SessionDep, principal: RequiresReferralRead,
     page: Annotated[PageParams, Depends()],
 ) -> Any:
-    items, cursor = await service.read_people(session, principal, referral_id, page)
+    items, cursor = await sharing.read_people(session, principal, referral_id, page)
     return {"items": items, "next_cursor": cursor}
 
 
@@ -93,8 +93,8 @@ async def send(
     if_match: str | None = IfMatch,
 ) -> Any:
     """Sending agency: needs an active agreement covering referrals and each person's referral consent."""
-    referral = await service.transition(session, principal, referral, "send", if_match=if_match)
-    return tagged(response, referral, await service.referral_read(session, principal, referral))
+    referral = await lifecycle.transition(session, principal, referral, "send", if_match=if_match)
+    return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/acknowledge", response_model=ReferralRead)
@@ -102,8 +102,8 @@ async def acknowledge(
     session: SessionDep, response: Response, principal: RequiresReferralRespond, referral: ReferralVisible,
     if_match: str | None = IfMatch,
 ) -> Any:
-    referral = await service.transition(session, principal, referral, "acknowledge", if_match=if_match)
-    return tagged(response, referral, await service.referral_read(session, principal, referral))
+    referral = await lifecycle.transition(session, principal, referral, "acknowledge", if_match=if_match)
+    return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/accept", response_model=ReferralRead)
@@ -111,8 +111,8 @@ async def accept(
     session: SessionDep, response: Response, principal: RequiresReferralRespond, referral: ReferralVisible,
     if_match: str | None = IfMatch,
 ) -> Any:
-    referral = await service.transition(session, principal, referral, "accept", if_match=if_match)
-    return tagged(response, referral, await service.referral_read(session, principal, referral))
+    referral = await lifecycle.transition(session, principal, referral, "accept", if_match=if_match)
+    return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/decline", response_model=ReferralRead)
@@ -120,8 +120,8 @@ async def decline(
     data: DeclineBody, session: SessionDep, response: Response, principal: RequiresReferralRespond,
     referral: ReferralVisible, if_match: str | None = IfMatch,
 ) -> Any:
-    referral = await service.transition(session, principal, referral, "decline", data, if_match=if_match)
-    return tagged(response, referral, await service.referral_read(session, principal, referral))
+    referral = await lifecycle.transition(session, principal, referral, "decline", data, if_match=if_match)
+    return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/withdraw", response_model=ReferralRead)
@@ -129,8 +129,8 @@ async def withdraw(
     session: SessionDep, response: Response, principal: RequiresReferralWrite, referral: ReferralVisible,
     if_match: str | None = IfMatch,
 ) -> Any:
-    referral = await service.transition(session, principal, referral, "withdraw", if_match=if_match)
-    return tagged(response, referral, await service.referral_read(session, principal, referral))
+    referral = await lifecycle.transition(session, principal, referral, "withdraw", if_match=if_match)
+    return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/close", response_model=ReferralRead)
@@ -138,5 +138,5 @@ async def close(
     data: CloseBody, session: SessionDep, response: Response, principal: RequiresReferralWrite,
     referral: ReferralVisible, if_match: str | None = IfMatch,
 ) -> Any:
-    referral = await service.transition(session, principal, referral, "close", data, if_match=if_match)
-    return tagged(response, referral, await service.referral_read(session, principal, referral))
+    referral = await lifecycle.transition(session, principal, referral, "close", data, if_match=if_match)
+    return tagged(response, referral, await sharing.referral_read(session, principal, referral))

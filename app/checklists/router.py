@@ -16,7 +16,7 @@ from app.auth.dependencies import (
     RequiresTemplatePublish,
     current_principal,
 )
-from app.checklists import service
+from app.checklists import junctures, service, templates
 from app.checklists.defaults import Juncture
 from app.checklists.dependencies import ChecklistForUpdate, ChecklistVisible, ItemKey
 from app.checklists.schemas import (
@@ -43,8 +43,8 @@ async def list_templates(
     session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: Caller, juncture: Juncture | None = None,
 ) -> Any:
-    items, cursor = await service.list_templates(session, principal, page, juncture.value if juncture else None)
-    return {"items": [service.template_read(t) for t in items], "next_cursor": cursor}
+    items, cursor = await templates.list_templates(session, principal, page, juncture.value if juncture else None)
+    return {"items": [templates.template_read(t) for t in items], "next_cursor": cursor}
 
 
 @router.post("/checklist-templates", status_code=status.HTTP_201_CREATED, response_model=TemplateRead)
@@ -52,9 +52,9 @@ async def publish_template(
     data: TemplateCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresTemplatePublish,
 ) -> Any:
-    return await idem.create(principal.ref, lambda: service.publish_template(session, principal, data),
-                             lambda template_id: service.get_template(session, principal, template_id),
-                             service.template_read)
+    return await idem.create(principal.ref, lambda: templates.publish_template(session, principal, data),
+                             lambda template_id: templates.get_template(session, principal, template_id),
+                             templates.template_read)
 
 
 @router.post("/cases/{case_id}/checklists", status_code=status.HTTP_201_CREATED, response_model=ChecklistRead)
@@ -118,9 +118,9 @@ async def record_juncture(
     case_id: uuid.UUID, data: JunctureCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresJunctureRecord,
 ) -> Any:
-    return await idem.create(principal.ref, lambda: service.record_juncture(session, principal, case_id, data),
-                             lambda juncture_id: service.get_juncture(session, principal, juncture_id),
-                             service.juncture_read)
+    return await idem.create(principal.ref, lambda: junctures.record_juncture(session, principal, case_id, data),
+                             lambda juncture_id: junctures.get_juncture(session, principal, juncture_id),
+                             junctures.juncture_read)
 
 
 @router.get("/cases/{case_id}/junctures", response_model=Page[JunctureRead])
@@ -128,5 +128,5 @@ async def list_junctures(
     case_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresCaseRead,
 ) -> Any:
-    items, cursor = await service.list_junctures(session, principal, case_id, page)
-    return {"items": [service.juncture_read(r) for r in items], "next_cursor": cursor}
+    items, cursor = await junctures.list_junctures(session, principal, case_id, page)
+    return {"items": [junctures.juncture_read(r) for r in items], "next_cursor": cursor}

@@ -20,14 +20,14 @@ from app.cases.service import create_case as open_case
 from app.cases.service import create_person
 from app.checklists.schemas import ChecklistCreate
 from app.checklists.service import start_checklist
+from app.consent.consents import create_consent
 from app.consent.schemas import ConsentCreate
-from app.consent.service import create_consent
 from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.core.vocab import DataCategory, Purpose
 from app.identity.models import Agency, ApiClient, Office, User
+from app.referrals.lifecycle import create_referral, transition
 from app.referrals.schemas import ReferralCreate
-from app.referrals.service import create_referral, transition
 
 DEMO_PASSWORD = "tandem-demo-2026"
 SYSTEM = Principal(id=uuid.UUID(int=0), kind="system", agency_id=None, agency_kind=None,

@@ -112,8 +112,12 @@ async def _reference(session: AsyncSession, c: Consultation) -> str:
 async def get_consultation(
     session: AsyncSession, principal: Principal, consultation_id: uuid.UUID,
 ) -> tuple[Consultation, str]:
-    """One consultation with its question and advice (a release of free text: audited)."""
-    c = await _visible(session, principal, consultation_id)
+    """One consultation with its question and advice (a release of free text: audited); 404 when hidden."""
+    return await read_consultation(session, principal, await _visible(session, principal, consultation_id))
+
+
+async def read_consultation(session: AsyncSession, principal: Principal, c: Consultation) -> tuple[Consultation, str]:
+    """A consultation the caller may see, with its case reference, as read (a release of free text: audited)."""
     if c.status == S.queued.value:
         await routing.route_queued(session, c.office_id)
     await record(session, principal, "consultation.read", "consultation", c.id)
@@ -243,5 +247,6 @@ async def load(session: AsyncSession, principal: Principal, consultation_id: uui
     return await _visible(session, principal, consultation_id)
 
 
-async def reference_of(session: AsyncSession, c: Consultation) -> str:
-    return await _reference(session, c)
+async def consultation_read(session: AsyncSession, c: Consultation) -> dict[str, Any]:
+    """The consultation as ConsultationRead."""
+    return detail(c, await _reference(session, c))

@@ -7,9 +7,14 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.advocates import consultations, service
+from app.advocates.dependencies import (
+    AssignmentForUpdate,
+    AssignmentVisible,
+    ConsultationForUpdate,
+    ConsultationVisible,
+)
 from app.advocates.schemas import (
     AssignmentCreate,
     AssignmentRead,
@@ -22,16 +27,22 @@ from app.advocates.schemas import (
     ConsultationSummary,
     OnDutyRead,
 )
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import P
-from app.auth.principal import Principal
-from app.core.db import get_session
-from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.auth.dependencies import (
+    RequiresAssignmentManage,
+    RequiresAssignmentRead,
+    RequiresConsultationAnswer,
+    RequiresConsultationOpen,
+    RequiresConsultationRead,
+    RequiresConsultationRoute,
+    RequiresOndutyRead,
+    current_principal,
+)
+from app.core.db import SessionDep
+from app.core.http import IdempotencyDep, tagged
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
 
 router = APIRouter(prefix="/api/v1", tags=["advocates"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 class Box(StrEnum):
@@ -44,8 +55,8 @@ class Box(StrEnum):
 
 @router.post("/advocate-assignments", status_code=status.HTTP_201_CREATED, response_model=AssignmentRead)
 async def create_assignment(
-    data: AssignmentCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.assignment_manage))],
+    data: AssignmentCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresAssignmentManage,
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.create_assignment(session, principal, data),
                              lambda assignment_id: service.get_assignment(session, principal, assignment_id))
@@ -53,8 +64,8 @@ async def create_assignment(
 
 @router.get("/advocate-assignments", response_model=Page[AssignmentRead])
 async def list_assignments(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.assignment_read))],
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresAssignmentRead,
     office_id: uuid.UUID | None = None, advocate_id: uuid.UUID | None = None,
     status: AssignmentStatus | None = None,
 ) -> Any:
@@ -64,30 +75,21 @@ async def list_assignments(
 
 
 @router.get("/advocate-assignments/{assignment_id}", response_model=AssignmentRead)
-async def get_assignment(
-    assignment_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.assignment_read))],
-) -> Any:
-    assignment = await service.get_assignment(session, principal, assignment_id)
-    set_etag(response, assignment)
-    return AssignmentRead.model_validate(assignment)
+async def get_assignment(principal: RequiresAssignmentRead, assignment: AssignmentVisible, response: Response) -> Any:
+    return tagged(response, assignment, AssignmentRead.model_validate(assignment))
 
 
 @router.post("/advocate-assignments/{assignment_id}/end", response_model=AssignmentRead)
 async def end_assignment(
-    assignment_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.assignment_manage))], if_match: str | None = IfMatch,
+    session: SessionDep, response: Response, principal: RequiresAssignmentManage, assignment: AssignmentForUpdate,
 ) -> Any:
-    assignment = await service.get_assignment(session, principal, assignment_id)
-    check_if_match(if_match, assignment)
     assignment = await service.end_assignment(session, principal, assignment)
-    set_etag(response, assignment)
-    return AssignmentRead.model_validate(assignment)
+    return tagged(response, assignment, AssignmentRead.model_validate(assignment))
 
 
 @router.get("/offices/{office_id}/on-duty", response_model=OnDutyRead)
 async def on_duty(
-    office_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.onduty_read))],
+    office_id: uuid.UUID, session: SessionDep, principal: RequiresOndutyRead,
     at: Timestamp | None = Query(None, description="RFC 3339 instant (default now)."),
 ) -> Any:
     return await service.get_on_duty(session, principal, office_id, at)
@@ -98,8 +100,8 @@ async def on_duty(
 
 @router.post("/consultations", status_code=status.HTTP_201_CREATED, response_model=ConsultationRead)
 async def open_consultation(
-    data: ConsultationCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.consultation_open))],
+    data: ConsultationCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresConsultationOpen,
 ) -> Any:
     return await idem.create(principal.ref, lambda: consultations.open_consultation(session, principal, data),
                              lambda consultation_id: consultations.get_consultation(session, principal, consultation_id),
@@ -108,8 +110,8 @@ async def open_consultation(
 
 @router.get("/consultations", response_model=Page[ConsultationSummary])
 async def list_consultations(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.consultation_read))],
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresConsultationRead,
     status: ConsultationStatus | None = None, office_id: uuid.UUID | None = None,
     box: Box = Query(Box.all, description="mine: those you opened or that are routed to you."),
 ) -> Any:
@@ -120,54 +122,43 @@ async def list_consultations(
 
 @router.get("/consultations/{consultation_id}", response_model=ConsultationRead)
 async def get_consultation(
-    consultation_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consultation_read))],
+    session: SessionDep, response: Response, principal: RequiresConsultationRead, consultation: ConsultationVisible,
 ) -> Any:
-    c, ref = await consultations.get_consultation(session, principal, consultation_id)
-    set_etag(response, c)
-    return consultations.detail(c, ref)
-
-
-async def _answer(session: AsyncSession, response: Response, c: Any) -> Any:
-    set_etag(response, c)
-    return consultations.detail(c, await consultations.reference_of(session, c))
+    c, ref = await consultations.read_consultation(session, principal, consultation)
+    return tagged(response, c, consultations.detail(c, ref))
 
 
 @router.post("/consultations/{consultation_id}/route", response_model=ConsultationRead)
 async def route_consultation(
-    consultation_id: uuid.UUID, data: ConsultationRoute, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consultation_route))], if_match: str | None = IfMatch,
+    data: ConsultationRoute, session: SessionDep, response: Response, principal: RequiresConsultationRoute,
+    consultation: ConsultationForUpdate,
 ) -> Any:
-    c = await consultations.load(session, principal, consultation_id)
-    check_if_match(if_match, c)
-    return await _answer(session, response, await consultations.route_to(session, principal, c, data))
+    c = await consultations.route_to(session, principal, consultation, data)
+    return tagged(response, c, await consultations.consultation_read(session, c))
 
 
 @router.post("/consultations/{consultation_id}/accept", response_model=ConsultationRead)
 async def accept_consultation(
-    consultation_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consultation_answer))], if_match: str | None = IfMatch,
+    session: SessionDep, response: Response, principal: RequiresConsultationAnswer,
+    consultation: ConsultationForUpdate,
 ) -> Any:
-    c = await consultations.load(session, principal, consultation_id)
-    check_if_match(if_match, c)
-    return await _answer(session, response, await consultations.accept(session, principal, c))
+    c = await consultations.accept(session, principal, consultation)
+    return tagged(response, c, await consultations.consultation_read(session, c))
 
 
 @router.post("/consultations/{consultation_id}/respond", response_model=ConsultationRead)
 async def respond_consultation(
-    consultation_id: uuid.UUID, data: ConsultationRespond, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consultation_answer))], if_match: str | None = IfMatch,
+    data: ConsultationRespond, session: SessionDep, response: Response, principal: RequiresConsultationAnswer,
+    consultation: ConsultationForUpdate,
 ) -> Any:
-    c = await consultations.load(session, principal, consultation_id)
-    check_if_match(if_match, c)
-    return await _answer(session, response, await consultations.respond(session, principal, c, data))
+    c = await consultations.respond(session, principal, consultation, data)
+    return tagged(response, c, await consultations.consultation_read(session, c))
 
 
 @router.post("/consultations/{consultation_id}/close", response_model=ConsultationRead)
 async def close_consultation(
-    consultation_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.consultation_read))], if_match: str | None = IfMatch,
+    session: SessionDep, response: Response, principal: RequiresConsultationRead,
+    consultation: ConsultationForUpdate,
 ) -> Any:
-    c = await consultations.load(session, principal, consultation_id)
-    check_if_match(if_match, c)
-    return await _answer(session, response, await consultations.close(session, principal, c))
+    c = await consultations.close(session, principal, consultation)
+    return tagged(response, c, await consultations.consultation_read(session, c))

@@ -9,9 +9,7 @@ from enum import StrEnum
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from app.core.types import Input
 
 
 class Urgency(StrEnum):
@@ -44,7 +42,7 @@ class AssignmentStatus(StrEnum):
 # ------------------------------------------------------------------ assignments
 
 
-class AssignmentCreate(_In):
+class AssignmentCreate(Input):
     advocate_id: uuid.UUID
     office_id: uuid.UUID
     weekdays: list[int] = Field(min_length=1, max_length=7, description="0 = Monday ... 6 = Sunday.")
@@ -119,18 +117,18 @@ class OnDutyRead(BaseModel):
 # ------------------------------------------------------------------ consultations
 
 
-class ConsultationCreate(_In):
+class ConsultationCreate(Input):
     case_id: uuid.UUID
     office_id: uuid.UUID
     question: str = Field(min_length=1, max_length=4000)
     urgency: Urgency
 
 
-class ConsultationRoute(_In):
+class ConsultationRoute(Input):
     advocate_id: uuid.UUID
 
 
-class ConsultationRespond(_In):
+class ConsultationRespond(Input):
     advice: str = Field(min_length=1, max_length=8000)
     suggested_checklist_items: list[str] = Field(default_factory=list, max_length=50)
 

@@ -78,9 +78,8 @@ def _ensure_pending(change: RoleChange) -> None:
         raise Conflict(f"This role change was already {change.status}.")
 
 
-async def approve(session: AsyncSession, principal: Principal, change_id: uuid.UUID) -> RoleChange:
+async def approve(session: AsyncSession, principal: Principal, change: RoleChange) -> RoleChange:
     """A second admin approves: the roles change now, if the user still holds what the request started from."""
-    change = await get_role_change(session, principal, change_id)
     access.ensure_may_decide_role_change(principal, change.requested_by, change.user_id)
     _ensure_pending(change)
     user = await session.get(User, change.user_id)
@@ -104,9 +103,8 @@ async def approve(session: AsyncSession, principal: Principal, change_id: uuid.U
     return change
 
 
-async def reject(session: AsyncSession, principal: Principal, change_id: uuid.UUID) -> RoleChange:
+async def reject(session: AsyncSession, principal: Principal, change: RoleChange) -> RoleChange:
     """Any admin of the agency (the requester too, to withdraw it) rejects a pending change; roles stay."""
-    change = await get_role_change(session, principal, change_id)
     _ensure_pending(change)
     _decide(change, principal, RoleChangeStatus.rejected)
     await session.flush()

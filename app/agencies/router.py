@@ -7,9 +7,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies import role_changes, service
+from app.agencies.dependencies import (
+    AgencyForUpdate,
+    AgencyVisible,
+    OfficeVisible,
+    OwnClient,
+    RoleChangeVisible,
+    UserForUpdate,
+    UserVisible,
+)
 from app.agencies.schemas import (
     AgencyCreate,
     AgencyRead,
@@ -26,22 +34,30 @@ from app.agencies.schemas import (
     UserRead,
     UserUpdate,
 )
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import AgencyKind, P
-from app.auth.principal import Principal
-from app.core.db import get_session
-from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.auth.dependencies import (
+    Caller,
+    RequiresAgencyCreate,
+    RequiresAgencyRead,
+    RequiresAgencyUpdate,
+    RequiresClientManage,
+    RequiresOfficeManage,
+    RequiresOfficeRead,
+    RequiresUserManage,
+    RequiresUserRead,
+    current_principal,
+)
+from app.auth.permissions import AgencyKind
+from app.core.db import SessionDep
+from app.core.http import IdempotencyDep, tagged
 from app.core.pagination import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/v1", tags=["agencies"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
 
 
 @router.post("/agencies", status_code=status.HTTP_201_CREATED, response_model=AgencyRead)
 async def create_agency(
-    data: AgencyCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.agency_create))],
+    data: AgencyCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresAgencyCreate,
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.create_agency(session, principal, data),
                              lambda agency_id: service.get_agency(session, principal, agency_id))
@@ -49,7 +65,7 @@ async def create_agency(
 
 @router.get("/agencies", response_model=Page[AgencyRead])
 async def list_agencies(
-    session: Session, principal: Annotated[Principal, Depends(require(P.agency_read))],
+    session: SessionDep, principal: RequiresAgencyRead,
     page: Annotated[PageParams, Depends()], kind: AgencyKind | None = None,
 ) -> Any:
     items, cursor = await service.list_agencies(session, principal, page, kind)
@@ -57,32 +73,23 @@ async def list_agencies(
 
 
 @router.get("/agencies/{agency_id}", response_model=AgencyRead)
-async def get_agency(
-    agency_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.agency_read))],
-) -> Any:
-    agency = await service.get_agency(session, principal, agency_id)
-    set_etag(response, agency)
-    return agency
+async def get_agency(principal: RequiresAgencyRead, agency: AgencyVisible, response: Response) -> Any:
+    return tagged(response, agency)
 
 
 @router.patch("/agencies/{agency_id}", response_model=AgencyRead)
 async def update_agency(
-    agency_id: uuid.UUID, data: AgencyUpdate, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.agency_update))], if_match: str | None = IfMatch,
+    data: AgencyUpdate, session: SessionDep, response: Response, principal: RequiresAgencyUpdate,
+    agency: AgencyForUpdate,
 ) -> Any:
-    agency = await service.get_agency(session, principal, agency_id)
-    check_if_match(if_match, agency)
-    agency = await service.update_agency(session, principal, agency, data)
-    set_etag(response, agency)
-    return agency
+    return tagged(response, await service.update_agency(session, principal, agency, data))
 
 
 @router.post("/agencies/{agency_id}/offices", status_code=201, response_model=OfficeRead)
 async def create_office(
-    agency_id: uuid.UUID, data: OfficeCreate, session: Session,
-    idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.office_manage))],
+    agency_id: uuid.UUID, data: OfficeCreate, session: SessionDep,
+    idem: IdempotencyDep,
+    principal: RequiresOfficeManage,
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.create_office(session, principal, agency_id, data),
                              lambda office_id: service.get_office(session, principal, office_id))
@@ -90,24 +97,22 @@ async def create_office(
 
 @router.get("/agencies/{agency_id}/offices", response_model=Page[OfficeRead])
 async def list_offices(
-    agency_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.office_read))],
+    agency_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresOfficeRead,
 ) -> Any:
     items, cursor = await service.list_offices(session, principal, agency_id, page)
     return page_of(items, cursor, OfficeRead)
 
 
 @router.get("/offices/{office_id}", response_model=OfficeRead)
-async def get_office(
-    office_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.office_read))],
-) -> Any:
-    return await service.get_office(session, principal, office_id)
+async def get_office(principal: RequiresOfficeRead, office: OfficeVisible) -> Any:
+    return office
 
 
 @router.post("/users", status_code=201, response_model=UserRead)
 async def create_user(
-    data: UserCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.user_manage))],
+    data: UserCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresUserManage,
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.create_user(session, principal, data),
                              lambda user_id: service.get_user(session, principal, user_id))
@@ -115,21 +120,16 @@ async def create_user(
 
 @router.get("/users", response_model=Page[UserRead])
 async def list_users(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.user_read))],
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresUserRead,
 ) -> Any:
     items, cursor = await service.list_users(session, principal, page)
     return page_of(items, cursor, UserRead)
 
 
 @router.get("/users/{user_id}", response_model=UserRead)
-async def get_user(
-    user_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(current_principal)],
-) -> Any:
-    user = await service.get_user(session, principal, user_id)
-    set_etag(response, user)
-    return user
+async def get_user(principal: Caller, user: UserVisible, response: Response) -> Any:
+    return tagged(response, user)
 
 
 @router.patch("/users/{user_id}", response_model=UserRead, responses={202: {
@@ -138,23 +138,19 @@ async def get_user(
                    "(Location names it).",
 }})
 async def update_user(
-    user_id: uuid.UUID, data: UserUpdate, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.user_manage))], if_match: str | None = IfMatch,
+    data: UserUpdate, session: SessionDep, response: Response, principal: RequiresUserManage, user: UserForUpdate,
 ) -> Any:
-    user = await service.get_user(session, principal, user_id)
-    check_if_match(if_match, user)
     user, pending = await service.update_user(session, principal, user, data)
     if pending is not None:
         body = RoleChangeRead.model_validate(pending).model_dump(mode="json")
         return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/role-changes/{pending.id}"})
-    set_etag(response, user)
-    return user
+    return tagged(response, user)
 
 
 @router.get("/role-changes", response_model=Page[RoleChangeRead])
 async def list_role_changes(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.user_manage))], status: RoleChangeStatus | None = None,
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresUserManage, status: RoleChangeStatus | None = None,
 ) -> Any:
     """Role changes of the caller's agency (every agency for a platform admin), newest first."""
     items, cursor = await role_changes.list_role_changes(session, principal, page, status)
@@ -162,43 +158,32 @@ async def list_role_changes(
 
 
 @router.get("/role-changes/{change_id}", response_model=RoleChangeRead)
-async def get_role_change(
-    change_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.user_manage))],
-) -> Any:
-    return await role_changes.get_role_change(session, principal, change_id)
+async def get_role_change(principal: RequiresUserManage, change: RoleChangeVisible) -> Any:
+    return change
 
 
 @router.post("/role-changes/{change_id}/approve", response_model=RoleChangeRead)
-async def approve_role_change(
-    change_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.user_manage))],
-) -> Any:
+async def approve_role_change(session: SessionDep, principal: RequiresUserManage, change: RoleChangeVisible) -> Any:
     """A second admin of the agency (not the requester, not the user concerned) or a platform admin approves."""
-    return await role_changes.approve(session, principal, change_id)
+    return await role_changes.approve(session, principal, change)
 
 
 @router.post("/role-changes/{change_id}/reject", response_model=RoleChangeRead)
-async def reject_role_change(
-    change_id: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.user_manage))],
-) -> Any:
-    return await role_changes.reject(session, principal, change_id)
+async def reject_role_change(session: SessionDep, principal: RequiresUserManage, change: RoleChangeVisible) -> Any:
+    return await role_changes.reject(session, principal, change)
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserRead)
 async def deactivate_user(
-    user_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.user_manage))], if_match: str | None = IfMatch,
+    session: SessionDep, response: Response, principal: RequiresUserManage, user: UserForUpdate,
 ) -> Any:
-    user = await service.get_user(session, principal, user_id)
-    check_if_match(if_match, user)
-    user = await service.deactivate_user(session, principal, user)
-    set_etag(response, user)
-    return user
+    return tagged(response, await service.deactivate_user(session, principal, user))
 
 
 @router.post("/clients", status_code=201, response_model=ClientCreated, response_model_exclude_unset=True)
 async def create_client(
-    data: ClientCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.client_manage))],
+    data: ClientCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresClientManage,
 ) -> Any:
     """Register an agency system. `client_secret` is in this answer only: Tandem keeps a hash of it and
     nothing else. A retry with the same Idempotency-Key answers 201 with `Idempotent-Replayed: true` and the
@@ -210,16 +195,13 @@ async def create_client(
 
 @router.get("/clients", response_model=Page[ClientRead])
 async def list_clients(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.client_manage))],
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresClientManage,
 ) -> Any:
     items, cursor = await service.list_clients(session, principal, page)
     return {"items": [service.client_read(c) for c in items], "next_cursor": cursor}
 
 
 @router.post("/clients/{client_pk}/rotate-secret", response_model=ClientWithSecret)
-async def rotate_secret(
-    client_pk: uuid.UUID, session: Session, principal: Annotated[Principal, Depends(require(P.client_manage))],
-) -> Any:
-    client, secret = await service.rotate_client_secret(session, principal, client_pk)
-    return service.client_read(client, secret)
+async def rotate_secret(session: SessionDep, principal: RequiresClientManage, client: OwnClient) -> Any:
+    return service.client_read(*await service.rotate_client_secret(session, principal, client))

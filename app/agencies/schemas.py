@@ -10,21 +10,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from app.auth.permissions import AgencyKind, Role
+from app.core.types import Input
 
 Name = Field(min_length=1, max_length=200)
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class AgencyCreate(_In):
+class AgencyCreate(Input):
     name: str = Name
     kind: AgencyKind
     jurisdiction: str = Field("", max_length=200)
 
 
-class AgencyUpdate(_In):
+class AgencyUpdate(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     jurisdiction: str | None = Field(None, max_length=200)
 
@@ -38,7 +35,7 @@ class AgencyRead(BaseModel):
     created_at: datetime
 
 
-class OfficeCreate(_In):
+class OfficeCreate(Input):
     name: str = Name
     timezone: str = Field(min_length=1, max_length=64, examples=["America/Chicago"])
 
@@ -60,7 +57,7 @@ class OfficeRead(BaseModel):
     timezone: str
 
 
-class UserCreate(_In):
+class UserCreate(Input):
     email: EmailStr
     full_name: str = Name
     agency_id: uuid.UUID | None = None
@@ -68,7 +65,7 @@ class UserCreate(_In):
     password: str = Field(min_length=12, max_length=256)
 
 
-class UserUpdate(_In):
+class UserUpdate(Input):
     full_name: str | None = Field(None, min_length=1, max_length=200)
     roles: list[Role] | None = Field(None, min_length=1, max_length=7)
     password: str | None = Field(None, min_length=12, max_length=256)
@@ -84,7 +81,7 @@ class UserRead(BaseModel):
     active: bool
 
 
-class ClientCreate(_In):
+class ClientCreate(Input):
     name: str = Name
     agency_id: uuid.UUID | None = None
     roles: list[Role] = Field(min_length=1, max_length=7)

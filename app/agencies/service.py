@@ -227,13 +227,7 @@ async def list_clients(
     return await paginate(session, stmt, ApiClient, page)
 
 
-async def rotate_client_secret(
-    session: AsyncSession, principal: Principal, client_pk: uuid.UUID
-) -> tuple[ApiClient, str]:
-    client = await session.get(ApiClient, client_pk)
-    if client is None:
-        raise NotFound("client")
-    access.ensure_own_agency(principal, client.agency_id, "client")
+async def rotate_client_secret(session: AsyncSession, principal: Principal, client: ApiClient) -> tuple[ApiClient, str]:
     secret = _new_secret()
     client.secret_hash = hash_secret(secret)
     client.token_version += 1
@@ -242,15 +236,20 @@ async def rotate_client_secret(
     return client, secret
 
 
-async def read_client(
-    session: AsyncSession, principal: Principal, client_pk: uuid.UUID
-) -> tuple[ApiClient, str | None]:
-    """An agency system as a retried create shows it: never its secret (that is shown once)."""
+async def get_client(session: AsyncSession, principal: Principal, client_pk: uuid.UUID) -> ApiClient:
+    """An agency system of the caller's own agency (404 otherwise)."""
     client = await session.get(ApiClient, client_pk)
     if client is None:
         raise NotFound("client")
     access.ensure_own_agency(principal, client.agency_id, "client")
-    return client, None
+    return client
+
+
+async def read_client(
+    session: AsyncSession, principal: Principal, client_pk: uuid.UUID
+) -> tuple[ApiClient, str | None]:
+    """An agency system as a retried create shows it: never its secret (that is shown once)."""
+    return await get_client(session, principal, client_pk), None
 
 
 def client_read(client: ApiClient, secret: str | None = None) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from app.core.types import Input
 from app.core.vocab import DataCategory, Purpose
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -22,17 +23,13 @@ class AgreementStatus(StrEnum):
     terminated = "terminated"
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 def _unique(values: list[Any]) -> list[Any]:
     if len(set(values)) != len(values):
         raise ValueError("values must not repeat")
     return values
 
 
-class AgreementCreate(_In):
+class AgreementCreate(Input):
     title: str = Field(min_length=1, max_length=200)
     party_agency_ids: list[uuid.UUID] = Field(min_length=2, max_length=20,
                                               description="At least two distinct agencies, your own among them.")
@@ -59,7 +56,7 @@ class AgreementCreate(_In):
         return self
 
 
-class StatusChange(_In):
+class StatusChange(Input):
     reason: str = Field(min_length=1, max_length=500)
 
 

@@ -18,6 +18,7 @@ from app.agreements.schemas import AgreementCreate, AgreementStatus, StatusChang
 from app.auth.principal import Principal
 from app.core.clock import today, utcnow
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.http import check_if_match
 from app.core.pagination import PageParams, paginate
 from app.identity.models import Agency
 from app.outbox.events import emit
@@ -141,6 +142,16 @@ async def sign(session: AsyncSession, principal: Principal, agreement: Agreement
         await session.flush()
         await _event(session, principal, agreement, "activate", "activated")
     return agreement
+
+
+async def sign_by_id(
+    session: AsyncSession, principal: Principal, agreement_id: uuid.UUID, *, if_match: str | None = None
+) -> Agreement:
+    """Sign the agreement named, if the caller may see it (404) and If-Match names its version (412). Done inside
+    an idempotent create, so a retry replays the signature instead of loading (and failing If-Match) again."""
+    agreement = await get_agreement(session, principal, agreement_id)
+    check_if_match(if_match, agreement)
+    return await sign(session, principal, agreement)
 
 
 async def suspend(session: AsyncSession, principal: Principal, agreement: Agreement, data: StatusChange) -> Agreement:

@@ -5,25 +5,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service
 from app.audit.schemas import AuditEventRead, ChainVerification
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import P
+from app.auth.dependencies import RequiresAuditRead, current_principal
 from app.auth.principal import Principal
-from app.core.db import end_reads, get_session
+from app.core.db import SessionDep, end_reads
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 @router.get("/audit-events", response_model=Page[AuditEventRead])
 async def list_audit_events(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.audit_read))],
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresAuditRead,
     actor_id: Annotated[str | None, Query(max_length=80)] = None,
     object_type: Annotated[str | None, Query(max_length=40)] = None,
     object_id: Annotated[str | None, Query(max_length=80)] = None,
@@ -42,7 +39,7 @@ _TOO_MANY = {429: {"description": "Verified moments ago, or another verification
 
 
 async def _verifier(
-    principal: Annotated[Principal, Depends(require(P.audit_read))], session: Session,
+    principal: RequiresAuditRead, session: SessionDep,
 ) -> Principal:
     """The caller of a verification, with the token check's read transaction ended: the verification reads
     in short transactions of its own, and an open one would hold SQLite's database lock (every other

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Coroutine
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends
@@ -16,7 +17,7 @@ from app.auth.access import ensure_permission
 from app.auth.permissions import AgencyKind, P, Role, role_fits_agency
 from app.auth.principal import Principal
 from app.auth.tokens import TokenError, verify_access_token
-from app.core.db import get_session
+from app.core.db import SessionDep
 from app.core.errors import Unauthorized
 from app.identity.models import Agency, ApiClient, User
 
@@ -103,9 +104,7 @@ def external_ref(issuer: str, subject: str) -> str:
     return "ext-" + hashlib.sha256(f"{issuer}|{subject}".encode()).hexdigest()[:40]
 
 
-async def current_principal(
-    token: str | None = Depends(oauth2_scheme), session: AsyncSession = Depends(get_session, scope="function")
-) -> Principal:
+async def current_principal(token: Annotated[str | None, Depends(oauth2_scheme)], session: SessionDep) -> Principal:
     if not token:
         raise Unauthorized()
     try:
@@ -114,8 +113,10 @@ async def current_principal(
         raise Unauthorized("The token is invalid or has expired.")
 
 
+@cache
 def require(perm: P) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """Dependency: the caller must hold `perm` (403 otherwise)."""
+    """Dependency: the caller must hold `perm` (403 otherwise). One function per permission, so a request that
+    names it twice checks it once."""
 
     async def _dep(principal: Principal = Depends(current_principal)) -> Principal:
         ensure_permission(principal, perm)
@@ -123,3 +124,46 @@ def require(perm: P) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
     _dep.__name__ = f"require_{perm.name}"
     return _dep
+
+
+# What a route's principal parameter says: any authenticated caller, or one holding a permission (403 otherwise).
+Caller = Annotated[Principal, Depends(current_principal)]
+RequiresAgencyCreate = Annotated[Principal, Depends(require(P.agency_create))]
+RequiresAgencyRead = Annotated[Principal, Depends(require(P.agency_read))]
+RequiresAgencyUpdate = Annotated[Principal, Depends(require(P.agency_update))]
+RequiresOfficeManage = Annotated[Principal, Depends(require(P.office_manage))]
+RequiresOfficeRead = Annotated[Principal, Depends(require(P.office_read))]
+RequiresUserManage = Annotated[Principal, Depends(require(P.user_manage))]
+RequiresUserRead = Annotated[Principal, Depends(require(P.user_read))]
+RequiresClientManage = Annotated[Principal, Depends(require(P.client_manage))]
+RequiresAgreementManage = Annotated[Principal, Depends(require(P.agreement_manage))]
+RequiresAgreementRead = Annotated[Principal, Depends(require(P.agreement_read))]
+RequiresCaseCreate = Annotated[Principal, Depends(require(P.case_create))]
+RequiresCaseRead = Annotated[Principal, Depends(require(P.case_read))]
+RequiresCaseUpdate = Annotated[Principal, Depends(require(P.case_update))]
+RequiresCaseTeamManage = Annotated[Principal, Depends(require(P.case_team_manage))]
+RequiresPersonWrite = Annotated[Principal, Depends(require(P.person_write))]
+RequiresPersonRead = Annotated[Principal, Depends(require(P.person_read))]
+RequiresConsentRecord = Annotated[Principal, Depends(require(P.consent_record))]
+RequiresConsentRead = Annotated[Principal, Depends(require(P.consent_read))]
+RequiresConsentRevoke = Annotated[Principal, Depends(require(P.consent_revoke))]
+RequiresDisclosureRequest = Annotated[Principal, Depends(require(P.disclosure_request))]
+RequiresDisclosureRead = Annotated[Principal, Depends(require(P.disclosure_read))]
+RequiresMandateRecord = Annotated[Principal, Depends(require(P.mandate_record))]
+RequiresReferralWrite = Annotated[Principal, Depends(require(P.referral_write))]
+RequiresReferralRespond = Annotated[Principal, Depends(require(P.referral_respond))]
+RequiresReferralRead = Annotated[Principal, Depends(require(P.referral_read))]
+RequiresChecklistWork = Annotated[Principal, Depends(require(P.checklist_work))]
+RequiresChecklistRead = Annotated[Principal, Depends(require(P.checklist_read))]
+RequiresTemplatePublish = Annotated[Principal, Depends(require(P.template_publish))]
+RequiresJunctureRecord = Annotated[Principal, Depends(require(P.juncture_record))]
+RequiresAssignmentManage = Annotated[Principal, Depends(require(P.assignment_manage))]
+RequiresAssignmentRead = Annotated[Principal, Depends(require(P.assignment_read))]
+RequiresOndutyRead = Annotated[Principal, Depends(require(P.onduty_read))]
+RequiresConsultationOpen = Annotated[Principal, Depends(require(P.consultation_open))]
+RequiresConsultationRoute = Annotated[Principal, Depends(require(P.consultation_route))]
+RequiresConsultationAnswer = Annotated[Principal, Depends(require(P.consultation_answer))]
+RequiresConsultationRead = Annotated[Principal, Depends(require(P.consultation_read))]
+RequiresAuditRead = Annotated[Principal, Depends(require(P.audit_read))]
+RequiresWebhookManage = Annotated[Principal, Depends(require(P.webhook_manage))]
+RequiresReportRead = Annotated[Principal, Depends(require(P.report_read))]

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Form
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service
-from app.auth.dependencies import current_principal
-from app.auth.principal import Principal
+from app.auth.dependencies import Caller
 from app.auth.tokens import jwks
-from app.core.db import get_session
-from app.core.errors import AppError, Invalid
+from app.core.db import SessionDep
 
 
 class TokenResponse(BaseModel):
@@ -31,17 +28,13 @@ class Me(BaseModel):
     roles: list[str]
 
 
-class UnsupportedGrant(AppError):
-    status, title, slug = 400, "Unsupported grant type", "unsupported-grant-type"
-
-
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 public = APIRouter(tags=["auth"])
 
 
 @router.post("/auth/token", response_model=TokenResponse, responses={400: {}, 422: {}, 429: {}})
 async def token(
-    session: Annotated[AsyncSession, Depends(get_session, scope="function")],
+    session: SessionDep,
     grant_type: Annotated[str, Form(max_length=40)],
     username: Annotated[str | None, Form(max_length=320)] = None,
     password: Annotated[str | None, Form(max_length=1024)] = None,
@@ -49,20 +42,13 @@ async def token(
     client_secret: Annotated[str | None, Form(max_length=1024)] = None,
 ) -> Any:
     """OAuth2 token endpoint: `password` for staff, `client_credentials` for agency systems."""
-    if grant_type == "password" and username and password:
-        result = await service.password_grant(session, username, password)
-    elif grant_type == "client_credentials" and client_id and client_secret:
-        result = await service.client_credentials_grant(session, client_id, client_secret)
-    elif grant_type in ("password", "client_credentials"):
-        raise Invalid("The grant is missing its credentials.", loc=["body"])
-    else:
-        raise UnsupportedGrant("grant_type must be password or client_credentials.",
-                               error="unsupported_grant_type")
-    return result  # a refused attempt was counted in a transaction of its own, before the check
+    # A refused attempt was counted in a transaction of its own, before the check.
+    return await service.grant(session, grant_type, username=username, password=password, client_id=client_id,
+                               client_secret=client_secret)
 
 
 @router.get("/me", response_model=Me)
-async def me(principal: Annotated[Principal, Depends(current_principal)]) -> Me:
+async def me(principal: Caller) -> Me:
     return Me(
         id=str(principal.id), email=principal.email, client_id=principal.client_id,
         agency_id=str(principal.agency_id) if principal.agency_id else None,

@@ -14,7 +14,7 @@ from app.auth import throttle
 from app.auth.passwords import verify_secret
 from app.auth.tokens import issue_access_token
 from app.core.db import own_transaction
-from app.core.errors import AppError
+from app.core.errors import AppError, Invalid
 from app.identity.models import Agency, ApiClient, User
 from app.trail.recorder import record
 
@@ -26,6 +26,10 @@ class InvalidGrant(AppError):
 
     def __init__(self) -> None:
         super().__init__("The credentials are not valid.", error="invalid_grant")
+
+
+class UnsupportedGrant(AppError):
+    status, title, slug = 400, "Unsupported grant type", "unsupported-grant-type"
 
 
 _argon2_slots: anyio.CapacityLimiter | None = None
@@ -115,3 +119,18 @@ async def client_credentials_grant(session: AsyncSession, client_id: str, secret
     client = await _still_current(session, ApiClient, checked, _client_secret)
     await throttle.release(session, name)
     return await _token_for(session, client, "client")
+
+
+async def grant(
+    session: AsyncSession, grant_type: str, *, username: str | None = None, password: str | None = None,
+    client_id: str | None = None, client_secret: str | None = None,
+) -> dict[str, Any]:
+    """The token endpoint: `password` for staff, `client_credentials` for agency systems; a grant without its
+    credentials is 422, another grant type 400."""
+    if grant_type == "password" and username and password:
+        return await password_grant(session, username, password)
+    if grant_type == "client_credentials" and client_id and client_secret:
+        return await client_credentials_grant(session, client_id, client_secret)
+    if grant_type in ("password", "client_credentials"):
+        raise Invalid("The grant is missing its credentials.", loc=["body"])
+    raise UnsupportedGrant("grant_type must be password or client_credentials.", error="unsupported_grant_type")

@@ -6,12 +6,18 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import P
-from app.auth.principal import Principal
+from app.auth.dependencies import (
+    RequiresCaseCreate,
+    RequiresCaseRead,
+    RequiresCaseTeamManage,
+    RequiresCaseUpdate,
+    RequiresPersonRead,
+    RequiresPersonWrite,
+    current_principal,
+)
 from app.cases import service
+from app.cases.dependencies import CaseForUpdate, CaseVisible, PersonForUpdate, PersonVisible
 from app.cases.schemas import (
     CaseCreate,
     CaseRead,
@@ -22,12 +28,11 @@ from app.cases.schemas import (
     PersonUpdate,
     TeamMemberRead,
 )
-from app.core.db import get_session
-from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.core.db import SessionDep
+from app.core.http import IdempotencyDep, tagged
 from app.core.pagination import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 # ------------------------------------------------------------------ cases
@@ -35,8 +40,8 @@ Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseRead)
 async def create_case(
-    data: CaseCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.case_create))],
+    data: CaseCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresCaseCreate,
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.create_case(session, principal, data),
                              lambda case_id: service.get_case(session, principal, case_id))
@@ -44,8 +49,8 @@ async def create_case(
 
 @router.get("/cases", response_model=Page[CaseRead])
 async def list_cases(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.case_read))],
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresCaseRead,
     reference: str | None = Query(None, min_length=1, max_length=100, description="Exact case reference."),
     office_id: uuid.UUID | None = None,
     has_dv: bool | None = Query(None, description="Only cases with (true) or without (false) DV indicators."),
@@ -56,25 +61,15 @@ async def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead)
-async def get_case(
-    case_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.case_read))],
-) -> Any:
-    case = await service.get_case(session, principal, case_id)
-    set_etag(response, case)
-    return case
+async def get_case(principal: RequiresCaseRead, case: CaseVisible, response: Response) -> Any:
+    return tagged(response, case)
 
 
 @router.patch("/cases/{case_id}", response_model=CaseRead)
 async def update_case(
-    case_id: uuid.UUID, data: CaseUpdate, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.case_update))], if_match: str | None = IfMatch,
+    data: CaseUpdate, session: SessionDep, response: Response, principal: RequiresCaseUpdate, case: CaseForUpdate,
 ) -> Any:
-    case = await service.get_case(session, principal, case_id)
-    check_if_match(if_match, case)
-    case = await service.update_case(session, principal, case, data)
-    set_etag(response, case)
-    return case
+    return tagged(response, await service.update_case(session, principal, case, data))
 
 
 # ------------------------------------------------------------------ case team
@@ -82,8 +77,8 @@ async def update_case(
 
 @router.get("/cases/{case_id}/team", response_model=Page[TeamMemberRead])
 async def list_team(
-    case_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.case_read))],
+    case_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresCaseRead,
 ) -> Any:
     items, cursor = await service.list_team(session, principal, case_id, page)
     return {"items": items, "next_cursor": cursor}
@@ -92,8 +87,8 @@ async def list_team(
 @router.post("/cases/{case_id}/team/{user_id}", status_code=status.HTTP_201_CREATED, response_model=TeamMemberRead,
              responses={200: {"description": "Already on the team; nothing changed."}})
 async def add_team_member(
-    case_id: uuid.UUID, user_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.case_team_manage))],
+    case_id: uuid.UUID, user_id: uuid.UUID, session: SessionDep, response: Response,
+    principal: RequiresCaseTeamManage,
 ) -> Any:
     member, created = await service.add_team_member(session, principal, case_id, user_id)
     if not created:
@@ -103,8 +98,8 @@ async def add_team_member(
 
 @router.delete("/cases/{case_id}/team/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_team_member(
-    case_id: uuid.UUID, user_id: uuid.UUID, session: Session,
-    principal: Annotated[Principal, Depends(require(P.case_team_manage))],
+    case_id: uuid.UUID, user_id: uuid.UUID, session: SessionDep,
+    principal: RequiresCaseTeamManage,
 ) -> Response:
     await service.remove_team_member(session, principal, case_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -115,8 +110,8 @@ async def remove_team_member(
 
 @router.post("/cases/{case_id}/people", status_code=status.HTTP_201_CREATED, response_model=PersonRead)
 async def create_person(
-    case_id: uuid.UUID, data: PersonCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.person_write))],
+    case_id: uuid.UUID, data: PersonCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresPersonWrite,
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.create_person(session, principal, case_id, data),
                              lambda person_id: service.get_person_for_owner(session, principal, person_id),
@@ -125,8 +120,8 @@ async def create_person(
 
 @router.get("/cases/{case_id}/people", response_model=Page[PersonSummary])
 async def list_people(
-    case_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.person_read))],
+    case_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresPersonRead,
 ) -> Any:
     items, cursor = await service.list_people(session, principal, case_id, page)
     return page_of(items, cursor, PersonSummary)
@@ -134,21 +129,16 @@ async def list_people(
 
 @router.get("/people/{person_id}", response_model=PersonRead)
 async def get_person(
-    person_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.person_read))],
+    session: SessionDep, response: Response, principal: RequiresPersonRead, person: PersonVisible,
 ) -> Any:
-    person = await service.read_person(session, principal, person_id)
-    set_etag(response, person)
-    return service.person_read(person)
+    person = await service.read_person(session, principal, person)
+    return tagged(response, person, service.person_read(person))
 
 
 @router.patch("/people/{person_id}", response_model=PersonRead)
 async def update_person(
-    person_id: uuid.UUID, data: PersonUpdate, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.person_write))], if_match: str | None = IfMatch,
+    data: PersonUpdate, session: SessionDep, response: Response, principal: RequiresPersonWrite,
+    person: PersonForUpdate,
 ) -> Any:
-    person = await service.get_person_for_owner(session, principal, person_id)
-    check_if_match(if_match, person)
     person = await service.update_person(session, principal, person, data)
-    set_etag(response, person)
-    return service.person_read(person)
+    return tagged(response, person, service.person_read(person))

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from app.core.types import Input
 from app.core.vocab import CaseRole
 
 
@@ -55,10 +56,6 @@ class AddressKind(StrEnum):
     acp_substitute = "acp_substitute"  # address confidentiality program substitute address
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 def _unique(values: list[Any] | None) -> list[Any] | None:
     if values is not None and len(set(values)) != len(values):
         raise ValueError("values must not repeat")
@@ -77,7 +74,7 @@ def _race_ethnicity(values: list[Any] | None) -> list[Any] | None:
 Reference = Field(min_length=1, max_length=100, examples=["2026-CPS-00417"])
 
 
-class CaseCreate(_In):
+class CaseCreate(Input):
     reference: str = Reference
     dv_indicators: list[DvIndicator] = Field(default_factory=list, max_length=len(DvIndicator))
     office_id: uuid.UUID | None = None
@@ -85,7 +82,7 @@ class CaseCreate(_In):
     _u = field_validator("dv_indicators")(_unique)
 
 
-class CaseUpdate(_In):
+class CaseUpdate(Input):
     """Ownership (agency) never changes; `office_id: null` detaches the case from its office."""
 
     reference: str | None = Field(None, min_length=1, max_length=100)
@@ -123,7 +120,7 @@ class TeamMemberRead(BaseModel):
 _PHONE = re.compile(r"^\+?[0-9 ().\-]{3,40}$")
 
 
-class Contact(_In):
+class Contact(Input):
     phone: str | None = Field(None, max_length=40)
     email: EmailStr | None = None
 
@@ -135,7 +132,7 @@ class Contact(_In):
         return v
 
 
-class Address(_In):
+class Address(Input):
     line1: str = Field(min_length=1, max_length=200)
     line2: str | None = Field(None, max_length=200)
     city: str | None = Field(None, max_length=100)
@@ -145,7 +142,7 @@ class Address(_In):
     kind: AddressKind = AddressKind.actual
 
 
-class PersonCreate(_In):
+class PersonCreate(Input):
     case_role: CaseRole
     full_name: str = Field(min_length=1, max_length=200)
     date_of_birth: date | None = None
@@ -158,7 +155,7 @@ class PersonCreate(_In):
     _u = field_validator("race_ethnicity")(_race_ethnicity)
 
 
-class PersonUpdate(_In):
+class PersonUpdate(Input):
     """Send only the fields to change; `contact`/`address` replace the whole value, null clears it."""
 
     case_role: CaseRole | None = None

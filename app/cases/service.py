@@ -189,9 +189,8 @@ async def get_person_for_owner(session: AsyncSession, principal: Principal, pers
     return person
 
 
-async def read_person(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> Person:
-    """The full record for staff who can see the case; every read is audited (person.read)."""
-    person = await get_person_for_owner(session, principal, person_id)
+async def read_person(session: AsyncSession, principal: Principal, person: Person) -> Person:
+    """The full record (found by `get_person_for_owner`) as read by staff; every read is audited (person.read)."""
     await record(session, principal, "person.read", "person", person.id, agency_id=person.agency_id)
     return person
 

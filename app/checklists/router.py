@@ -5,15 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Depends, Response, status
 
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import P
-from app.auth.principal import Principal
-from app.checklists import service
+from app.auth.dependencies import (
+    Caller,
+    RequiresCaseRead,
+    RequiresChecklistRead,
+    RequiresChecklistWork,
+    RequiresJunctureRecord,
+    RequiresTemplatePublish,
+    current_principal,
+)
+from app.checklists import junctures, service, templates
 from app.checklists.defaults import Juncture
-from app.checklists.models import ChecklistItemEvent
+from app.checklists.dependencies import ChecklistForUpdate, ChecklistVisible, ItemKey
 from app.checklists.schemas import (
     ChecklistCreate,
     ChecklistRead,
@@ -26,39 +31,37 @@ from app.checklists.schemas import (
     TemplateCreate,
     TemplateRead,
 )
-from app.core.db import get_session
-from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.core.db import SessionDep
+from app.core.http import IdempotencyDep, tagged
 from app.core.pagination import Page, PageParams
 
 router = APIRouter(prefix="/api/v1", tags=["checklists"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-ItemKey = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/checklist-templates", response_model=Page[TemplateRead])
 async def list_templates(
-    session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(current_principal)], juncture: Juncture | None = None,
+    session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: Caller, juncture: Juncture | None = None,
 ) -> Any:
-    items, cursor = await service.list_templates(session, principal, page, juncture.value if juncture else None)
-    return {"items": [service.template_read(t) for t in items], "next_cursor": cursor}
+    items, cursor = await templates.list_templates(session, principal, page, juncture.value if juncture else None)
+    return {"items": [templates.template_read(t) for t in items], "next_cursor": cursor}
 
 
 @router.post("/checklist-templates", status_code=status.HTTP_201_CREATED, response_model=TemplateRead)
 async def publish_template(
-    data: TemplateCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.template_publish))],
+    data: TemplateCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresTemplatePublish,
 ) -> Any:
-    return await idem.create(principal.ref, lambda: service.publish_template(session, principal, data),
-                             lambda template_id: service.get_template(session, principal, template_id),
-                             service.template_read)
+    return await idem.create(principal.ref, lambda: templates.publish_template(session, principal, data),
+                             lambda template_id: templates.get_template(session, principal, template_id),
+                             templates.template_read)
 
 
 @router.post("/cases/{case_id}/checklists", status_code=status.HTTP_201_CREATED, response_model=ChecklistRead)
 async def start_checklist(
-    case_id: uuid.UUID, data: ChecklistCreate, session: Session,
-    idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.checklist_work))],
+    case_id: uuid.UUID, data: ChecklistCreate, session: SessionDep,
+    idem: IdempotencyDep,
+    principal: RequiresChecklistWork,
 ) -> Any:
     return await idem.create(principal.ref, lambda: service.start_checklist(session, principal, case_id, data),
                              lambda checklist_id: service.visible_checklist(session, principal, checklist_id),
@@ -67,8 +70,8 @@ async def start_checklist(
 
 @router.get("/cases/{case_id}/checklists", response_model=Page[ChecklistSummary])
 async def list_case_checklists(
-    case_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.checklist_read))],
+    case_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresChecklistRead,
 ) -> Any:
     items, cursor = await service.list_case_checklists(session, principal, case_id, page)
     return {"items": await service.checklist_summaries(session, items), "next_cursor": cursor}
@@ -76,68 +79,54 @@ async def list_case_checklists(
 
 @router.get("/checklists/{checklist_id}", response_model=ChecklistRead)
 async def get_checklist(
-    checklist_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.checklist_read))],
+    session: SessionDep, response: Response, principal: RequiresChecklistRead, loaded: ChecklistVisible,
 ) -> Any:
-    checklist, out = await service.read_checklist(session, principal, checklist_id)
-    set_etag(response, checklist)
-    return out
+    checklist, access = loaded
+    return tagged(response, checklist, await service.read_checklist(session, principal, checklist, access))
 
 
 @router.patch("/checklists/{checklist_id}/items/{key}", response_model=ChecklistRead)
 async def update_item(
-    checklist_id: uuid.UUID, key: ItemKey, data: ItemUpdate, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.checklist_work))], if_match: str | None = IfMatch,
+    data: ItemUpdate, session: SessionDep, response: Response, principal: RequiresChecklistWork,
+    loaded: ChecklistForUpdate, key: ItemKey,
 ) -> Any:
-    checklist, access = await service.get_checklist(session, principal, checklist_id)
-    check_if_match(if_match, checklist)
-    checklist = await service.update_item(session, principal, checklist, access, key, data)
-    set_etag(response, checklist)
-    return await service.checklist_read(session, checklist)
+    checklist = await service.update_item(session, principal, *loaded, key, data)
+    return tagged(response, checklist, await service.checklist_read(session, checklist))
 
 
 @router.post("/checklists/{checklist_id}/items/{key}/notes", status_code=status.HTTP_201_CREATED,
              response_model=ItemEventRead)
 async def add_note(
-    checklist_id: uuid.UUID, key: ItemKey, data: NoteCreate, session: Session,
-    idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.checklist_work))],
+    checklist_id: uuid.UUID, key: ItemKey, data: NoteCreate, session: SessionDep,
+    idem: IdempotencyDep, principal: RequiresChecklistWork,
 ) -> Any:
-    async def add() -> ChecklistItemEvent:
-        checklist, access = await service.get_checklist(session, principal, checklist_id)
-        return await service.add_note(session, principal, checklist, access, key, data)
-
-    return await idem.create(principal.ref, add,
+    return await idem.create(principal.ref, lambda: service.add_note(session, principal, checklist_id, key, data),
                              lambda event_id: service.get_note(session, principal, checklist_id, key, event_id),
                              service.event_read)
 
 
 @router.post("/checklists/{checklist_id}/complete", response_model=ChecklistRead)
 async def complete_checklist(
-    checklist_id: uuid.UUID, session: Session, response: Response,
-    principal: Annotated[Principal, Depends(require(P.checklist_work))], if_match: str | None = IfMatch,
+    session: SessionDep, response: Response, principal: RequiresChecklistWork, loaded: ChecklistForUpdate,
 ) -> Any:
-    checklist, access = await service.get_checklist(session, principal, checklist_id)
-    check_if_match(if_match, checklist)
-    checklist = await service.complete_checklist(session, principal, checklist, access)
-    set_etag(response, checklist)
-    return await service.checklist_read(session, checklist)
+    checklist = await service.complete_checklist(session, principal, *loaded)
+    return tagged(response, checklist, await service.checklist_read(session, checklist))
 
 
 @router.post("/cases/{case_id}/junctures", status_code=status.HTTP_201_CREATED, response_model=JunctureRead)
 async def record_juncture(
-    case_id: uuid.UUID, data: JunctureCreate, session: Session, idem: Annotated[Idempotency, Depends(idempotency)],
-    principal: Annotated[Principal, Depends(require(P.juncture_record))],
+    case_id: uuid.UUID, data: JunctureCreate, session: SessionDep, idem: IdempotencyDep,
+    principal: RequiresJunctureRecord,
 ) -> Any:
-    return await idem.create(principal.ref, lambda: service.record_juncture(session, principal, case_id, data),
-                             lambda juncture_id: service.get_juncture(session, principal, juncture_id),
-                             service.juncture_read)
+    return await idem.create(principal.ref, lambda: junctures.record_juncture(session, principal, case_id, data),
+                             lambda juncture_id: junctures.get_juncture(session, principal, juncture_id),
+                             junctures.juncture_read)
 
 
 @router.get("/cases/{case_id}/junctures", response_model=Page[JunctureRead])
 async def list_junctures(
-    case_id: uuid.UUID, session: Session, page: Annotated[PageParams, Depends()],
-    principal: Annotated[Principal, Depends(require(P.case_read))],
+    case_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresCaseRead,
 ) -> Any:
-    items, cursor = await service.list_junctures(session, principal, case_id, page)
-    return {"items": [service.juncture_read(r) for r in items], "next_cursor": cursor}
+    items, cursor = await junctures.list_junctures(session, principal, case_id, page)
+    return {"items": [junctures.juncture_read(r) for r in items], "next_cursor": cursor}

@@ -6,16 +6,12 @@ import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from app.checklists.defaults import Juncture
-from app.core.types import Timestamp
+from app.core.types import Input, Timestamp
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ItemStatus(StrEnum):
@@ -27,14 +23,14 @@ class ItemStatus(StrEnum):
 # ------------------------------------------------------------------ templates
 
 
-class TemplateItemIn(_In):
+class TemplateItemIn(Input):
     key: str = Field(pattern=KEY_PATTERN, description="Stable key; lower case letters, digits and _.")
     text: str = Field(min_length=1, max_length=500)
     guidance: str = Field("", max_length=4000)
     safety_critical: bool = False
 
 
-class TemplateCreate(_In):
+class TemplateCreate(Input):
     juncture: Juncture
     items: list[TemplateItemIn] = Field(min_length=1, max_length=100)
 
@@ -59,16 +55,16 @@ class TemplateRead(BaseModel):
 # ------------------------------------------------------------------ checklists
 
 
-class ChecklistCreate(_In):
+class ChecklistCreate(Input):
     juncture: Juncture
 
 
-class ItemUpdate(_In):
+class ItemUpdate(Input):
     status: ItemStatus
     note: str | None = Field(None, max_length=2000, description="Required for not_applicable.")
 
 
-class NoteCreate(_In):
+class NoteCreate(Input):
     text: str = Field(min_length=1, max_length=2000)
 
 
@@ -121,7 +117,7 @@ class ChecklistRead(ChecklistSummary):
 # ------------------------------------------------------------------ junctures
 
 
-class JunctureCreate(_In):
+class JunctureCreate(Input):
     juncture: Juncture
     scheduled_for: Timestamp
     override_reason: str | None = Field(None, min_length=1, max_length=2000,

@@ -1,9 +1,10 @@
-"""Rules for checklist templates, checklists on cases, and the junctures they gate."""
+"""Rules for checklists on cases: start one, change and annotate its items, complete it, and read it as the
+caller may see it (advocates' notes released through the disclosure rule).
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,37 +14,29 @@ from app.auth.principal import Principal
 from app.cases import access as cases_access
 from app.cases.models import Person
 from app.checklists import access as checklists_access
-from app.checklists.defaults import critical_keys
 from app.checklists.models import (
     Checklist,
     ChecklistItem,
     ChecklistItemEvent,
     ChecklistTemplate,
-    JunctureRecord,
     event_note_aad,
     item_note_aad,
-    override_reason_aad,
 )
 from app.checklists.schemas import (
     ChecklistCreate,
     ItemStatus,
     ItemUpdate,
-    JunctureCreate,
     NoteCreate,
-    TemplateCreate,
 )
+from app.checklists.templates import latest_template
+from app.consent.disclosures import disclose_held
 from app.consent.rules import Reason
-from app.consent.service import disclose_held
 from app.core.clock import utcnow
-from app.core.config import get_settings
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import CaseRole, DataCategory, Purpose
 from app.trail.recorder import record
-
-# ------------------------------------------------------------------ templates
-
 
 
 async def _next_seq(session: AsyncSession, checklist: Checklist) -> int:
@@ -53,82 +46,6 @@ async def _next_seq(session: AsyncSession, checklist: Checklist) -> int:
         ChecklistItemEvent.checklist_id == checklist.id))).scalar_one_or_none()
     return (last or 0) + 1
 
-async def _latest_template(
-    session: AsyncSession, agency_id: uuid.UUID | None, juncture: str
-) -> ChecklistTemplate | None:
-    owner = ChecklistTemplate.agency_id.is_(None) if agency_id is None else ChecklistTemplate.agency_id == agency_id
-    stmt = (sa.select(ChecklistTemplate).where(owner, ChecklistTemplate.juncture == juncture)
-            .order_by(ChecklistTemplate.revision.desc()).limit(1))
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def list_templates(
-    session: AsyncSession, principal: Principal, page: PageParams, juncture: str | None
-) -> tuple[list[ChecklistTemplate], str | None]:
-    """The default versions and the caller's agency's versions, newest first."""
-    checklists_access.ensure_may_read_templates(principal)
-    stmt = sa.select(ChecklistTemplate).where(checklists_access.template_visible_clause(principal))
-    if juncture is not None:
-        stmt = stmt.where(ChecklistTemplate.juncture == juncture)
-    return await paginate(session, stmt, ChecklistTemplate, page)
-
-
-async def get_template(session: AsyncSession, principal: Principal, template_id: uuid.UUID) -> ChecklistTemplate:
-    """A default template version or one of the caller's agency's; 404 otherwise."""
-    checklists_access.ensure_may_read_templates(principal)
-    template = await session.get(ChecklistTemplate, template_id)
-    if template is None or not checklists_access.template_visible(principal, template):
-        raise NotFound("checklist template")
-    return template
-
-
-async def publish_template(session: AsyncSession, principal: Principal, data: TemplateCreate) -> ChecklistTemplate:
-    """A new version of the juncture's template for the caller's agency. Every safety-critical item of the
-    default stays, under the same key, and stays safety-critical (422 naming the keys otherwise)."""
-    agency_id = checklists_access.ensure_may_publish_template(principal)
-    keys = [i.key for i in data.items]
-    duplicates = sorted({k for k in keys if keys.count(k) > 1})
-    if duplicates:
-        raise Invalid(f"Item keys must be unique; repeated: {', '.join(duplicates)}.", loc=["body", "items"],
-                      type="duplicate_keys", duplicate_keys=duplicates)
-    default = await _latest_template(session, None, data.juncture.value)
-    required = critical_keys(default.items) if default is not None else []
-    given = {i.key: i for i in data.items}
-    missing = [k for k in required if k not in given]
-    downgraded = [k for k in required if k in given and not given[k].safety_critical]
-    if missing or downgraded:
-        parts = []
-        if missing:
-            parts.append(f"missing {', '.join(missing)}")
-        if downgraded:
-            parts.append(f"no longer safety-critical {', '.join(downgraded)}")
-        errors = [{"loc": ["body", "items"], "msg": f"safety-critical item {k} is missing",
-                   "type": "safety_critical_missing"} for k in missing]
-        errors += [{"loc": ["body", "items", keys.index(k), "safety_critical"],
-                    "msg": f"item {k} must stay safety-critical", "type": "safety_critical_downgraded"}
-                   for k in downgraded]
-        raise Invalid("Every safety-critical item of the default template must stay, under the same key, and "
-                      f"stay safety-critical: {'; '.join(parts)}.", errors=errors,
-                      missing_keys=missing, downgraded_keys=downgraded)
-    latest = await _latest_template(session, agency_id, data.juncture.value)
-    template = ChecklistTemplate(
-        agency_id=agency_id, juncture=data.juncture.value,
-        revision=(latest.revision + 1) if latest is not None else 1,
-        items=[i.model_dump() for i in data.items], published_by=str(principal.id),
-    )
-    session.add(template)
-    await session.flush()
-    await record(session, principal, "template.publish", "checklist_template", template.id)
-    return template
-
-
-def template_read(t: ChecklistTemplate) -> dict[str, Any]:
-    return {"id": t.id, "agency_id": t.agency_id, "juncture": t.juncture, "version": t.revision,
-            "items": t.items, "published_by": t.published_by, "created_at": t.created_at}
-
-
-# ------------------------------------------------------------------ checklists
-
 
 async def start_checklist(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: ChecklistCreate
@@ -136,8 +53,8 @@ async def start_checklist(
     """A checklist for a juncture from the newest template version of the case's agency (else the default)."""
     case = await cases_access.get_visible_case(session, principal, case_id)
     juncture = data.juncture.value
-    template = await _latest_template(session, case.agency_id, juncture) \
-        or await _latest_template(session, None, juncture)
+    template = await latest_template(session, case.agency_id, juncture) \
+        or await latest_template(session, None, juncture)
     if template is None:
         raise Conflict("No template is published for this juncture.")
     checklist = Checklist(case_id=case.id, agency_id=case.agency_id, juncture=juncture, template_id=template.id,
@@ -231,9 +148,11 @@ async def update_item(
 
 
 async def add_note(
-    session: AsyncSession, principal: Principal, checklist: Checklist, access: str, key: str, data: NoteCreate
+    session: AsyncSession, principal: Principal, checklist_id: uuid.UUID, key: str, data: NoteCreate
 ) -> ChecklistItemEvent:
-    """A note on an item, by staff on the case or a linked DV advocate; the item's status is unchanged."""
+    """A note on an item, by staff on the case or a linked DV advocate; the item's status is unchanged. Loads
+    the checklist itself (404 when hidden): it runs inside an idempotent create, which a retry replays."""
+    checklist, access = await get_checklist(session, principal, checklist_id)
     checklists_access.ensure_may_note_checklist(principal, access)
     _ensure_open(checklist)
     item = await _item(session, checklist, key)
@@ -373,69 +292,7 @@ async def _release_notes(
 
 
 async def read_checklist(
-    session: AsyncSession, principal: Principal, checklist_id: uuid.UUID
-) -> tuple[Checklist, dict[str, Any]]:
-    """GET of one checklist, shaped for the caller (404 when they may not see it)."""
-    checklist, access = await get_checklist(session, principal, checklist_id)
-    return checklist, await checklist_read(session, checklist, principal=principal, access=access)
-
-
-# ------------------------------------------------------------------ junctures
-
-
-async def record_juncture(
-    session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: JunctureCreate
-) -> JunctureRecord:
-    """409 unless a checklist for the juncture was completed on the case within checklist_valid_days; a
-    supervisor may record it anyway with an override_reason (a worker's override is 403)."""
-    case = await cases_access.get_visible_case(session, principal, case_id)
-    if data.override_reason is not None:
-        checklists_access.ensure_may_override_juncture(principal)
-    now = utcnow()
-    since = now - timedelta(days=get_settings().checklist_valid_days)
-    checklist = (await session.execute(
-        sa.select(Checklist).where(Checklist.case_id == case.id, Checklist.juncture == data.juncture.value,
-                                   Checklist.status == "completed", Checklist.completed_at >= since)
-        .order_by(Checklist.completed_at.desc()).limit(1))).scalar_one_or_none()
-    overridden = checklist is None
-    if overridden and data.override_reason is None:
-        raise Conflict(f"No checklist for {data.juncture.value} was completed on this case in the last "
-                       f"{get_settings().checklist_valid_days} days.", title="Safety checklist not completed",
-                       juncture=data.juncture.value)
-    rec = JunctureRecord(case_id=case.id, agency_id=case.agency_id, juncture=data.juncture.value,
-                         scheduled_for=data.scheduled_for, checklist_id=checklist.id if checklist else None,
-                         overridden=overridden, recorded_by=str(principal.id), recorded_at=now)
-    if overridden:
-        rec.override_reason_enc = encrypt_json(data.override_reason, override_reason_aad(rec.id))
-    session.add(rec)
-    await session.flush()
-    await record(session, principal, "juncture.record", "juncture_record", rec.id, agency_id=case.agency_id)
-    if overridden:
-        await record(session, principal, "juncture.override", "juncture_record", rec.id, agency_id=case.agency_id)
-    return rec
-
-
-async def list_junctures(
-    session: AsyncSession, principal: Principal, case_id: uuid.UUID, page: PageParams
-) -> tuple[list[JunctureRecord], str | None]:
-    case = await cases_access.get_visible_case(session, principal, case_id)
-    return await paginate(session, sa.select(JunctureRecord).where(JunctureRecord.case_id == case.id),
-                          JunctureRecord, page)
-
-
-async def get_juncture(session: AsyncSession, principal: Principal, juncture_id: uuid.UUID) -> JunctureRecord:
-    """A recorded juncture on a case the caller may see (404 otherwise)."""
-    rec = (await session.execute(
-        sa.select(JunctureRecord).where(JunctureRecord.id == juncture_id,
-                                        cases_access.case_scoped_clause(principal, JunctureRecord.case_id))
-    )).scalar_one_or_none()
-    if rec is None:
-        raise NotFound("juncture record")
-    return rec
-
-
-def juncture_read(r: JunctureRecord) -> dict[str, Any]:
-    return {"id": r.id, "case_id": r.case_id, "agency_id": r.agency_id, "juncture": r.juncture,
-            "scheduled_for": r.scheduled_for, "checklist_id": r.checklist_id, "overridden": r.overridden,
-            "override_reason": decrypt_json(r.override_reason_enc, override_reason_aad(r.id)),
-            "recorded_by": r.recorded_by, "recorded_at": r.recorded_at}
+    session: AsyncSession, principal: Principal, checklist: Checklist, access: str
+) -> dict[str, Any]:
+    """GET of one checklist (found by `get_checklist`), shaped for the caller."""
+    return await checklist_read(session, checklist, principal=principal, access=access)

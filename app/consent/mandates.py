@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.cases.service import get_person_for_owner
 from app.consent import access
+from app.consent.consents import recipient_errors
 from app.consent.models import LegalMandate, NotificationTask, mandate_aad
 from app.consent.rules import mandate_status
 from app.consent.schemas import (
@@ -27,7 +28,6 @@ from app.consent.schemas import (
     TaskKind,
     TaskStatus,
 )
-from app.consent.service import recipient_errors
 from app.core.clock import utcnow
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.types import Timestamp
+from app.core.types import Input, Timestamp
 from app.core.vocab import DataCategory, Purpose
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -68,10 +68,6 @@ class TaskOutcome(StrEnum):
     unreachable = "unreachable"
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 def _unique(values: list[Any] | None) -> list[Any] | None:
     if values is not None and len(set(values)) != len(values):
         raise ValueError("values must not repeat")
@@ -88,12 +84,12 @@ def _sha(v: str) -> str:
 # ------------------------------------------------------------------ consents
 
 
-class Grantor(_In):
+class Grantor(Input):
     person_id: uuid.UUID
     relationship: GrantorRelationship
 
 
-class ConsentCreate(_In):
+class ConsentCreate(Input):
     """Every element is required; a missing one is named in the 422 `errors` (all of them at once)."""
 
     recipient_agency_id: uuid.UUID
@@ -150,7 +146,7 @@ class ConsentRead(ConsentSummary):
     revocation_reason: str | None = None
 
 
-class ConsentRevoke(_In):
+class ConsentRevoke(Input):
     reason: str = Field(min_length=1, max_length=2000)
     method: RevocationMethod
 
@@ -158,7 +154,7 @@ class ConsentRevoke(_In):
 # ------------------------------------------------------------------ disclosures
 
 
-class DisclosureRequest(_In):
+class DisclosureRequest(Input):
     person_id: uuid.UUID
     purpose: Purpose
     categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
@@ -211,7 +207,7 @@ class DisclosureRecord(BaseModel):
 # ------------------------------------------------------------------ legal mandates
 
 
-class MandateCreate(_In):
+class MandateCreate(Input):
     basis: MandateBasis
     citation: str = Field(min_length=1, max_length=300, description="The statute, order or subpoena cited.")
     recipient_agency_id: uuid.UUID
@@ -228,7 +224,7 @@ class MandateCreate(_In):
     _s = field_validator("document_sha256")(_sha)
 
 
-class CourtOrder(_In):
+class CourtOrder(Input):
     citation: str = Field(min_length=1, max_length=300)
     document_sha256: str = Field(min_length=64, max_length=64)
     immediate_release: bool = Field(False, description="The order requires release at once, without waiting for "
@@ -239,7 +235,7 @@ class CourtOrder(_In):
     _s = field_validator("document_sha256")(_sha)
 
 
-class MandateWithdraw(_In):
+class MandateWithdraw(Input):
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -299,5 +295,5 @@ class TaskRead(BaseModel):
     created_at: datetime
 
 
-class TaskComplete(_In):
+class TaskComplete(Input):
     outcome: TaskOutcome

@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from fastapi import Depends
 from sqlalchemy import MetaData, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -200,6 +201,10 @@ async def get_session() -> AsyncIterator[AsyncSession]:
     it is answered."""
     async with own_transaction() as session:
         yield session
+
+
+# The request's session, as every route and dependency takes it (one per request: the same object throughout).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 @event.listens_for(Session, "after_flush")

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 from sqlalchemy import delete, select
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import data_keys
-from app.core.db import Versioned, get_session, own_transaction
+from app.core.db import SessionDep, Versioned, own_transaction
 from app.core.errors import Invalid, PreconditionFailed
 from app.core.models import IdempotencyRecord
 
@@ -45,6 +45,31 @@ def check_if_match(if_match: str | None, obj: Any) -> None:
 
 
 IfMatch = Header(None, alias="If-Match", description="ETag from a previous GET; 412 when stale.")
+
+V = TypeVar("V")
+
+
+def tagged(response: Response, obj: Any, body: Any = None) -> Any:
+    """The answer about `obj` (`body`, or `obj` itself when there is none), with `obj`'s ETag set."""
+    set_etag(response, obj)
+    return obj if body is None else body
+
+
+def for_update(load: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]:
+    """The ForUpdate variant of a loader dependency: the object `load` finds, once the caller's If-Match names
+    its current version (412 otherwise; no header, no check)."""
+
+    async def loaded_for_update(obj: Any, if_match: str | None) -> Any:
+        check_if_match(if_match, obj)
+        return obj
+
+    # Built by hand: the loader is a closure variable, which a string annotation could not name.
+    loaded_for_update.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("obj", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Depends(load)]),
+        inspect.Parameter("if_match", inspect.Parameter.KEYWORD_ONLY, default=IfMatch, annotation=str | None),
+    ])
+    loaded_for_update.__name__ = f"{getattr(load, '__name__', 'load')}_for_update"
+    return loaded_for_update
 
 
 T = TypeVar("T")
@@ -159,7 +184,7 @@ class Idempotency:
 async def idempotency(
     request: Request,
     response: Response,
-    session: AsyncSession = Depends(get_session, scope="function"),
+    session: SessionDep,
     idempotency_key: str | None = Header(
         None, alias="Idempotency-Key",
         description="Retry-safe create: the same key and body within TANDEM_IDEMPOTENCY_TTL_HOURS (24 by default) "
@@ -167,6 +192,9 @@ async def idempotency(
                     "another body with the same key is 422."),
 ) -> Idempotency:
     return Idempotency(request, response, session, idempotency_key)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
 
 
 async def purge_expired_idempotency() -> int:

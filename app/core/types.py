@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RFC3339 = re.compile(
@@ -37,3 +37,9 @@ def _fits_in_utc(value: datetime) -> datetime:
 
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_fits_in_utc)]
+
+
+class Input(BaseModel):
+    """Base of every request body: unknown fields are refused (no mass assignment), strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

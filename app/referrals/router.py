@@ -6,16 +6,19 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import P
-from app.auth.principal import Principal
-from app.core.db import get_session
-from app.core.http import Idempotency, IfMatch, idempotency, set_etag
+from app.auth.dependencies import (
+    RequiresReferralRead,
+    RequiresReferralRespond,
+    RequiresReferralWrite,
+    current_principal,
+)
+from app.core.db import SessionDep
+from app.core.http import IdempotencyDep, IfMatch, tagged
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
-from app.referrals import service
+from app.referrals import lifecycle, sharing
+from app.referrals.dependencies import ReferralVisible
 from app.referrals.schemas import (
     Box,
     CloseBody,
@@ -30,24 +33,20 @@ from app.referrals.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-Writer = Annotated[Principal, Depends(require(P.referral_write))]
-Responder = Annotated[Principal, Depends(require(P.referral_respond))]
-Reader = Annotated[Principal, Depends(require(P.referral_read))]
 
 
 @router.post("/referrals", status_code=status.HTTP_201_CREATED, response_model=ReferralRead)
 async def create_referral(
-    data: ReferralCreate, session: Session, principal: Writer, idem: Annotated[Idempotency, Depends(idempotency)],
+    data: ReferralCreate, session: SessionDep, principal: RequiresReferralWrite, idem: IdempotencyDep,
 ) -> Any:
-    return await idem.create(principal.ref, lambda: service.create_referral(session, principal, data),
-                             lambda referral_id: service.get_referral(session, principal, referral_id),
-                             lambda referral: service.referral_read(session, principal, referral))
+    return await idem.create(principal.ref, lambda: lifecycle.create_referral(session, principal, data),
+                             lambda referral_id: lifecycle.get_referral(session, principal, referral_id),
+                             lambda referral: sharing.referral_read(session, principal, referral))
 
 
 @router.get("/referrals", response_model=Page[ReferralSummary])
 async def list_referrals(
-    session: Session, principal: Reader, page: Annotated[PageParams, Depends()],
+    session: SessionDep, principal: RequiresReferralRead, page: Annotated[PageParams, Depends()],
     box: Box | None = Query(None, description="incoming (sent to your agency) or outgoing; both when absent."),
     status: ReferralStatus | None = None,
     urgency: Urgency | None = None,
@@ -56,7 +55,7 @@ async def list_referrals(
     created_from: Timestamp | None = Query(None, description="Created at or after (RFC 3339)."),
     created_to: Timestamp | None = Query(None, description="Created at or before (RFC 3339)."),
 ) -> Any:
-    items, cursor = await service.list_referrals(
+    items, cursor = await lifecycle.list_referrals(
         session, principal, page, box=box.value if box else None, status=status.value if status else None,
         urgency=urgency.value if urgency else None, overdue=overdue, person_id=person_id,
         created_from=created_from, created_to=created_to)
@@ -64,70 +63,80 @@ async def list_referrals(
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralRead)
-async def get_referral(referral_id: uuid.UUID, session: Session, response: Response, principal: Reader) -> Any:
-    referral, body = await service.read_referral(session, principal, referral_id)
-    set_etag(response, referral)
-    return body
+async def get_referral(
+    session: SessionDep, response: Response, principal: RequiresReferralRead, referral: ReferralVisible,
+) -> Any:
+    return tagged(response, referral, await sharing.read_referral(session, principal, referral))
 
 
 @router.get("/referrals/{referral_id}/events", response_model=Page[ReferralEventRead])
 async def list_events(
-    referral_id: uuid.UUID, session: Session, principal: Reader, page: Annotated[PageParams, Depends()],
+    referral_id: uuid.UUID, session: SessionDep, principal: RequiresReferralRead,
+    page: Annotated[PageParams, Depends()],
 ) -> Any:
-    items, cursor = await service.list_events(session, principal, referral_id, page)
+    items, cursor = await lifecycle.list_events(session, principal, referral_id, page)
     return page_of(items, cursor, ReferralEventRead)
 
 
 @router.get("/referrals/{referral_id}/people", response_model=Page[ReferralPersonRead])
 async def read_people(
-    referral_id: uuid.UUID, session: Session, principal: Reader, page: Annotated[PageParams, Depends()],
+    referral_id: uuid.UUID, session: SessionDep, principal: RequiresReferralRead,
+    page: Annotated[PageParams, Depends()],
 ) -> Any:
-    items, cursor = await service.read_people(session, principal, referral_id, page)
+    items, cursor = await sharing.read_people(session, principal, referral_id, page)
     return {"items": items, "next_cursor": cursor}
 
 
-async def _transition(
-    session: AsyncSession, response: Response, principal: Principal, referral_id: uuid.UUID, action: str,
-    if_match: str | None, body: DeclineBody | CloseBody | None = None,
-) -> Any:
-    referral = await service.get_referral(session, principal, referral_id)
-    referral = await service.transition(session, principal, referral, action, body, if_match=if_match)
-    set_etag(response, referral)
-    return await service.referral_read(session, principal, referral)
-
-
 @router.post("/referrals/{referral_id}/send", response_model=ReferralRead)
-async def send(referral_id: uuid.UUID, session: Session, response: Response, principal: Writer,
-               if_match: str | None = IfMatch) -> Any:
+async def send(
+    session: SessionDep, response: Response, principal: RequiresReferralWrite, referral: ReferralVisible,
+    if_match: str | None = IfMatch,
+) -> Any:
     """Sending agency: needs an active agreement covering referrals and each person's referral consent."""
-    return await _transition(session, response, principal, referral_id, "send", if_match)
+    referral = await lifecycle.transition(session, principal, referral, "send", if_match=if_match)
+    return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/acknowledge", response_model=ReferralRead)
-async def acknowledge(referral_id: uuid.UUID, session: Session, response: Response, principal: Responder,
-                      if_match: str | None = IfMatch) -> Any:
-    return await _transition(session, response, principal, referral_id, "acknowledge", if_match)
+async def acknowledge(
+    session: SessionDep, response: Response, principal: RequiresReferralRespond, referral: ReferralVisible,
+    if_match: str | None = IfMatch,
+) -> Any:
+    referral = await lifecycle.transition(session, principal, referral, "acknowledge", if_match=if_match)
+    return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/accept", response_model=ReferralRead)
-async def accept(referral_id: uuid.UUID, session: Session, response: Response, principal: Responder,
-                 if_match: str | None = IfMatch) -> Any:
-    return await _transition(session, response, principal, referral_id, "accept", if_match)
+async def accept(
+    session: SessionDep, response: Response, principal: RequiresReferralRespond, referral: ReferralVisible,
+    if_match: str | None = IfMatch,
+) -> Any:
+    referral = await lifecycle.transition(session, principal, referral, "accept", if_match=if_match)
+    return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/decline", response_model=ReferralRead)
-async def decline(referral_id: uuid.UUID, data: DeclineBody, session: Session, response: Response,
-                  principal: Responder, if_match: str | None = IfMatch) -> Any:
-    return await _transition(session, response, principal, referral_id, "decline", if_match, data)
+async def decline(
+    data: DeclineBody, session: SessionDep, response: Response, principal: RequiresReferralRespond,
+    referral: ReferralVisible, if_match: str | None = IfMatch,
+) -> Any:
+    referral = await lifecycle.transition(session, principal, referral, "decline", data, if_match=if_match)
+    return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/withdraw", response_model=ReferralRead)
-async def withdraw(referral_id: uuid.UUID, session: Session, response: Response, principal: Writer,
-                   if_match: str | None = IfMatch) -> Any:
-    return await _transition(session, response, principal, referral_id, "withdraw", if_match)
+async def withdraw(
+    session: SessionDep, response: Response, principal: RequiresReferralWrite, referral: ReferralVisible,
+    if_match: str | None = IfMatch,
+) -> Any:
+    referral = await lifecycle.transition(session, principal, referral, "withdraw", if_match=if_match)
+    return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
 
 @router.post("/referrals/{referral_id}/close", response_model=ReferralRead)
-async def close(referral_id: uuid.UUID, data: CloseBody, session: Session, response: Response,
-                principal: Writer, if_match: str | None = IfMatch) -> Any:
-    return await _transition(session, response, principal, referral_id, "close", if_match, data)
+async def close(
+    data: CloseBody, session: SessionDep, response: Response, principal: RequiresReferralWrite,
+    referral: ReferralVisible, if_match: str | None = IfMatch,
+) -> Any:
+    referral = await lifecycle.transition(session, principal, referral, "close", data, if_match=if_match)
+    return tagged(response, referral, await sharing.referral_read(session, principal, referral))

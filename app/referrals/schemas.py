@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.types import Input
+
 
 class ReferralStatus(StrEnum):
     draft = "draft"
@@ -46,14 +48,10 @@ class Box(StrEnum):
     outgoing = "outgoing"
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 MAX_PEOPLE = 20
 
 
-class ReferralCreate(_In):
+class ReferralCreate(Input):
     case_id: uuid.UUID
     to_agency_id: uuid.UUID
     person_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_PEOPLE)
@@ -71,12 +69,12 @@ class ReferralCreate(_In):
         return v
 
 
-class DeclineBody(_In):
+class DeclineBody(Input):
     reason_code: DeclineReasonCode
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class CloseBody(_In):
+class CloseBody(Input):
     outcome: str = Field(min_length=1, max_length=2000)
 
 

@@ -24,8 +24,8 @@ from app.checklists.defaults import Juncture
 from app.checklists.models import Checklist, JunctureRecord
 from app.core.clock import utcnow
 from app.identity.models import Office
+from app.referrals.lifecycle import AWAITING_ANSWER
 from app.referrals.models import Referral, ReferralPerson
-from app.referrals.service import AWAITING_ANSWER
 from app.reports import access
 from app.reports.common import (
     NOT_RECORDED,

@@ -5,12 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import P
-from app.auth.principal import Principal
-from app.core.db import get_session
+from app.auth.dependencies import RequiresReportRead, current_principal
+from app.core.db import SessionDep
 from app.reports.caseload import GroupBy, dv_caseload
 from app.reports.collaboration import collaboration
 from app.reports.periods import FORMAT, Period, parse_period, refuse_window
@@ -18,8 +15,6 @@ from app.reports.schemas import CaseloadRead, CollaborationRead
 from app.reports.tables import to_csv
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-Reader = Annotated[Principal, Depends(require(P.report_read))]
 PeriodParam = Query(
     None, description=f"The period reported: {FORMAT}. Default: the last calendar year that has ended.",
     examples=["2025", "2025-Q2", "2025-03"])
@@ -41,10 +36,15 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _period(period: str | None, from_: str | None, to: str | None) -> Period | None:
+async def asked_period(
+    period: str | None = PeriodParam, from_: str | None = From, to: str | None = To,
+) -> Period | None:
     """The period asked for (None: the default one); a free window is refused."""
     refuse_window(**{"from": from_, "to": to})
     return parse_period(period) if period is not None else None
+
+
+AskedPeriod = Annotated[Period | None, Depends(asked_period)]
 
 
 def _q(params: list[str]) -> float:
@@ -78,10 +78,9 @@ def csv_response(body: str, name: str) -> Response:
 
 @router.get("/reports/dv-caseload", response_model=CaseloadRead, responses=CSV_RESPONSE, description=PERIODS)
 async def get_dv_caseload(
-    request: Request, session: Session, principal: Reader, group_by: GroupBy,
-    period: str | None = PeriodParam, from_: str | None = From, to: str | None = To,
+    request: Request, session: SessionDep, principal: RequiresReportRead, group_by: GroupBy, period: AskedPeriod,
 ) -> Any:
-    header, table = await dv_caseload(session, principal, group_by, _period(period, from_, to))
+    header, table = await dv_caseload(session, principal, group_by, period)
     if wants_csv(request):
         return csv_response(to_csv([(None, table)]), f"dv-caseload-{group_by.value}")
     return {**header, **table.as_dict()}
@@ -90,10 +89,9 @@ async def get_dv_caseload(
 @router.get("/reports/collaboration", response_model=CollaborationRead, responses=CSV_RESPONSE,
             description=PERIODS)
 async def get_collaboration(
-    request: Request, session: Session, principal: Reader,
-    period: str | None = PeriodParam, from_: str | None = From, to: str | None = To,
+    request: Request, session: SessionDep, principal: RequiresReportRead, period: AskedPeriod,
 ) -> Any:
-    header, tables = await collaboration(session, principal, _period(period, from_, to))
+    header, tables = await collaboration(session, principal, period)
     if wants_csv(request):
         return csv_response(to_csv(list(tables.items())), "collaboration")
     return {**header, **{name: t.as_dict() for name, t in tables.items()}}

@@ -6,25 +6,21 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import current_principal, require
-from app.auth.permissions import P
-from app.auth.principal import Principal
-from app.core.db import get_session
-from app.core.http import Idempotency, IfMatch, check_if_match, idempotency, set_etag
+from app.auth.dependencies import RequiresWebhookManage, current_principal
+from app.core.db import SessionDep
+from app.core.http import IdempotencyDep, tagged
 from app.core.pagination import Page, PageParams, page_of
 from app.webhooks import service
+from app.webhooks.dependencies import WebhookForUpdate, WebhookVisible
 from app.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookCreated, WebhookRead
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"], dependencies=[Depends(current_principal)])
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-Manager = Annotated[Principal, Depends(require(P.webhook_manage))]
 
 
 @router.post("/webhooks", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated)
 async def create_webhook(
-    data: WebhookCreate, session: Session, principal: Manager, idem: Annotated[Idempotency, Depends(idempotency)],
+    data: WebhookCreate, session: SessionDep, principal: RequiresWebhookManage, idem: IdempotencyDep,
 ) -> Any:
     # A retried create gets the signing secret again from the endpoint's sealed column (never from the record).
     return await idem.create(principal.ref, lambda: service.create_endpoint(session, principal, data),
@@ -34,49 +30,38 @@ async def create_webhook(
 
 
 @router.get("/webhooks", response_model=Page[WebhookRead])
-async def list_webhooks(session: Session, principal: Manager, page: Annotated[PageParams, Depends()]) -> Any:
+async def list_webhooks(session: SessionDep, principal: RequiresWebhookManage, page: Annotated[PageParams, Depends()]) -> Any:
     items, cursor = await service.list_endpoints(session, principal, page)
     return page_of(items, cursor, WebhookRead)
 
 
 @router.get("/webhooks/{webhook_id}", response_model=WebhookRead)
-async def get_webhook(webhook_id: uuid.UUID, session: Session, principal: Manager, response: Response) -> Any:
-    ep = await service.get_endpoint(session, principal, webhook_id)
-    set_etag(response, ep)
-    return ep
+async def get_webhook(principal: RequiresWebhookManage, ep: WebhookVisible, response: Response) -> Any:
+    return tagged(response, ep)
 
 
 @router.post("/webhooks/{webhook_id}/disable", response_model=WebhookRead)
 async def disable_webhook(
-    webhook_id: uuid.UUID, session: Session, principal: Manager, response: Response,
-    if_match: str | None = IfMatch,
+    session: SessionDep, principal: RequiresWebhookManage, response: Response, ep: WebhookForUpdate,
 ) -> Any:
-    ep = await service.get_endpoint(session, principal, webhook_id)
-    check_if_match(if_match, ep)
-    ep = await service.disable_endpoint(session, principal, ep)
-    set_etag(response, ep)
-    return ep
+    return tagged(response, await service.disable_endpoint(session, principal, ep))
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_webhook(
-    webhook_id: uuid.UUID, session: Session, principal: Manager, if_match: str | None = IfMatch,
-) -> Response:
+async def delete_webhook(session: SessionDep, principal: RequiresWebhookManage, ep: WebhookForUpdate) -> Response:
     """Disables the endpoint (its deliveries stay listed for the record)."""
-    ep = await service.get_endpoint(session, principal, webhook_id)
-    check_if_match(if_match, ep)
     await service.disable_endpoint(session, principal, ep)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=Page[DeliveryRead])
 async def list_deliveries(
-    webhook_id: uuid.UUID, session: Session, principal: Manager, page: Annotated[PageParams, Depends()],
+    webhook_id: uuid.UUID, session: SessionDep, principal: RequiresWebhookManage, page: Annotated[PageParams, Depends()],
 ) -> Any:
     items, cursor = await service.list_deliveries(session, principal, webhook_id, page)
     return {"items": items, "next_cursor": cursor}
 
 
 @router.post("/webhooks/deliveries/{delivery_id}/resend", response_model=DeliveryRead)
-async def resend_delivery(delivery_id: uuid.UUID, session: Session, principal: Manager) -> Any:
+async def resend_delivery(delivery_id: uuid.UUID, session: SessionDep, principal: RequiresWebhookManage) -> Any:
     return await service.resend_delivery(session, principal, delivery_id)

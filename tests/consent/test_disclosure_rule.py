@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.consent import service as consent_service
+from app.consent import consents, disclosures
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from tests.consent.helpers import ACP_ADDRESS, ADDRESS, CONTACT, SAFE, audit_rows, build_scene, iso
@@ -205,7 +205,7 @@ async def test_substance_use_carries_the_redisclosure_notice(client, world, monk
     async def source(session, person, payload):
         return {"summary": "Attends a recovery program."}
 
-    monkeypatch.setitem(consent_service.CATEGORY_SOURCES, "substance_use", source)
+    monkeypatch.setitem(disclosures.CATEGORY_SOURCES, "substance_use", source)
     s = await build_scene(world)
     await s.agreement()
     await s.consent()
@@ -215,7 +215,7 @@ async def test_substance_use_carries_the_redisclosure_notice(client, world, monk
     assert body["released"]["substance_use"] == {"summary": "Attends a recovery program."}
     assert "42 CFR part 2" in body["redisclosure_notice"]
     assert (await s.accounting())[0]["redisclosure_notice"] is True
-    monkeypatch.delitem(consent_service.CATEGORY_SOURCES, "substance_use")
+    monkeypatch.delitem(disclosures.CATEGORY_SOURCES, "substance_use")
     body = (await s.disclose(categories=["substance_use"])).json()
     assert body["withheld"] == [{"category": "substance_use", "reason": "no_data"}]
     assert body["redisclosure_notice"] is None
@@ -239,11 +239,11 @@ async def test_find_active_consent_contract(client, world):
     s = await build_scene(world)
     c = await s.consent(categories=["identity"], purposes=["referral"])
     async with sessionmaker()() as session:
-        found = await consent_service.find_active_consent(session, s.survivor["id"], s.cps.id, "referral")
+        found = await consents.find_active_consent(session, s.survivor["id"], s.cps.id, "referral")
         assert found is not None and str(found.id) == c["id"]
-        assert await consent_service.find_active_consent(session, s.survivor["id"], s.cps.id, "referral",
+        assert await consents.find_active_consent(session, s.survivor["id"], s.cps.id, "referral",
                                                          "contact") is None
-        assert await consent_service.find_active_consent(session, s.survivor["id"], s.third.id, "referral") is None
+        assert await consents.find_active_consent(session, s.survivor["id"], s.third.id, "referral") is None
 
 
 async def test_disclose_contract_stores_context(client, world):
@@ -258,7 +258,7 @@ async def test_disclose_contract_stores_context(client, world):
     referral_id = str(uuid.uuid4())
     async with sessionmaker()() as session:
         principal = await principal_from_token(session, s["cps_worker"].token)
-        result = await consent_service.disclose(session, principal, s.survivor["id"], "referral", ["identity"],
+        result = await disclosures.disclose(session, principal, s.survivor["id"], "referral", ["identity"],
                                                 context={"referral_id": referral_id})
         await session.commit()
     assert set(result.released) == {"identity"} and result.basis == "consent"

@@ -14,6 +14,14 @@ contract in pyproject.toml, run by `.ci/run` and by test_layers_contract below).
    attributes as values (stamping `created_by=principal.user_id`, rendering /me) is not a decision.
 3. An access module imports only app.core, app.auth's principal and permission table, its own domain's
    tables and other domains' access modules (which of them is lower is the layers contract's business).
+4. A route is parse, one service call, render. In each `app/*/router.py`, a function decorated as a route
+   makes at most one domain call: a call of `m.f(...)` where `m` was imported as a module of a domain
+   (`from app.<domain> import m`, a lower-case name), or of `f(...)` imported from one
+   (`from app.<domain>.<module> import f`), `app.core` aside. Not counted: the render helpers named in
+   RENDER_HELPERS (they shape an answer), classes (capitalised names: schemas, value objects) and, as one call
+   whatever its arguments hold, `<x>.create(...)` of the Idempotency helper. A call of a function of the
+   router module itself counts the domain calls inside it. Loading the object a route names (404) and
+   If-Match (412) are loader dependencies, outside the route's body.
 """
 
 from __future__ import annotations
@@ -34,6 +42,13 @@ LAZY_IMPORTS_ALLOWED = {("app/cli.py", "app.main")}  # building the app configur
 # Domains whose tables sit in a lower package of their own (below auth, so every layer can use them).
 OWN_TABLES = {"agencies": "app.identity.models", "audit": "app.trail.models", "webhooks": "app.outbox.models"}
 DECIDING_CALLS = {"can", "has_role"}
+# Turn an object already loaded and changed into its Read shape (some read what the shape needs).
+RENDER_HELPERS = frozenset({
+    "agreement_read", "checklist_read", "checklist_summaries", "client_read", "consent_read", "consultation_read",
+    "detail", "event_read", "juncture_read", "mandate_read", "person_read", "referral_read", "template_read",
+    "to_csv",
+})
+ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "delete"})
 COMPARISONS = (ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.In, ast.NotIn, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
@@ -146,6 +161,70 @@ def access_module_imports(source: str, rel: str) -> list[str]:
     return found
 
 
+def _domain_names(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """Names a router binds to domain modules (`from app.<domain> import m`) and to domain functions
+    (`from app.<domain>.<module> import f`); app.core is no domain."""
+    modules: set[str] = set()
+    functions: set[str] = set()
+    for node in tree.body:
+        if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                and node.module.startswith("app.")):
+            continue
+        parts = node.module.split(".")
+        if parts[1] == "core":
+            continue
+        for alias in node.names:
+            name = alias.asname or alias.name
+            if not alias.name[:1].islower():
+                continue
+            (modules if len(parts) == 2 else functions).add(name)
+    return modules, functions
+
+
+def _is_route(fn: ast.AST) -> bool:
+    return isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+        isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in ROUTE_DECORATORS
+        for d in fn.decorator_list)
+
+
+def route_domain_calls(source: str, rel: str) -> list[str]:
+    """`path:line route() makes n domain calls: ...` for each route making more than one (see the module
+    docstring, rule 4)."""
+    tree = ast.parse(source)
+    modules, functions = _domain_names(tree)
+    local = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+    def calls(node: ast.AST, seen: frozenset[str]) -> list[str]:
+        found: list[str] = []
+        stack = list(ast.iter_child_nodes(node))
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.Call):
+                f = n.func
+                if isinstance(f, ast.Attribute) and f.attr == "create" and isinstance(f.value, ast.Name) \
+                        and f.value.id not in modules:
+                    found.append(ast.unparse(f))  # the Idempotency helper: one call, lambdas and all
+                    continue
+                if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in modules \
+                        and f.attr[:1].islower() and f.attr not in RENDER_HELPERS:
+                    found.append(ast.unparse(f))
+                elif isinstance(f, ast.Name) and f.id in functions and f.id not in RENDER_HELPERS:
+                    found.append(f.id)
+                elif isinstance(f, ast.Name) and f.id in local and f.id not in seen:
+                    found += calls(local[f.id], seen | {f.id})
+            stack.extend(ast.iter_child_nodes(n))
+        return found
+
+    out = []
+    for fn in tree.body:
+        if _is_route(fn):
+            found = calls(fn, frozenset({fn.name}))
+            if len(found) > 1:
+                what = ", ".join(sorted(found))
+                out.append(f"{rel}:{fn.lineno} {fn.name}() makes {len(found)} domain calls: {what}")
+    return out
+
+
 def test_no_function_level_import_of_app():
     found = [f for p in _modules() for f in function_level_imports(p.read_text(), _rel(p))]
     assert found == [], "a function-level import dodges a cycle: turn the dependency around\n" + "\n".join(found)
@@ -164,6 +243,14 @@ def test_access_modules_import_only_their_own_tables_and_lower_access():
         "reports", "webhooks"}
     found = [f for p in modules for f in access_module_imports(p.read_text(), _rel(p))]
     assert found == [], "\n".join(found)
+
+
+def test_a_route_makes_one_domain_call():
+    routers = sorted(APP.glob("*/router.py"))
+    assert len(routers) >= 11
+    found = [f for p in routers for f in route_domain_calls(p.read_text(), _rel(p))]
+    assert found == [], "a route is parse, one service call, render: fold the rest into the service\n" + \
+        "\n".join(found)
 
 
 def test_there_is_no_policy_hub():
@@ -221,6 +308,41 @@ def test_access_module_imports_are_checked():
           "from app.auth.principal import Principal\n")
     assert access_module_imports(ok, "app/consent/access.py") == []
     assert access_module_imports("from app.identity.models import User\n", "app/agencies/access.py") == []
+
+
+ROUTER_HEAD = (
+    "from app.cases import service\nfrom app.cases.dependencies import CaseVisible\n"
+    "from app.reports.caseload import dv_caseload\nfrom app.core.http import tagged\n"
+    "router = APIRouter()\n"
+)
+
+
+@pytest.mark.parametrize("body", [
+    "    case = await service.get_case(session, principal, case_id)\n"
+    "    return await service.update_case(session, principal, case, data)\n",
+    "    await dv_caseload(session)\n    return await service.list_cases(session)\n",
+    "    if x:\n        return await service.a(s)\n    return await service.b(s)\n",
+    "    return await _helper(session)\n",
+    "    await idem.create(p.ref, lambda: service.a(s), lambda i: service.b(s, i))\n"
+    "    return await service.c(s)\n",
+])
+def test_routes_making_two_domain_calls_are_recognised(body):
+    helper = "async def _helper(session):\n    await service.a(session)\n    return await service.b(session)\n\n"
+    source = ROUTER_HEAD + helper + "@router.post('/x')\nasync def route(session, case: CaseVisible):\n" + body
+    assert route_domain_calls(source, "app/cases/router.py")
+
+
+@pytest.mark.parametrize("body", [
+    "    return tagged(response, case, service.person_read(await service.update_person(s, p, case, d)))\n",
+    "    return await idem.create(p.ref, lambda: service.a(s), lambda i: service.b(s, i), service.person_read)\n",
+    "    return page_of(*await service.list_cases(s), CaseRead)\n",
+    "    return service.Filters(a=1), await service.list_cases(s)\n",
+    "    return await _helper(session)\n",
+])
+def test_one_domain_call_with_renders_is_a_route(body):
+    helper = "async def _helper(session):\n    return await service.a(session)\n\n"
+    source = ROUTER_HEAD + helper + "@router.get('/x')\nasync def route(session, case: CaseVisible):\n" + body
+    assert route_domain_calls(source, "app/cases/router.py") == []
 
 
 # ------------------------------------------------------------------ the layers contract

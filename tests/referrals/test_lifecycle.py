@@ -141,7 +141,7 @@ async def test_transition_bodies_and_if_match(client, world):
 
 
 async def test_timeline_audit_and_webhooks(client, world, monkeypatch):
-    from app.referrals import service
+    from app.referrals import lifecycle as service
 
     emitted: list[tuple[str, set, dict]] = []
     real_emit = service.emit
@@ -178,7 +178,7 @@ async def test_timeline_audit_and_webhooks(client, world, monkeypatch):
 
 
 async def test_withdrawing_a_draft_is_not_announced_to_the_receiver(client, world, monkeypatch):
-    from app.referrals import service
+    from app.referrals import lifecycle as service
 
     emitted: list[tuple[str, set]] = []
     real_emit = service.emit

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.referrals.service import add_business_days
+from app.referrals.lifecycle import add_business_days
 from tests.referrals.scene import build_scene
 
 FRIDAY = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a Friday, 15:00 UTC

@@ -1,10 +1,11 @@
-"""Rules for joint referrals: create, the lifecycle, the send gate, what each side may read."""
+"""Rules for joint referrals: create, the lifecycle and its send gate, lists and the timeline.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -14,8 +15,8 @@ from app.agreements import access as agreements_access
 from app.auth.principal import Principal
 from app.cases import access as cases_access
 from app.cases.models import Case, CaseTeamMember, Person
+from app.consent.consents import find_active_consent
 from app.consent.models import Consent
-from app.consent.service import disclose, find_active_consent
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import decrypt_json, encrypt_json
@@ -36,9 +37,6 @@ from app.referrals.schemas import (
 )
 from app.trail.recorder import record
 
-if TYPE_CHECKING:
-    from app.consent.service import DisclosureResult
-
 S = ReferralStatus
 
 # action -> (states it may start from, state it leads to)
@@ -54,8 +52,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 STAMP = {S.sent: "sent_at", S.acknowledged: "acknowledged_at", S.accepted: "accepted_at",
          S.declined: "declined_at", S.closed: "closed_at", S.withdrawn: "withdrawn_at"}
 AWAITING_ANSWER = (S.sent.value, S.acknowledged.value)
-# States in which the receiving agency works with the people named.
-RECEIVER_ACTIVE = frozenset({S.sent, S.acknowledged, S.accepted})
 REFERRAL = Purpose.referral.value
 
 
@@ -74,7 +70,7 @@ def _seal(referral: Referral, field: str, value: str | None) -> None:
     setattr(referral, SEALED_TEXT[field], encrypt_json(value, referral_aad(referral.id, field)))
 
 
-def _unseal(referral: Referral, field: str) -> str | None:
+def unseal(referral: Referral, field: str) -> str | None:
     return decrypt_json(getattr(referral, SEALED_TEXT[field]), referral_aad(referral.id, field))
 
 
@@ -208,7 +204,7 @@ async def get_referral(session: AsyncSession, principal: Principal, referral_id:
     return referral
 
 
-async def _person_ids(session: AsyncSession, referral_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+async def person_ids_of(session: AsyncSession, referral_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
     out: dict[uuid.UUID, list[uuid.UUID]] = {rid: [] for rid in referral_ids}
     if referral_ids:
         rows = await session.execute(
@@ -219,7 +215,7 @@ async def _person_ids(session: AsyncSession, referral_ids: list[uuid.UUID]) -> d
     return out
 
 
-def _summary(referral: Referral, person_ids: list[uuid.UUID], now: datetime) -> dict[str, Any]:
+def summary(referral: Referral, person_ids: list[uuid.UUID], now: datetime) -> dict[str, Any]:
     return {
         "id": referral.id, "case_id": referral.case_id, "from_agency_id": referral.from_agency_id,
         "to_agency_id": referral.to_agency_id, "person_ids": person_ids, "status": referral.status,
@@ -231,46 +227,6 @@ def _summary(referral: Referral, person_ids: list[uuid.UUID], now: datetime) -> 
         "closed_at": referral.closed_at, "withdrawn_at": referral.withdrawn_at,
         "overdue": is_overdue(referral, now), "version": referral.version,
     }
-
-
-async def _consents_in_force(session: AsyncSession, referral: Referral, person_ids: list[uuid.UUID]) -> bool:
-    """Whether every person named has an active referral consent to the receiving agency right now."""
-    for pid in person_ids:
-        if await find_active_consent(session, pid, referral.to_agency_id, REFERRAL) is None:
-            return False
-    return bool(person_ids)
-
-
-async def read_referral(
-    session: AsyncSession, principal: Principal, referral_id: uuid.UUID
-) -> tuple[Referral, dict[str, Any]]:
-    """GET of one referral. A read by the receiving agency releases the family's free text across the
-    boundary (or withholds it), so it is audited."""
-    referral = await get_referral(session, principal, referral_id)
-    out = await referral_read(session, principal, referral)
-    if access.referral_side(principal, referral) == "receiver":
-        await record(session, principal, "referral.read", "referral", referral.id,
-                     outcome="withheld" if out["withheld"] else "success", agency_id=principal.agency_id)
-    return referral, out
-
-
-async def referral_read(session: AsyncSession, principal: Principal, referral: Referral) -> dict[str, Any]:
-    """The referral as ReferralRead. The receiving side gets the free text written about the family only
-    while every person named still consents to share it with them for the referral."""
-    person_ids = (await _person_ids(session, [referral.id]))[referral.id]
-    out = _summary(referral, person_ids, utcnow())
-    text = {f: _unseal(referral, f) for f in SEALED_TEXT}
-    withheld: list[str] = []
-    if access.referral_side(principal, referral) == "receiver":
-        if not await _consents_in_force(session, referral, person_ids):
-            for f in ("reason", "family_goals", "outcome"):
-                if text[f] is not None:
-                    withheld.append(f)
-                text[f] = None
-    out.update(text)
-    out["withheld"] = withheld
-    out["allowed_actions"] = access.referral_actions_for(principal, referral, legal_actions(referral.status))
-    return out
 
 
 async def list_referrals(
@@ -307,8 +263,8 @@ async def list_referrals(
     if created_from is not None and created_to is not None and created_from > created_to:
         raise Invalid("created_from must not be after created_to.", loc=["query", "created_from"])
     rows, cursor = await paginate(session, stmt, Referral, page)
-    people = await _person_ids(session, [r.id for r in rows])
-    return [_summary(r, people[r.id], now) for r in rows], cursor
+    people = await person_ids_of(session, [r.id for r in rows])
+    return [summary(r, people[r.id], now) for r in rows], cursor
 
 
 async def list_events(
@@ -400,42 +356,3 @@ async def transition(
     await emit(session, f"referral.{S(target).value}", recipients,
                {"referral_id": str(referral.id), "status": referral.status, "at": now.isoformat()})
     return referral
-
-
-# ------------------------------------------------------------------ people, through the disclosure rule
-
-
-def _disclosure_item(person_id: uuid.UUID, result: DisclosureResult) -> dict[str, Any]:
-    """One person as ReferralPersonRead: what the disclosure request released and withheld."""
-    return {"person_id": person_id, "disclosure_id": result.id, "basis": result.basis,
-            "released": result.released,
-            "withheld": [w.model_dump(mode="json") for w in result.withheld],
-            "redisclosure_notice": result.redisclosure_notice}
-
-
-async def read_people(
-    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, page: PageParams
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Each person named, as the disclosure rule releases them to the caller for purpose "referral": the
-    categories the person's referral consent covers (re-evaluated now; a revoked consent releases nothing).
-    Once the referral no longer links the agencies, the rule withholds from the receiver every category
-    named when it was sent (`referral_not_active`), accounted for and audited like any other decision."""
-    referral = await get_referral(session, principal, referral_id)
-    side = access.referral_side(principal, referral)
-    active = referral.status in RECEIVER_ACTIVE if side == "receiver" else None
-    rows, cursor = await paginate(
-        session, sa.select(ReferralPerson).where(ReferralPerson.referral_id == referral.id), ReferralPerson, page)
-    items = []
-    for rp in rows:
-        if active is False:
-            categories = list(rp.categories)
-        else:
-            consent = await find_active_consent(session, rp.person_id, referral.to_agency_id, REFERRAL)
-            categories = list(consent.categories) if consent is not None else list(rp.categories)
-        if not categories:
-            items.append({"person_id": rp.person_id})
-            continue
-        result = await disclose(session, principal, rp.person_id, REFERRAL, categories,
-                                context={"referral_id": str(referral.id)}, referral_active=active)
-        items.append(_disclosure_item(rp.person_id, result))
-    return items, cursor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends
@@ -20,7 +20,18 @@ from app.core.db import get_session
 from app.core.errors import Unauthorized
 from app.identity.models import Agency, ApiClient, User
 
+Account = TypeVar("Account", User, ApiClient)
+
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+async def _account_and_agency(session: AsyncSession, model: type[Account],
+                              sub: uuid.UUID) -> tuple[Account | None, Agency | None]:
+    """The caller and its agency in one round trip (every authenticated request pays for this)."""
+    found = (await session.execute(
+        sa.select(model, Agency).outerjoin(Agency, Agency.id == model.agency_id).where(model.id == sub)
+    )).first()
+    return (found[0], found[1]) if found is not None else (None, None)
 
 
 def _roles(raw: Any, agency_kind: AgencyKind | None) -> frozenset[Role]:
@@ -43,18 +54,14 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
             sub = uuid.UUID(str(claims["sub"]))
         except ValueError:
             raise TokenError("bad sub")
-        model: type[User] | type[ApiClient]
+        row: User | ApiClient | None
+        agency: Agency | None
         if typ == "user":
-            model = User
+            row, agency = await _account_and_agency(session, User, sub)
         elif typ == "client":
-            model = ApiClient
+            row, agency = await _account_and_agency(session, ApiClient, sub)
         else:
             raise TokenError("bad typ")
-        # The caller and its agency in one round trip (every authenticated request pays for this).
-        found = (await session.execute(
-            sa.select(model, Agency).outerjoin(Agency, Agency.id == model.agency_id).where(model.id == sub)
-        )).first()
-        row, agency = (found[0], found[1]) if found is not None else (None, None)
         if row is None or not row.active or row.token_version != claims.get("tv"):
             raise TokenError("revoked")
         agency_kind = None

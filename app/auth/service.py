@@ -57,7 +57,7 @@ async def _token_for(session: AsyncSession, row: User | ApiClient, typ: str) -> 
     return {"access_token": token, "token_type": "bearer", "expires_in": ttl}
 
 
-async def _claim_and_load(name: str, stmt: Select[tuple[Account]]) -> Account | None:
+async def _claim_and_load(name: str, stmt: Select[Account]) -> Account | None:
     """Claim an attempt slot for `name` and load the account, in one short transaction of its own that is
     committed before the secret is checked: the attempt counts whatever the request answers, and no
     transaction (on SQLite: no write lock) stays open through the slow hash check."""
@@ -67,7 +67,7 @@ async def _claim_and_load(name: str, stmt: Select[tuple[Account]]) -> Account | 
     return row
 
 
-async def _check(name: str, stmt: Select[tuple[Account]], secret_of: Callable[[Account], str],
+async def _check(name: str, stmt: Select[Account], secret_of: Callable[[Account], str],
                  secret: str) -> Account:
     """The account if `secret` is its secret, else InvalidGrant (429 first when no attempt is left)."""
     async with throttle.one_check_at_a_time(name):

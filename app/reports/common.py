@@ -3,11 +3,13 @@ category lists that give every report the same rows whatever the data."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.schemas import RaceEthnicity
@@ -74,10 +76,10 @@ def json_empty(column: Any) -> Any:
     return sa.func.json_array_length(column) == 0
 
 
-def office_labels(offices: list[Any], reserved: tuple[str, ...]) -> dict[Any, str]:
+def office_labels(offices: Iterable[Row[uuid.UUID, str]], reserved: tuple[str, ...]) -> dict[uuid.UUID, str]:
     """Office id -> the name it is reported under (a repeated or reserved name gets a number; ids never
     appear in a report)."""
-    labels: dict[Any, str] = {}
+    labels: dict[uuid.UUID, str] = {}
     for office_id, name in offices:
         label, n = name, 2
         while label in labels.values() or label in reserved:

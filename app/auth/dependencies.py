@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.access import ensure_permission
 from app.auth.permissions import AgencyKind, P, Role, role_fits_agency
-from app.auth.principal import Principal
+from app.auth.principal import Principal, PrincipalKind
 from app.auth.tokens import TokenError, verify_access_token
 from app.core.db import get_session
 from app.core.errors import Unauthorized
@@ -56,9 +56,11 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
             raise TokenError("bad sub")
         row: User | ApiClient | None
         agency: Agency | None
-        if typ == "user":
+        if typ == PrincipalKind.user:
+            principal_kind = PrincipalKind.user
             row, agency = await _account_and_agency(session, User, sub)
-        elif typ == "client":
+        elif typ == PrincipalKind.client:
+            principal_kind = PrincipalKind.client
             row, agency = await _account_and_agency(session, ApiClient, sub)
         else:
             raise TokenError("bad typ")
@@ -76,7 +78,7 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
         if not roles <= frozenset(Role(r) for r in row.roles):
             raise TokenError("roles changed")
         return Principal(
-            id=row.id, kind=typ, agency_id=row.agency_id, agency_kind=agency_kind, roles=roles,
+            id=row.id, kind=principal_kind, agency_id=row.agency_id, agency_kind=agency_kind, roles=roles,
             email=row.email if isinstance(row, User) else None,
             client_id=row.client_id if isinstance(row, ApiClient) else None,
         )
@@ -100,7 +102,7 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
     if Role.platform_admin in roles:
         raise TokenError("external platform admin")
     email = claims.get(idp.email_claim)
-    return Principal(id=external_ref(idp.issuer, str(claims["sub"])), kind="external", agency_id=agency_id,
+    return Principal(id=external_ref(idp.issuer, str(claims["sub"])), kind=PrincipalKind.external, agency_id=agency_id,
                      agency_kind=kind, roles=roles, email=email if isinstance(email, str) else None)
 
 

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from app.auth.permissions import ADMIN_ROLES, AgencyKind, P, Role, permissions_for
+
+
+class PrincipalKind(StrEnum):
+    """What kind of caller: also the `typ` claim of a local token and the actor type in the audit trail."""
+
+    user = "user"  # a staff user (local token)
+    client = "client"  # an agency system (client credentials)
+    external = "external"  # a user of an external identity provider
+    system = "system"  # the service itself (seed data, commands)
 
 
 @dataclass(frozen=True)
 class Principal:
     id: uuid.UUID | str
-    kind: str  # "user" | "client" | "external"
+    kind: PrincipalKind
     agency_id: uuid.UUID | None
     agency_kind: AgencyKind | None
     roles: frozenset[Role]
@@ -20,6 +30,7 @@ class Principal:
     permissions: frozenset[P] = field(default=frozenset())
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", PrincipalKind(self.kind))  # a plain "user" is accepted, and checked
         object.__setattr__(self, "permissions", permissions_for(self.roles))
 
     def can(self, perm: P) -> bool:
@@ -35,7 +46,7 @@ class Principal:
 
     @property
     def user_id(self) -> uuid.UUID | None:
-        return self.id if self.kind == "user" and isinstance(self.id, uuid.UUID) else None
+        return self.id if self.kind is PrincipalKind.user and isinstance(self.id, uuid.UUID) else None
 
     @property
     def ref(self) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import throttle
 from app.auth.passwords import verify_secret
+from app.auth.principal import PrincipalKind
 from app.auth.tokens import issue_access_token
 from app.core.db import own_transaction
 from app.core.errors import AppError
@@ -45,7 +46,7 @@ async def _verify(hashed: str | None, secret: str) -> bool:
     return await anyio.to_thread.run_sync(verify_secret, hashed, secret, limiter=hash_check_slots())
 
 
-async def _token_for(session: AsyncSession, row: User | ApiClient, typ: str) -> dict[str, Any]:
+async def _token_for(session: AsyncSession, row: User | ApiClient, typ: PrincipalKind) -> dict[str, Any]:
     kind = None
     if row.agency_id is not None:
         agency = await session.get(Agency, row.agency_id)
@@ -104,7 +105,7 @@ async def password_grant(session: AsyncSession, username: str, password: str) ->
     user = await _still_current(session, User, checked, _password)
     await throttle.release(session, name)
     await record(session, None, "auth.login", "user", user.id, agency_id=user.agency_id)
-    return await _token_for(session, user, "user")
+    return await _token_for(session, user, PrincipalKind.user)
 
 
 async def client_credentials_grant(session: AsyncSession, client_id: str, secret: str) -> dict[str, Any]:
@@ -114,4 +115,4 @@ async def client_credentials_grant(session: AsyncSession, client_id: str, secret
     checked = await _check(name, stmt, _client_secret, secret)
     client = await _still_current(session, ApiClient, checked, _client_secret)
     await throttle.release(session, name)
-    return await _token_for(session, client, "client")
+    return await _token_for(session, client, PrincipalKind.client)

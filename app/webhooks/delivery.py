@@ -166,7 +166,7 @@ async def finish(claim: Claim, outcome: Outcome) -> str | None:
         values.update(next_attempt_at=now + timedelta(seconds=backoff_seconds(claim.attempts)))
     values["status"] = status
     async with sessionmaker()() as session:
-        res = cast("CursorResult[Any]", await session.execute(  # an UPDATE answers with a cursor result
+        res = cast(CursorResult[Any], await session.execute(  # an UPDATE answers with a cursor result
             sa.update(WebhookDelivery)
             .where(WebhookDelivery.id == claim.delivery_id, WebhookDelivery.status == "in_flight",
                    WebhookDelivery.attempts == claim.attempts)

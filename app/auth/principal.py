@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from app.auth.permissions import ADMIN_ROLES, AgencyKind, P, Role, permissions_for
+from app.auth.permissions import AgencyKind, P, Role, permissions_for
 
 
 class PrincipalKind(StrEnum):
@@ -35,14 +35,6 @@ class Principal:
 
     def can(self, perm: P) -> bool:
         return perm in self.permissions
-
-    def has_role(self, *roles: Role) -> bool:
-        return any(r in self.roles for r in roles)
-
-    @property
-    def is_admin_only(self) -> bool:
-        """Admin roles see no case data; a principal holding only admin roles is one of those."""
-        return bool(self.roles) and self.roles <= ADMIN_ROLES
 
     @property
     def user_id(self) -> uuid.UUID | None:

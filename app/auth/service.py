@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypedDict, TypeVar
 
 import anyio
 from sqlalchemy import Select, func, select
@@ -20,6 +20,14 @@ from app.identity.models import Agency, ApiClient, User
 from app.trail.recorder import record
 
 Account = TypeVar("Account", User, ApiClient)
+
+
+class TokenGrant(TypedDict):
+    """An OAuth token response (the body of POST /auth/token)."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
 
 
 class InvalidGrant(AppError):
@@ -46,7 +54,7 @@ async def _verify(hashed: str | None, secret: str) -> bool:
     return await anyio.to_thread.run_sync(verify_secret, hashed, secret, limiter=hash_check_slots())
 
 
-async def _token_for(session: AsyncSession, row: User | ApiClient, typ: PrincipalKind) -> dict[str, Any]:
+async def _token_for(session: AsyncSession, row: User | ApiClient, typ: PrincipalKind) -> TokenGrant:
     kind = None
     if row.agency_id is not None:
         agency = await session.get(Agency, row.agency_id)
@@ -98,7 +106,7 @@ def _client_secret(c: Account) -> str:
     return c.secret_hash
 
 
-async def password_grant(session: AsyncSession, username: str, password: str) -> dict[str, Any]:
+async def password_grant(session: AsyncSession, username: str, password: str) -> TokenGrant:
     """A staff token, or InvalidGrant / TooManyRequests (the attempt is counted either way)."""
     name = username.strip().lower()[:320]
     checked = await _check(name, select(User).where(func.lower(User.email) == name), _password, password)
@@ -108,7 +116,7 @@ async def password_grant(session: AsyncSession, username: str, password: str) ->
     return await _token_for(session, user, PrincipalKind.user)
 
 
-async def client_credentials_grant(session: AsyncSession, client_id: str, secret: str) -> dict[str, Any]:
+async def client_credentials_grant(session: AsyncSession, client_id: str, secret: str) -> TokenGrant:
     """An agency system's token, or InvalidGrant / TooManyRequests (the attempt is counted either way)."""
     name = f"client:{client_id.strip()[:64]}"
     stmt = select(ApiClient).where(ApiClient.client_id == client_id.strip())

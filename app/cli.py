@@ -15,7 +15,7 @@ import signal
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app import (
     models,  # noqa: F401  (register every table, and every sealed column, before any command)
@@ -30,13 +30,16 @@ from app.core.http import purge_expired_idempotency
 from app.seed import create_platform_admin, print_logins, seed_demo
 from app.webhooks import delivery
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Commands a domain offers (its commands.py: NAME, HELP, add_arguments(parser), run(args) -> exit code).
 DOMAIN_COMMANDS: tuple[ModuleType, ...] = (audit_commands, cases_commands)
 
 
-def alembic_config() -> Any:
+def alembic_config() -> Config:
     from alembic.config import Config
 
     cfg = Config(str(ROOT / "alembic.ini"))

@@ -9,5 +9,4 @@ from app.core import models as core  # noqa: F401
 from app.identity import models as identity  # noqa: F401
 from app.outbox import models as outbox  # noqa: F401
 from app.referrals import models as referrals  # noqa: F401
-from app.reports import models as reports  # noqa: F401
 from app.trail import models as trail  # noqa: F401

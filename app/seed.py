@@ -13,7 +13,7 @@ from app.agencies.schemas import AgencyCreate, ClientCreate, OfficeCreate, UserC
 from app.agreements.schemas import AgreementCreate
 from app.agreements.service import create_agreement, sign
 from app.auth.permissions import AgencyKind, Role
-from app.auth.principal import Principal
+from app.auth.principal import Principal, PrincipalKind
 from app.cases.models import Case
 from app.cases.schemas import CaseCreate, PersonCreate
 from app.cases.service import create_case as open_case
@@ -30,7 +30,7 @@ from app.referrals.lifecycle import create_referral, transition
 from app.referrals.schemas import ReferralCreate
 
 DEMO_PASSWORD = "tandem-demo-2026"
-SYSTEM = Principal(id=uuid.UUID(int=0), kind="system", agency_id=None, agency_kind=None,
+SYSTEM = Principal(id=uuid.UUID(int=0), kind=PrincipalKind.system, agency_id=None, agency_kind=None,
                    roles=frozenset({Role.platform_admin}))
 
 DEMO_AGENCIES = [
@@ -103,7 +103,7 @@ async def seed_demo() -> list[tuple[str, str, str]]:
 
 
 def _as(user: User, agency: Agency | None) -> Principal:
-    return Principal(id=user.id, kind="user", agency_id=agency.id if agency else None,
+    return Principal(id=user.id, kind=PrincipalKind.user, agency_id=agency.id if agency else None,
                      agency_kind=AgencyKind(agency.kind) if agency else None,
                      roles=frozenset(Role(r) for r in user.roles), email=user.email)
 

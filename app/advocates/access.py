@@ -7,6 +7,7 @@ force (evaluated at every request).
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from app.advocates.models import AdvocateAssignment as A
 from app.advocates.models import Consultation as C
 from app.agreements.access import partner_agency_clause
 from app.auth.permissions import AgencyKind, P, Role
-from app.auth.principal import Principal
+from app.auth.principal import Principal, PrincipalKind
 from app.cases.access import case_scoped_clause
 from app.core.errors import Forbidden, Invalid, NotFound
 
@@ -52,14 +53,14 @@ def may_take_consultations(user: Any) -> bool:
     return user is not None and user.active and Role.dv_advocate.value in (user.roles or [])
 
 
-def assignment_visible_clause(principal: Principal) -> Any:
+def assignment_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     """Assignments of the caller's own DV agency, or into the offices of the caller's own CPS agency."""
     if principal.agency_id is None:
         return sa.false()
     return sa.or_(A.dv_agency_id == principal.agency_id, A.cps_agency_id == principal.agency_id)
 
 
-def assignment_in_force_clause(on: Any) -> Any:
+def assignment_in_force_clause(on: date | None) -> sa.ColumnElement[bool]:
     """SQL condition: the assignment is not ended and its two agencies have an agreement in force on `on`.
 
     Evaluated at every request, so a suspended or ended agreement stops the assignment at once."""
@@ -90,7 +91,7 @@ def on_duty_visible_to(principal: Principal, dv_agency_id: uuid.UUID) -> bool:
 # ---------------------------------------------------------------- consultations
 
 
-def consultation_visible_clause(principal: Principal) -> Any:
+def consultation_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     """Consultations the caller may see, as a SQL condition.
 
     CPS staff: those about cases they can see. The advocate: those routed to her; DV supervisors and agency
@@ -99,8 +100,8 @@ def consultation_visible_clause(principal: Principal) -> Any:
     if principal.agency_id is None or not principal.can(P.consultation_read):
         return sa.false()
     about_visible_case = case_scoped_clause(principal, C.case_id)
-    if principal.can(P.case_read_all) or principal.kind == "client":
-        dv_side: Any = C.dv_agency_id == principal.agency_id
+    if principal.can(P.case_read_all) or principal.kind is PrincipalKind.client:
+        dv_side: sa.ColumnElement[bool] = C.dv_agency_id == principal.agency_id
     elif principal.user_id is not None:
         dv_side = sa.and_(C.advocate_id == principal.user_id, C.dv_agency_id == principal.agency_id)
     else:
@@ -109,7 +110,7 @@ def consultation_visible_clause(principal: Principal) -> Any:
     return sa.or_(about_visible_case, sa.and_(dv_side, in_force))
 
 
-def queues_to_settle_clause(principal: Principal) -> Any | None:
+def queues_to_settle_clause(principal: Principal) -> sa.ColumnElement[bool] | None:
     """Which waiting consultations a read of the list routes first: those of the caller's CPS agency and
     those at offices where the caller's DV agency has advocates assigned. None for a caller of no agency."""
     if principal.agency_id is None:

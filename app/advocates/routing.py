@@ -39,7 +39,7 @@ async def open_counts(session: AsyncSession, advocate_ids: list[uuid.UUID]) -> d
         sa.select(Consultation.advocate_id, sa.func.count())
         .where(Consultation.advocate_id.in_(advocate_ids), Consultation.status.in_(OPEN_STATUSES))
         .group_by(Consultation.advocate_id))
-    return {r[0]: r[1] for r in rows}
+    return {r[0]: r[1] for r in rows if r[0] is not None}  # the query selects advocate ids only
 
 
 async def on_duty(session: AsyncSession, office: Office, at: datetime) -> list[OnDuty]:

@@ -7,7 +7,6 @@ answered as 404, never 403.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -22,7 +21,7 @@ def is_platform_admin(principal: Principal) -> bool:
     return Role.platform_admin in principal.roles
 
 
-def own_agency_clause(principal: Principal, agency_col: Any) -> Any:
+def own_agency_clause(principal: Principal, agency_col: sa.SQLColumnExpression[uuid.UUID | None]) -> sa.ColumnElement[bool]:
     """Rows of the caller's own agency; a platform admin administers every agency."""
     if is_platform_admin(principal):
         return sa.true()
@@ -101,7 +100,7 @@ def ensure_user_visible(principal: Principal, user_agency_id: uuid.UUID | None, 
     ensure_own_agency(principal, user_agency_id, "user")
 
 
-def office_visible_clause(principal: Principal) -> Any:
+def office_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     """Offices of the caller's own agency (every office for a platform admin); DV staff also see the offices
     of CPS agencies their agency has an agreement in force with today (where its advocates may work)."""
     own = own_agency_clause(principal, Office.agency_id)

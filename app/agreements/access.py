@@ -6,7 +6,7 @@ Whether an agreement is in force is decided at each request from its status and 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,11 +16,14 @@ from app.auth.principal import Principal
 from app.core.clock import today
 from app.core.errors import Forbidden, Invalid
 
+# An agency id, or a column holding one in the enclosing query.
+AgencyRef = uuid.UUID | sa.SQLColumnExpression[uuid.UUID] | sa.SQLColumnExpression[uuid.UUID | None]
 
-def active_agreement_clause(agency_a: uuid.UUID, agency_b: uuid.UUID, on: Any) -> Any:
+
+def active_agreement_clause(agency_a: uuid.UUID, agency_b: uuid.UUID, on: date) -> sa.ColumnElement[bool]:
     """SQL condition: an agreement that is active on date `on` and names both agencies as parties."""
 
-    def party(agency_id: uuid.UUID) -> Any:
+    def party(agency_id: uuid.UUID) -> sa.ColumnElement[bool]:
         return sa.exists().where(AgreementParty.agreement_id == Agreement.id, AgreementParty.agency_id == agency_id)
 
     return sa.and_(
@@ -37,12 +40,12 @@ async def active_agreements_between(
     return list(rows.scalars().all())
 
 
-def partner_agency_clause(agency_a: Any, agency_b: Any, on: Any = None) -> Any:
+def partner_agency_clause(agency_a: AgencyRef, agency_b: AgencyRef, on: date | None = None) -> sa.ColumnElement[bool]:
     """SQL condition: an agreement active on `on` (default today) names both agencies. Either may be an id
     or a column of the enclosing query (correlated through every level)."""
     day = on or today()
 
-    def party(agency: Any) -> Any:
+    def party(agency: AgencyRef) -> sa.ColumnElement[bool]:
         return sa.exists(sa.select(AgreementParty.id).where(
             AgreementParty.agreement_id == Agreement.id, AgreementParty.agency_id == agency,
         ).correlate_except(AgreementParty))
@@ -53,7 +56,7 @@ def partner_agency_clause(agency_a: Any, agency_b: Any, on: Any = None) -> Any:
     ).correlate_except(Agreement))
 
 
-def agreement_visible_clause(principal: Principal) -> Any:
+def agreement_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     """Agreements the caller's agency is a party to (others see none of them)."""
     if principal.agency_id is None:
         return sa.false()
@@ -61,7 +64,7 @@ def agreement_visible_clause(principal: Principal) -> Any:
                              AgreementParty.agency_id == principal.agency_id)
 
 
-def own_party_clause(principal: Principal, agreement_id: uuid.UUID) -> Any:
+def own_party_clause(principal: Principal, agreement_id: uuid.UUID) -> sa.ColumnElement[bool]:
     """SQL condition: the party row of the caller's own agency on the agreement (the one it signs)."""
     return sa.and_(AgreementParty.agreement_id == agreement_id, AgreementParty.agency_id == principal.agency_id)
 

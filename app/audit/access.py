@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
 from app.auth.principal import Principal
 from app.trail.models import AuditEvent
 
 
-def audit_event_visible_clause(principal: Principal) -> Any:
+def audit_event_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     """Audit events of the caller's own agency only."""
     if principal.agency_id is None:
         return sa.false()
     return AuditEvent.agency_id == principal.agency_id
 
 
-def verification_scope_clause(principal: Principal) -> Any | None:
+def verification_scope_clause(principal: Principal) -> sa.ColumnElement[bool] | None:
     """The events a verification is reported in terms of: the caller's own agency's (the whole chain's head
     would reveal other agencies' activity). None for a caller of no agency (an operator): the whole chain."""
     if principal.agency_id is None:

@@ -34,7 +34,7 @@ async def list_audit_events(
     return page_of(items, cursor, AuditEventRead)
 
 
-_TOO_MANY = {429: {"description": "Verified moments ago, or another verification is running (see Retry-After)",
+_TOO_MANY: dict[int | str, dict[str, Any]] = {429: {"description": "Verified moments ago, or another verification is running (see Retry-After)",
                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
 
 

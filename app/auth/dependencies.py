@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Coroutine
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends
@@ -15,13 +15,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.access import ensure_permission
 from app.auth.permissions import AgencyKind, P, Role, role_fits_agency
-from app.auth.principal import Principal
+from app.auth.principal import Principal, PrincipalKind
 from app.auth.tokens import TokenError, verify_access_token
 from app.core.db import SessionDep
 from app.core.errors import Unauthorized
 from app.identity.models import Agency, ApiClient, User
 
+Account = TypeVar("Account", User, ApiClient)
+
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+async def _account_and_agency(session: AsyncSession, model: type[Account],
+                              sub: uuid.UUID) -> tuple[Account | None, Agency | None]:
+    """The caller and its agency in one round trip (every authenticated request pays for this)."""
+    found = (await session.execute(
+        sa.select(model, Agency).outerjoin(Agency, Agency.id == model.agency_id).where(model.id == sub)
+    )).first()
+    return (found[0], found[1]) if found is not None else (None, None)
 
 
 def _roles(raw: Any, agency_kind: AgencyKind | None) -> frozenset[Role]:
@@ -44,18 +55,16 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
             sub = uuid.UUID(str(claims["sub"]))
         except ValueError:
             raise TokenError("bad sub")
-        model: type[User] | type[ApiClient]
-        if typ == "user":
-            model = User
-        elif typ == "client":
-            model = ApiClient
+        row: User | ApiClient | None
+        agency: Agency | None
+        if typ == PrincipalKind.user:
+            principal_kind = PrincipalKind.user
+            row, agency = await _account_and_agency(session, User, sub)
+        elif typ == PrincipalKind.client:
+            principal_kind = PrincipalKind.client
+            row, agency = await _account_and_agency(session, ApiClient, sub)
         else:
             raise TokenError("bad typ")
-        # The caller and its agency in one round trip (every authenticated request pays for this).
-        found = (await session.execute(
-            sa.select(model, Agency).outerjoin(Agency, Agency.id == model.agency_id).where(model.id == sub)
-        )).first()
-        row, agency = (found[0], found[1]) if found is not None else (None, None)
         if row is None or not row.active or row.token_version != claims.get("tv"):
             raise TokenError("revoked")
         agency_kind = None
@@ -70,7 +79,7 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
         if not roles <= frozenset(Role(r) for r in row.roles):
             raise TokenError("roles changed")
         return Principal(
-            id=row.id, kind=typ, agency_id=row.agency_id, agency_kind=agency_kind, roles=roles,
+            id=row.id, kind=principal_kind, agency_id=row.agency_id, agency_kind=agency_kind, roles=roles,
             email=row.email if isinstance(row, User) else None,
             client_id=row.client_id if isinstance(row, ApiClient) else None,
         )
@@ -94,7 +103,7 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
     if Role.platform_admin in roles:
         raise TokenError("external platform admin")
     email = claims.get(idp.email_claim)
-    return Principal(id=external_ref(idp.issuer, str(claims["sub"])), kind="external", agency_id=agency_id,
+    return Principal(id=external_ref(idp.issuer, str(claims["sub"])), kind=PrincipalKind.external, agency_id=agency_id,
                      agency_kind=kind, roles=roles, email=email if isinstance(email, str) else None)
 
 

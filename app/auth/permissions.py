@@ -31,7 +31,6 @@ ROLE_AGENCY_KIND: dict[Role, AgencyKind | None] = {
     Role.dv_supervisor: AgencyKind.dv,
 }
 
-ADMIN_ROLES = frozenset({Role.platform_admin, Role.agency_admin, Role.auditor})
 # Roles that read and write case data; held together with agency_admin they need a second admin's approval.
 CASEWORK_ROLES = frozenset({Role.cps_worker, Role.cps_supervisor, Role.dv_advocate, Role.dv_supervisor})
 

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from app.auth.permissions import ADMIN_ROLES, AgencyKind, P, Role, permissions_for
+from app.auth.permissions import AgencyKind, P, Role, permissions_for
+
+
+class PrincipalKind(StrEnum):
+    """What kind of caller: also the `typ` claim of a local token and the actor type in the audit trail."""
+
+    user = "user"  # a staff user (local token)
+    client = "client"  # an agency system (client credentials)
+    external = "external"  # a user of an external identity provider
+    system = "system"  # the service itself (seed data, commands)
 
 
 @dataclass(frozen=True)
 class Principal:
     id: uuid.UUID | str
-    kind: str  # "user" | "client" | "external"
+    kind: PrincipalKind
     agency_id: uuid.UUID | None
     agency_kind: AgencyKind | None
     roles: frozenset[Role]
@@ -20,22 +30,15 @@ class Principal:
     permissions: frozenset[P] = field(default=frozenset())
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", PrincipalKind(self.kind))  # a plain "user" is accepted, and checked
         object.__setattr__(self, "permissions", permissions_for(self.roles))
 
     def can(self, perm: P) -> bool:
         return perm in self.permissions
 
-    def has_role(self, *roles: Role) -> bool:
-        return any(r in self.roles for r in roles)
-
-    @property
-    def is_admin_only(self) -> bool:
-        """Admin roles see no case data; a principal holding only admin roles is one of those."""
-        return bool(self.roles) and self.roles <= ADMIN_ROLES
-
     @property
     def user_id(self) -> uuid.UUID | None:
-        return self.id if self.kind == "user" and isinstance(self.id, uuid.UUID) else None
+        return self.id if self.kind is PrincipalKind.user and isinstance(self.id, uuid.UUID) else None
 
     @property
     def ref(self) -> str:

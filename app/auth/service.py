@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypedDict, TypeVar
 
 import anyio
 from sqlalchemy import Select, func, select
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import throttle
 from app.auth.passwords import verify_secret
+from app.auth.principal import PrincipalKind
 from app.auth.tokens import issue_access_token
 from app.core.db import own_transaction
 from app.core.errors import AppError, Invalid
@@ -19,6 +20,14 @@ from app.identity.models import Agency, ApiClient, User
 from app.trail.recorder import record
 
 Account = TypeVar("Account", User, ApiClient)
+
+
+class TokenGrant(TypedDict):
+    """An OAuth token response (the body of POST /auth/token)."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
 
 
 class InvalidGrant(AppError):
@@ -49,7 +58,7 @@ async def _verify(hashed: str | None, secret: str) -> bool:
     return await anyio.to_thread.run_sync(verify_secret, hashed, secret, limiter=hash_check_slots())
 
 
-async def _token_for(session: AsyncSession, row: User | ApiClient, typ: str) -> dict[str, Any]:
+async def _token_for(session: AsyncSession, row: User | ApiClient, typ: PrincipalKind) -> TokenGrant:
     kind = None
     if row.agency_id is not None:
         agency = await session.get(Agency, row.agency_id)
@@ -61,7 +70,7 @@ async def _token_for(session: AsyncSession, row: User | ApiClient, typ: str) -> 
     return {"access_token": token, "token_type": "bearer", "expires_in": ttl}
 
 
-async def _claim_and_load(name: str, stmt: Select[tuple[Account]]) -> Account | None:
+async def _claim_and_load(name: str, stmt: Select[Account]) -> Account | None:
     """Claim an attempt slot for `name` and load the account, in one short transaction of its own that is
     committed before the secret is checked: the attempt counts whatever the request answers, and no
     transaction (on SQLite: no write lock) stays open through the slow hash check."""
@@ -71,7 +80,7 @@ async def _claim_and_load(name: str, stmt: Select[tuple[Account]]) -> Account | 
     return row
 
 
-async def _check(name: str, stmt: Select[tuple[Account]], secret_of: Callable[[Account], str],
+async def _check(name: str, stmt: Select[Account], secret_of: Callable[[Account], str],
                  secret: str) -> Account:
     """The account if `secret` is its secret, else InvalidGrant (429 first when no attempt is left)."""
     async with throttle.one_check_at_a_time(name):
@@ -101,30 +110,30 @@ def _client_secret(c: Account) -> str:
     return c.secret_hash
 
 
-async def password_grant(session: AsyncSession, username: str, password: str) -> dict[str, Any]:
+async def password_grant(session: AsyncSession, username: str, password: str) -> TokenGrant:
     """A staff token, or InvalidGrant / TooManyRequests (the attempt is counted either way)."""
     name = username.strip().lower()[:320]
     checked = await _check(name, select(User).where(func.lower(User.email) == name), _password, password)
     user = await _still_current(session, User, checked, _password)
     await throttle.release(session, name)
     await record(session, None, "auth.login", "user", user.id, agency_id=user.agency_id)
-    return await _token_for(session, user, "user")
+    return await _token_for(session, user, PrincipalKind.user)
 
 
-async def client_credentials_grant(session: AsyncSession, client_id: str, secret: str) -> dict[str, Any]:
+async def client_credentials_grant(session: AsyncSession, client_id: str, secret: str) -> TokenGrant:
     """An agency system's token, or InvalidGrant / TooManyRequests (the attempt is counted either way)."""
     name = f"client:{client_id.strip()[:64]}"
     stmt = select(ApiClient).where(ApiClient.client_id == client_id.strip())
     checked = await _check(name, stmt, _client_secret, secret)
     client = await _still_current(session, ApiClient, checked, _client_secret)
     await throttle.release(session, name)
-    return await _token_for(session, client, "client")
+    return await _token_for(session, client, PrincipalKind.client)
 
 
 async def grant(
     session: AsyncSession, grant_type: str, *, username: str | None = None, password: str | None = None,
     client_id: str | None = None, client_secret: str | None = None,
-) -> dict[str, Any]:
+) -> TokenGrant:
     """The token endpoint: `password` for staff, `client_credentials` for agency systems; a grant without its
     credentials is 422, another grant type 400."""
     if grant_type == "password" and username and password:

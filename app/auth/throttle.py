@@ -36,7 +36,7 @@ from app.core.models import LoginFailure
 _T = LoginFailure.__table__
 
 
-def _at(value: datetime | None) -> sa.ColumnElement[datetime | None]:
+def _at(value: datetime | None) -> sa.ColumnElement[datetime | None] | sa.Null:
     return sa.literal(value, UTCDateTime()) if value is not None else sa.null()
 
 
@@ -55,7 +55,7 @@ async def claim(session: AsyncSession, name: str) -> int:
     fresh = sa.or_(lock_over, window_over)
     next_count = sa.case((fresh, 1), (c.count > most, c.count), else_=c.count + 1)
     first_lock = lock_end if most <= 1 else None
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.bind is not None and session.bind.dialect.name == "postgresql" else sqlite
     stmt = (
         dialect.insert(_T)
         .values(email=name, window_start=now, count=1, locked_until=first_lock)

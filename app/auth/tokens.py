@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 from cryptography.hazmat.primitives import serialization
@@ -95,13 +95,13 @@ class KeyRing:
         private_key = serialization.load_pem_private_key(private_pem, password=None)
         assert isinstance(private_key, rsa.RSAPrivateKey), "the signing key must be RSA"
         current_jwk = public_jwk(private_key.public_key())
-        keys = {current_jwk["kid"]: current_jwk}
+        public_keys = {current_jwk["kid"]: current_jwk}
         for pem in previous_pems:
             pub = serialization.load_pem_public_key(pem)
             assert isinstance(pub, rsa.RSAPublicKey)
             j = public_jwk(pub)
-            keys.setdefault(j["kid"], j)
-        return cls(private_pem=private_pem, kid=current_jwk["kid"], public_keys=keys)
+            public_keys.setdefault(j["kid"], j)
+        return cls(private_pem=private_pem, kid=current_jwk["kid"], public_keys=public_keys)
 
 
 def rotate_local_keys(settings: Settings) -> str:
@@ -165,6 +165,10 @@ _DECODE_OPTIONS = {
 }
 
 
+def _is_number(v: object) -> TypeGuard[int | float]:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
 def _decode(token: str, key: dict[str, Any] | Key, *, audience: str, issuer: str, algorithms: list[str],
             require_jti: bool) -> dict[str, Any]:
     s = get_settings()
@@ -179,7 +183,7 @@ def _decode(token: str, key: dict[str, Any] | Key, *, audience: str, issuer: str
     now = utcnow().timestamp()
     leeway = s.jwt_leeway_seconds
     iat, exp, nbf = claims.get("iat"), claims.get("exp"), claims.get("nbf")
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (iat, exp, nbf)):
+    if not (_is_number(iat) and _is_number(exp) and _is_number(nbf)):
         raise TokenError("iat, exp and nbf are required numbers")
     if iat > now + leeway:
         raise TokenError("iat in the future")

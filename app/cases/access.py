@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import P, Role, permissions_for
-from app.auth.principal import Principal
+from app.auth.principal import Principal, PrincipalKind
 from app.cases.models import Case, CaseTeamMember, Person
 from app.core.errors import Invalid, NotFound
 
 
-def case_visible_clause(principal: Principal) -> Any:
+def case_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     """Cases the caller may see, as a SQL condition: own agency only; supervisors (case:read_all) and
     agency systems see all of it, other staff only cases whose team they are on. Admin roles: none."""
     if principal.agency_id is None or not principal.can(P.case_read):
@@ -34,15 +34,15 @@ def case_visible_clause(principal: Principal) -> Any:
 
 def sees_every_case_of_agency(principal: Principal) -> bool:
     """Whether the caller sees every case of its agency (supervisors and agency systems), not only its teams'."""
-    return principal.can(P.case_read) and (principal.can(P.case_read_all) or principal.kind == "client")
+    return principal.can(P.case_read) and (principal.can(P.case_read_all) or principal.kind is PrincipalKind.client)
 
 
-def case_scoped_clause(principal: Principal, case_id_col: Any) -> Any:
+def case_scoped_clause(principal: Principal, case_id_col: sa.SQLColumnExpression[uuid.UUID]) -> sa.ColumnElement[bool]:
     """Rows attached to a case the caller may see (consents, mandates, notification tasks, junctures)."""
     return sa.exists().where(Case.id == case_id_col, case_visible_clause(principal))
 
 
-def person_visible_clause(principal: Principal) -> Any:
+def person_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     """People the caller may see: those in cases the caller may see."""
     return sa.exists().where(Case.id == Person.case_id, case_visible_clause(principal))
 

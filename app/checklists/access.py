@@ -8,7 +8,7 @@ disclosure rule.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,13 @@ from app.core.errors import Forbidden, Invalid
 from app.referrals.access import works_referral_on_case
 
 
+class ChecklistAccess(StrEnum):
+    """How a caller may use a case's checklists."""
+
+    staff = "staff"  # sees the case: reads, works and completes them
+    advocate = "advocate"  # a DV advocate linked to the case: reads them and adds notes
+
+
 async def advocate_linked_to_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> bool:
     """Whether the caller personally works with this family from a DV agency: she is the worker of her agency
     on an accepted referral about the case (the one who accepted it), or the advocate an accepted or answered
@@ -33,32 +40,33 @@ async def advocate_linked_to_case(session: AsyncSession, principal: Principal, c
             or await answers_consultation_on_case(session, principal, case_id))
 
 
-async def checklist_access(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> str | None:
-    """How the caller may use a case's checklists: "staff" (sees the case: reads, works and completes
-    them), "advocate" (linked to the case: reads them and adds notes), or None (404)."""
+async def checklist_access(session: AsyncSession, principal: Principal,
+                           case_id: uuid.UUID) -> ChecklistAccess | None:
+    """How the caller may use a case's checklists: staff (sees the case: reads, works and completes
+    them), advocate (linked to the case: reads them and adds notes), or None (404)."""
     if not principal.can(P.checklist_read):
         return None
     if await case_is_visible(session, principal, case_id):
-        return "staff"
+        return ChecklistAccess.staff
     if await advocate_linked_to_case(session, principal, case_id):
-        return "advocate"
+        return ChecklistAccess.advocate
     return None
 
 
-def note_needs_disclosure(principal: Principal, access: str | None, writer_agency_id: uuid.UUID | None) -> bool:
+def note_needs_disclosure(principal: Principal, access: ChecklistAccess | None, writer_agency_id: uuid.UUID | None) -> bool:
     """Whether a checklist note reaches the caller only through the disclosure rule: a linked advocate reads
     the notes she and her own agency wrote; free text the case's agency (or anyone else) wrote crosses a
     boundary. Staff of the case's agency read every note."""
-    return access != "staff" and (writer_agency_id is None or writer_agency_id != principal.agency_id)
+    return access is not ChecklistAccess.staff and (writer_agency_id is None or writer_agency_id != principal.agency_id)
 
 
-def ensure_may_work_checklist(principal: Principal, access: str | None) -> None:
+def ensure_may_work_checklist(principal: Principal, access: ChecklistAccess | None) -> None:
     """Changing item status and completing are for staff who see the case (a linked advocate: 403)."""
-    if access != "staff" or not principal.can(P.checklist_work):
+    if access is not ChecklistAccess.staff or not principal.can(P.checklist_work):
         raise Forbidden("Only staff working the case can change this checklist.")
 
 
-def ensure_may_note_checklist(principal: Principal, access: str | None) -> None:
+def ensure_may_note_checklist(principal: Principal, access: ChecklistAccess | None) -> None:
     """Notes on items: staff who see the case and linked DV advocates."""
     if access is None or not principal.can(P.checklist_work):
         raise Forbidden("You cannot add notes to this checklist.")
@@ -72,7 +80,7 @@ def ensure_may_read_templates(principal: Principal) -> None:
         raise Forbidden("Templates are read by agency staff.")
 
 
-def template_visible_clause(principal: Principal) -> Any:
+def template_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     """Templates the caller reads: the default versions and its own agency's versions."""
     return sa.or_(ChecklistTemplate.agency_id.is_(None), ChecklistTemplate.agency_id == principal.agency_id)
 

@@ -81,8 +81,8 @@ async def list_case_checklists(
 
 async def get_checklist(
     session: AsyncSession, principal: Principal, checklist_id: uuid.UUID
-) -> tuple[Checklist, str]:
-    """The checklist and how the caller may use it ("staff" or "advocate"); 404 when they may not see it."""
+) -> tuple[Checklist, checklists_access.ChecklistAccess]:
+    """The checklist and how the caller may use it (staff or a linked advocate); 404 when they may not see it."""
     checklist = await session.get(Checklist, checklist_id)
     access = await checklists_access.checklist_access(session, principal, checklist.case_id) if checklist else None
     if checklist is None or access is None:
@@ -121,7 +121,7 @@ def _touch(checklist: Checklist) -> None:
 
 
 async def update_item(
-    session: AsyncSession, principal: Principal, checklist: Checklist, access: str, key: str, data: ItemUpdate
+    session: AsyncSession, principal: Principal, checklist: Checklist, access: checklists_access.ChecklistAccess, key: str, data: ItemUpdate
 ) -> Checklist:
     checklists_access.ensure_may_work_checklist(principal, access)
     _ensure_open(checklist)
@@ -180,7 +180,7 @@ async def get_note(
 
 
 async def complete_checklist(
-    session: AsyncSession, principal: Principal, checklist: Checklist, access: str
+    session: AsyncSession, principal: Principal, checklist: Checklist, access: checklists_access.ChecklistAccess
 ) -> Checklist:
     """409 listing every pending safety-critical item; a completed checklist is read-only."""
     checklists_access.ensure_may_work_checklist(principal, access)
@@ -222,7 +222,8 @@ async def checklist_summaries(session: AsyncSession, checklists: list[Checklist]
 
 
 async def checklist_read(
-    session: AsyncSession, checklist: Checklist, *, principal: Principal | None = None, access: str = "staff"
+    session: AsyncSession, checklist: Checklist, *, principal: Principal | None = None,
+    access: checklists_access.ChecklistAccess = checklists_access.ChecklistAccess.staff
 ) -> dict[str, Any]:
     """The checklist with its items and each item's history, shaped as ChecklistRead. For a linked advocate
     (`access` "advocate") the notes another agency wrote are released only through the disclosure rule."""
@@ -251,7 +252,7 @@ async def checklist_read(
     ]
     out["open_safety_critical"] = [i.key for i in items if i.safety_critical and i.status == ItemStatus.pending.value]
     out["notes_withheld"] = None
-    if principal is not None and access != "staff":
+    if principal is not None and access is not checklists_access.ChecklistAccess.staff:
         held = sum(1 for entry in gated if entry["note"] is not None)
         out["notes_withheld"] = await _release_notes(session, principal, checklist, held)
         if out["notes_withheld"] is not None:
@@ -292,7 +293,7 @@ async def _release_notes(
 
 
 async def read_checklist(
-    session: AsyncSession, principal: Principal, checklist: Checklist, access: str
+    session: AsyncSession, principal: Principal, checklist: Checklist, access: checklists_access.ChecklistAccess
 ) -> dict[str, Any]:
     """GET of one checklist (found by `get_checklist`), shaped for the caller."""
     return await checklist_read(session, checklist, principal=principal, access=access)

@@ -72,7 +72,7 @@ async def publish_template(session: AsyncSession, principal: Principal, data: Te
             parts.append(f"missing {', '.join(missing)}")
         if downgraded:
             parts.append(f"no longer safety-critical {', '.join(downgraded)}")
-        errors = [{"loc": ["body", "items"], "msg": f"safety-critical item {k} is missing",
+        errors: list[dict[str, Any]] = [{"loc": ["body", "items"], "msg": f"safety-critical item {k} is missing",
                    "type": "safety_critical_missing"} for k in missing]
         errors += [{"loc": ["body", "items", keys.index(k), "safety_critical"],
                     "msg": f"item {k} must stay safety-critical", "type": "safety_critical_downgraded"}

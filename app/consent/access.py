@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import P
-from app.auth.principal import Principal
+from app.auth.principal import Principal, PrincipalKind
 from app.cases.access import case_scoped_clause, person_visible_to
 from app.consent.models import Consent, LegalMandate
 from app.core.errors import Forbidden
@@ -32,7 +32,7 @@ def register_person_link(name: str, link: PersonLink) -> None:
     PERSON_LINKS[name] = link
 
 
-def consent_visible_clause(principal: Principal, case_id_col: Any) -> Any:
+def consent_visible_clause(principal: Principal, case_id_col: sa.SQLColumnExpression[uuid.UUID]) -> sa.ColumnElement[bool]:
     """Consents, mandates and notification tasks the caller sees: those of cases it may see."""
     return case_scoped_clause(principal, case_id_col)
 
@@ -75,7 +75,7 @@ async def may_ask_about(session: AsyncSession, principal: Principal, person: Any
 def check_court_order_recorder(principal: Principal, recorded_by: str | None) -> None:
     """Two-person rule: the court order that puts a subpoena in force is recorded by a second supervisor, a
     person other than the one who recorded the subpoena (never an agency system)."""
-    if principal.kind == "client":
+    if principal.kind is PrincipalKind.client:
         raise Forbidden("A court order is recorded by a supervisor in person, not by an agency system.")
     if recorded_by is not None and principal.ref == recorded_by:
         raise Forbidden("A second supervisor must record the court order: you recorded this subpoena.")

@@ -113,7 +113,7 @@ def consent_status(consent: Consent, now: datetime | None = None) -> str:
     return "active"
 
 
-def consent_active_clause(now: datetime) -> Any:
+def consent_active_clause(now: datetime) -> sa.ColumnElement[bool]:
     """SQL condition for consents in force at `now`."""
     return sa.and_(Consent.revoked_at.is_(None), Consent.valid_from <= now, Consent.expires_at > now)
 

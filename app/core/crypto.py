@@ -108,6 +108,14 @@ def decrypt_json(stored: str | None, aad: bytes = b"") -> Any:
     return json.loads(decrypt(stored, aad))
 
 
+def decrypt_text(stored: str | None, aad: bytes = b"") -> str | None:
+    """A sealed text (what `encrypt_json` made of a str or None)."""
+    value = decrypt_json(stored, aad)
+    if value is not None and not isinstance(value, str):
+        raise ValueError("the sealed value is not a text")
+    return value
+
+
 def new_key_spec() -> str:
     """A fresh key entry ("kid:base64") for TANDEM_DATA_KEYS or the local key file."""
     return f"k{secrets.token_hex(4)}:{_b64e(AESGCM.generate_key(bit_length=256))}"

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import sqlalchemy as sa
 from fastapi import Depends
@@ -60,6 +60,9 @@ class Versioned(SQLModel):
 
     The version is also the ETag of the resource.
     """
+
+    if TYPE_CHECKING:  # set by SQLModel on each table class; its stubs do not say so
+        __table__: ClassVar[sa.Table]
 
     version: int = Field(default=1, nullable=False)
 

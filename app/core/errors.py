@@ -73,10 +73,6 @@ class PreconditionFailed(AppError):
     status, title, slug = 412, "Precondition failed", "precondition-failed"
 
 
-class PayloadTooLarge(AppError):
-    status, title, slug = 413, "Payload too large", "payload-too-large"
-
-
 class Invalid(AppError):
     status, title, slug = 422, "Invalid input", "invalid"
 
@@ -87,10 +83,6 @@ class Invalid(AppError):
 
 class TooManyRequests(AppError):
     status, title, slug = 429, "Too many requests", "too-many-requests"
-
-
-class ServiceUnavailable(AppError):
-    status, title, slug = 503, "Service unavailable", "unavailable"
 
 
 def problem(

@@ -79,7 +79,7 @@ PURGE_INTERVAL_SECONDS = 300.0
 _next_purge = 0.0
 
 
-def _same(obj: Any) -> Any:
+def _same(obj: T) -> T:
     return obj
 
 

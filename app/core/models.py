@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -35,6 +36,8 @@ class LoginFailure(SQLModel, table=True):
     """Failed logins per account name (known or not, so both answer alike)."""
 
     __tablename__ = "login_failures"
+    if TYPE_CHECKING:  # set by SQLModel on each table class; its stubs do not say so
+        __table__: ClassVar[sa.Table]
 
     email: str = Field(primary_key=True, max_length=320)
     window_start: datetime = Field(sa_type=UTCDateTime)

@@ -17,7 +17,8 @@ _PARAM = re.compile(r"\{([^}]+)\}$")
 
 def _schema_ref(op: dict[str, Any], status: str) -> str | None:
     content = op.get("responses", {}).get(status, {}).get("content", {})
-    return content.get("application/json", {}).get("schema", {}).get("$ref")
+    ref = content.get("application/json", {}).get("schema", {}).get("$ref")
+    return ref if isinstance(ref, str) else None
 
 
 def add_links(spec: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +33,9 @@ def add_links(spec: dict[str, Any]) -> dict[str, Any]:
                 readers.setdefault(ref, []).append((path, m.group(1), get["operationId"]))
     for ops in paths.values():
         post = ops.get("post")
-        ref = _schema_ref(post, "201") if post else None
+        if not post:
+            continue
+        ref = _schema_ref(post, "201")
         if not ref or ref not in readers:
             continue
         links: dict[str, Any] = {}

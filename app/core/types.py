@@ -14,7 +14,7 @@ _RFC3339 = re.compile(
 )
 
 
-def _rfc3339(value: Any) -> Any:
+def _rfc3339(value: Any) -> datetime | str:
     """Only RFC 3339: a date-time with a zone, or a full-date meaning its midnight UTC. No epoch numbers,
     no naive times."""
     if isinstance(value, datetime):

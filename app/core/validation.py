@@ -67,7 +67,7 @@ async def _body_nul_locations(request: Request) -> list[Loc]:
 async def refuse_nul(request: Request) -> None:
     """U+0000 in any path or query parameter, or any string of a JSON or form body (keys included), is a 422
     naming where it was. PostgreSQL cannot store the character, and no field of this API needs it."""
-    found = [["path", k] for k, v in request.path_params.items() if isinstance(v, str) and NUL in v]
+    found: list[Loc] = [["path", k] for k, v in request.path_params.items() if isinstance(v, str) and NUL in v]
     query = request.scope.get("query_string") or b""
     if b"%00" in query or b"\x00" in query:
         found += _pairs_with_nul(request.query_params.multi_items(), "query")

@@ -7,7 +7,7 @@ was sent to it. Any third agency sees nothing (404).
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,15 +19,23 @@ from app.consent.access import register_person_link
 from app.core.errors import Forbidden
 from app.referrals.models import Referral, ReferralPerson
 
+
+class ReferralSide(StrEnum):
+    """Which side of a referral an agency is on."""
+
+    sender = "sender"
+    receiver = "receiver"
+
+
 # Which side of a referral may perform each transition.
 REFERRAL_ACTION_SIDE = {
-    "send": "sender", "withdraw": "sender", "close": "sender",
-    "acknowledge": "receiver", "accept": "receiver", "decline": "receiver",
+    "send": ReferralSide.sender, "withdraw": ReferralSide.sender, "close": ReferralSide.sender,
+    "acknowledge": ReferralSide.receiver, "accept": ReferralSide.receiver, "decline": ReferralSide.receiver,
 }
-_REFERRAL_SIDE_PERMISSION = {"sender": P.referral_write, "receiver": P.referral_respond}
+_REFERRAL_SIDE_PERMISSION = {ReferralSide.sender: P.referral_write, ReferralSide.receiver: P.referral_respond}
 
 
-def referral_outgoing_clause(principal: Principal) -> Any:
+def referral_outgoing_clause(principal: Principal) -> sa.ColumnElement[bool]:
     """Referrals the caller's agency sent (or drafted) on a case the caller may see (supervisors: every case)."""
     if principal.agency_id is None or not principal.can(P.referral_read):
         return sa.false()
@@ -40,7 +48,7 @@ def referral_outgoing_clause(principal: Principal) -> Any:
     return sa.and_(sent_by_own, case_scoped_clause(principal, Referral.case_id))
 
 
-def referral_incoming_clause(principal: Principal) -> Any:
+def referral_incoming_clause(principal: Principal) -> sa.ColumnElement[bool]:
     """Referrals sent to the caller's agency; one never sent (a draft, or a draft withdrawn) is never visible
     to the receiving agency."""
     if principal.agency_id is None or not principal.can(P.referral_read):
@@ -48,14 +56,14 @@ def referral_incoming_clause(principal: Principal) -> Any:
     return sa.and_(Referral.to_agency_id == principal.agency_id, Referral.sent_at.is_not(None))
 
 
-def referral_visible_clause(principal: Principal) -> Any:
+def referral_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     """Referrals the caller may see: its agency's outgoing box and incoming box. Any third agency: none."""
     return sa.or_(referral_outgoing_clause(principal), referral_incoming_clause(principal))
 
 
-def referral_side(principal: Principal, referral: Referral) -> str:
-    """"sender" or "receiver": which side of a referral (already known to be visible) the caller is on."""
-    return "sender" if referral.from_agency_id == principal.agency_id else "receiver"
+def referral_side(principal: Principal, referral: Referral) -> ReferralSide:
+    """Which side of a referral (already known to be visible) the caller is on."""
+    return ReferralSide.sender if referral.from_agency_id == principal.agency_id else ReferralSide.receiver
 
 
 def referral_actions_for(principal: Principal, referral: Referral, legal: list[str]) -> list[str]:
@@ -70,7 +78,7 @@ def ensure_may_act_on_referral(principal: Principal, referral: Referral, action:
     close; receiving agency: acknowledge, accept, decline) and the caller's role allows it."""
     side = REFERRAL_ACTION_SIDE[action]
     if referral_side(principal, referral) != side:
-        who = "sending" if side == "sender" else "receiving"
+        who = "sending" if side is ReferralSide.sender else "receiving"
         raise Forbidden(f"Only the {who} agency can {action} this referral.")
     if not principal.can(_REFERRAL_SIDE_PERMISSION[side]):
         raise Forbidden(f"Your role does not allow this action ({_REFERRAL_SIDE_PERMISSION[side].value}).")

@@ -19,7 +19,7 @@ from app.consent.consents import find_active_consent
 from app.consent.models import Consent
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.crypto import decrypt_json, encrypt_json
+from app.core.crypto import decrypt_text, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.http import check_if_match
 from app.core.pagination import PageParams, paginate
@@ -71,7 +71,7 @@ def _seal(referral: Referral, field: str, value: str | None) -> None:
 
 
 def unseal(referral: Referral, field: str) -> str | None:
-    return decrypt_json(getattr(referral, SEALED_TEXT[field]), referral_aad(referral.id, field))
+    return decrypt_text(getattr(referral, SEALED_TEXT[field]), referral_aad(referral.id, field))
 
 
 # ------------------------------------------------------------------ respond_by
@@ -249,7 +249,7 @@ async def list_referrals(
         stmt = stmt.where(Referral.urgency == urgency)
     if overdue is not None:
         # The statuses are rendered into the SQL so the partial "awaiting" indexes apply (see models).
-        awaiting = sa.bindparam("awaiting", list(AWAITING_ANSWER), expanding=True, literal_execute=True)
+        awaiting: sa.BindParameter[list[str]] = sa.bindparam("awaiting", list(AWAITING_ANSWER), expanding=True, literal_execute=True)
         late = sa.and_(Referral.status.in_(awaiting), Referral.respond_by.is_not(None),
                        Referral.respond_by < now)
         stmt = stmt.where(late if overdue else sa.not_(late))

@@ -47,7 +47,7 @@ async def read_referral(session: AsyncSession, principal: Principal, referral: R
     """GET of one referral (found by `get_referral`). A read by the receiving agency releases the family's free
     text across the boundary (or withholds it), so it is audited."""
     out = await referral_read(session, principal, referral)
-    if access.referral_side(principal, referral) == "receiver":
+    if access.referral_side(principal, referral) is access.ReferralSide.receiver:
         await record(session, principal, "referral.read", "referral", referral.id,
                      outcome="withheld" if out["withheld"] else "success", agency_id=principal.agency_id)
     return out
@@ -60,7 +60,7 @@ async def referral_read(session: AsyncSession, principal: Principal, referral: R
     out = summary(referral, person_ids, utcnow())
     text = {f: unseal(referral, f) for f in SEALED_TEXT}
     withheld: list[str] = []
-    if access.referral_side(principal, referral) == "receiver":
+    if access.referral_side(principal, referral) is access.ReferralSide.receiver:
         if not await _consents_in_force(session, referral, person_ids):
             for f in ("reason", "family_goals", "outcome"):
                 if text[f] is not None:
@@ -92,7 +92,7 @@ async def read_people(
     named when it was sent (`referral_not_active`), accounted for and audited like any other decision."""
     referral = await get_referral(session, principal, referral_id)
     side = access.referral_side(principal, referral)
-    active = referral.status in RECEIVER_ACTIVE if side == "receiver" else None
+    active = referral.status in RECEIVER_ACTIVE if side is access.ReferralSide.receiver else None
     rows, cursor = await paginate(
         session, sa.select(ReferralPerson).where(ReferralPerson.referral_id == referral.id), ReferralPerson, page)
     items = []

@@ -4,6 +4,7 @@ it, suppressed over the period's whole year (see suppression.py)."""
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
 from typing import Any
 
@@ -64,7 +65,7 @@ GROUP_NOTES = {
 }
 
 
-def _per_case(session: AsyncSession, agency_id: Any, period: Period) -> Any:
+def _per_case(session: AsyncSession, agency_id: uuid.UUID, period: Period) -> sa.Subquery:
     """One row per DV case opened in the period's year, with its month and its measures as recorded by the
     end of the year (stays inside the database as a subquery)."""
     cutoff = period.cutoff
@@ -94,7 +95,7 @@ def _per_case(session: AsyncSession, agency_id: Any, period: Period) -> Any:
     )
 
 
-def _measures(per_case: Any) -> list[Any]:
+def _measures(per_case: sa.Subquery) -> list[Any]:
     return [
         sa.func.count(),
         sa.func.coalesce(sa.func.sum(per_case.c.children), 0),
@@ -103,7 +104,7 @@ def _measures(per_case: Any) -> list[Any]:
     ]
 
 
-async def _by_office(session: AsyncSession, agency_id: Any, per_case: Any) -> dict[str, dict[str, list[int]]]:
+async def _by_office(session: AsyncSession, agency_id: uuid.UUID, per_case: sa.Subquery) -> dict[str, dict[str, list[int]]]:
     offices = (await session.execute(
         sa.select(Office.id, Office.name).where(Office.agency_id == agency_id).order_by(Office.name, Office.id)
     )).all()
@@ -116,7 +117,7 @@ async def _by_office(session: AsyncSession, agency_id: Any, per_case: Any) -> di
 
 
 async def _by_juncture(
-    session: AsyncSession, agency_id: Any, per_case: Any, period: Period
+    session: AsyncSession, agency_id: uuid.UUID, per_case: sa.Subquery, period: Period
 ) -> dict[str, dict[str, list[int]]]:
     reached = (sa.select(JunctureRecord.case_id, JunctureRecord.juncture)
                .where(JunctureRecord.agency_id == agency_id, JunctureRecord.recorded_at < period.cutoff)
@@ -127,7 +128,7 @@ async def _by_juncture(
     return monthly(COLUMNS, (await session.execute(stmt)).all(), [j.value for j in Juncture])
 
 
-def _person_categories(session: AsyncSession, roles: tuple[str, ...], period: Period) -> Any:
+def _person_categories(session: AsyncSession, roles: tuple[str, ...], period: Period) -> sa.Subquery:
     """(person_id, case_id, category) for the people in `roles` recorded by the end of the period's year,
     one row per category they report."""
     values = json_values(session, Person.race_ethnicity)
@@ -141,7 +142,7 @@ def _person_categories(session: AsyncSession, roles: tuple[str, ...], period: Pe
     return sa.union(listed, unlisted).subquery("person_categories")
 
 
-async def _by_race(session: AsyncSession, per_case: Any, period: Period) -> dict[str, dict[str, list[int]]]:
+async def _by_race(session: AsyncSession, per_case: sa.Subquery, period: Period) -> dict[str, dict[str, list[int]]]:
     cats = _person_categories(session, RACE_ROLES, period)
     case_cats = sa.select(cats.c.case_id, cats.c.category).distinct().subquery("case_categories")
     stmt = (sa.select(case_cats.c.category, per_case.c.month, *_measures(per_case))
@@ -159,7 +160,7 @@ async def _by_race(session: AsyncSession, per_case: Any, period: Period) -> dict
     return out
 
 
-async def caseload_year(session: AsyncSession, agency_id: Any, group_by: GroupBy, period: Period) -> YearCounts:
+async def caseload_year(session: AsyncSession, agency_id: uuid.UUID, group_by: GroupBy, period: Period) -> YearCounts:
     """Unsuppressed monthly counts per group, and the total, of the period's year for one agency (never
     leaves the service as is)."""
     per_case = _per_case(session, agency_id, period)
@@ -184,7 +185,7 @@ def counts_at(counts: YearCounts, months: range) -> tuple[dict[str, dict[str, in
 
 
 async def caseload_counts(
-    session: AsyncSession, agency_id: Any, group_by: GroupBy, period: Period
+    session: AsyncSession, agency_id: uuid.UUID, group_by: GroupBy, period: Period
 ) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     """Unsuppressed counts per group, and the total, of one period for one agency."""
     return counts_at(await caseload_year(session, agency_id, group_by, period), node_months(period.node))

@@ -9,6 +9,7 @@ is as recorded by the end of the period's year (as_of), so a closed year's numbe
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -128,7 +129,7 @@ def _referral_flags(cutoff: datetime) -> list[Any]:
             overdue.label("is_overdue")]
 
 
-def _referral_counts(subq: Any) -> Any:
+def _referral_counts(subq: sa.Subquery) -> sa.Select[Any, Any, int, int, int, int]:
     """(group, month, referrals, accepted, declined, overdue) from a subquery with grp, month and flags."""
     return (sa.select(subq.c.grp, subq.c.month, sa.func.count(), count_if(subq.c.is_accepted),
                       count_if(subq.c.is_declined), count_if(subq.c.is_overdue))
@@ -160,7 +161,7 @@ def _referral_extra(durations: Durations, months: range) -> Extra:
     return extra
 
 
-async def _referrals(session: AsyncSession, agency_id: Any, period: Period) -> Table:
+async def _referrals(session: AsyncSession, agency_id: uuid.UUID, period: Period) -> Table:
     direction = sa.case((Referral.from_agency_id == agency_id, "sent"), else_="received")
     month = month_of(Referral.sent_at, period.year)
     scope = [sa.or_(Referral.from_agency_id == agency_id, Referral.to_agency_id == agency_id),
@@ -177,12 +178,12 @@ async def _referrals(session: AsyncSession, agency_id: Any, period: Period) -> T
                      _referral_extra(durations, period.months), [])
 
 
-async def _referrals_by_race(session: AsyncSession, agency_id: Any, period: Period) -> Table:
+async def _referrals_by_race(session: AsyncSession, agency_id: uuid.UUID, period: Period) -> Table:
     """Referrals the agency sent, by the categories of the survivors and children it named in them (people
     the agency itself recorded)."""
     values = json_values(session, Person.race_ethnicity)
 
-    def named(*columns: Any) -> Any:
+    def named(*columns: sa.ColumnElement[Any]) -> sa.Select[uuid.UUID, Any]:
         return (sa.select(ReferralPerson.referral_id.label("referral_id"), *columns).select_from(ReferralPerson)
                 .join(Person, Person.id == ReferralPerson.person_id)
                 .where(Person.agency_id == agency_id, Person.case_role.in_(RACE_ROLES)))
@@ -212,7 +213,7 @@ async def _referrals_by_race(session: AsyncSession, agency_id: Any, period: Peri
 # ------------------------------------------------------------------ consultations
 
 
-async def _office_labels(session: AsyncSession, agency_id: Any, seen: set[Any]) -> dict[Any, str]:
+async def _office_labels(session: AsyncSession, agency_id: uuid.UUID, seen: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     rows = (await session.execute(
         sa.select(Office.id, Office.name).where(sa.or_(Office.agency_id == agency_id, Office.id.in_(seen)))
         .order_by(Office.name, Office.id)
@@ -220,7 +221,7 @@ async def _office_labels(session: AsyncSession, agency_id: Any, seen: set[Any]) 
     return office_labels(rows, (NO_OFFICE, TOTAL))
 
 
-async def _consultations(session: AsyncSession, agency_id: Any, period: Period) -> Table:
+async def _consultations(session: AsyncSession, agency_id: uuid.UUID, period: Period) -> Table:
     cutoff = period.cutoff
     month = month_of(Consultation.created_at, period.year)
     scope = [sa.or_(Consultation.cps_agency_id == agency_id, Consultation.dv_agency_id == agency_id),
@@ -251,7 +252,7 @@ async def _consultations(session: AsyncSession, agency_id: Any, period: Period) 
 # ------------------------------------------------------------------ checklists and junctures
 
 
-async def _checklists(session: AsyncSession, agency_id: Any, period: Period) -> Table:
+async def _checklists(session: AsyncSession, agency_id: uuid.UUID, period: Period) -> Table:
     groups = [j.value for j in Juncture]
     cutoff = period.cutoff
     month = month_of(Checklist.created_at, period.year)

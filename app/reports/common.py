@@ -3,11 +3,13 @@ category lists that give every report the same rows whatever the data."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.schemas import RaceEthnicity
@@ -43,7 +45,7 @@ def monthly(columns: Sequence[str], found: Iterable[Sequence[Any]], groups: Iter
     return out
 
 
-def before(column: Any, cutoff: datetime) -> Any:
+def before(column: sa.SQLColumnExpression[datetime | None], cutoff: datetime) -> sa.ColumnElement[bool]:
     """SQL: the timestamp is set and earlier than the cutoff (never NULL, so it can be negated)."""
     return sa.and_(column.is_not(None), column < cutoff)
 
@@ -52,11 +54,11 @@ def recorded_before(value: datetime | None, cutoff: datetime) -> bool:
     return value is not None and _utc(value) < cutoff
 
 
-def count_if(condition: Any) -> Any:
+def count_if(condition: sa.ColumnExpressionArgument[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def json_values(session: AsyncSession, column: Any) -> Any:
+def json_values(session: AsyncSession, column: sa.SQLColumnExpression[Any]) -> sa.TableValuedAlias:
     """A table of the text values of a JSON array column, one row each, with the column `value`."""
     bind = session.bind
     if bind is not None and bind.dialect.name == "postgresql":
@@ -64,20 +66,20 @@ def json_values(session: AsyncSession, column: Any) -> Any:
     return sa.func.json_each(column).table_valued("value")
 
 
-def json_contains(session: AsyncSession, column: Any, value: str) -> Any:
+def json_contains(session: AsyncSession, column: sa.SQLColumnExpression[Any], value: str) -> sa.ColumnElement[bool]:
     """SQL condition: the JSON array in `column` holds the string `value`."""
     values = json_values(session, column)
     return sa.exists().select_from(values).where(values.c.value == value)
 
 
-def json_empty(column: Any) -> Any:
+def json_empty(column: sa.SQLColumnExpression[Any]) -> sa.ColumnElement[bool]:
     return sa.func.json_array_length(column) == 0
 
 
-def office_labels(offices: list[Any], reserved: tuple[str, ...]) -> dict[Any, str]:
+def office_labels(offices: Iterable[Row[uuid.UUID, str]], reserved: tuple[str, ...]) -> dict[uuid.UUID, str]:
     """Office id -> the name it is reported under (a repeated or reserved name gets a number; ids never
     appear in a report)."""
-    labels: dict[Any, str] = {}
+    labels: dict[uuid.UUID, str] = {}
     for office_id, name in offices:
         label, n = name, 2
         while label in labels.values() or label in reserved:

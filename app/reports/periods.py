@@ -130,7 +130,7 @@ def refuse_window(**given: Any) -> None:
                     for n in names])
 
 
-def month_of(column: Any, year: int) -> Any:
+def month_of(column: sa.SQLColumnExpression[datetime | None], year: int) -> sa.ColumnElement[int]:
     """SQL: the month (0..11) of the year `year` that a timestamp column falls in (rows are already limited
     to that year); portable, compares against bound UTC timestamps."""
     return sa.case(*[(column < _month_start(year, m + 1), m) for m in range(MONTHS - 1)], else_=MONTHS - 1)

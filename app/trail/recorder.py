@@ -80,7 +80,7 @@ async def record(
     ev = AuditEvent(
         seq=seq,
         at=utcnow().astimezone(UTC),
-        actor_type=principal.kind if principal else "system",
+        actor_type=str(principal.kind) if principal else "system",
         actor_id=str(principal.id) if principal else None,
         agency_id=agency_id if agency_id is not None else (principal.agency_id if principal else None),
         action=action,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,7 +18,7 @@ def ensure_endpoint_owner(principal: Principal) -> uuid.UUID:
     return principal.agency_id
 
 
-def webhook_endpoint_visible_clause(principal: Principal) -> Any:
+def webhook_endpoint_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     """Webhook endpoints of the caller's own agency only."""
     if principal.agency_id is None:
         return sa.false()

@@ -19,10 +19,11 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 
 from app.core.clock import utcnow
 from app.core.config import get_settings
@@ -154,32 +155,36 @@ async def finish(claim: Claim, outcome: Outcome) -> str | None:
     """Record the result of one attempt; returns the new status, or None when the claim was superseded."""
     now = utcnow()
     values: dict[str, Any] = {"last_status_code": outcome.status_code, "last_error": outcome.error}
+    status: str
     if outcome.ok:
-        values.update(status="delivered", delivered_at=now, last_error=None)
+        status = "delivered"
+        values.update(delivered_at=now, last_error=None)
     elif claim.attempts >= get_settings().webhook_max_attempts:
-        values.update(status="failed")
+        status = "failed"
     else:
-        values.update(status="pending", next_attempt_at=now + timedelta(seconds=backoff_seconds(claim.attempts)))
+        status = "pending"
+        values.update(next_attempt_at=now + timedelta(seconds=backoff_seconds(claim.attempts)))
+    values["status"] = status
     async with sessionmaker()() as session:
-        res = await session.execute(
+        res = cast(CursorResult[Any], await session.execute(  # an UPDATE answers with a cursor result
             sa.update(WebhookDelivery)
             .where(WebhookDelivery.id == claim.delivery_id, WebhookDelivery.status == "in_flight",
                    WebhookDelivery.attempts == claim.attempts)
             .values(**values)
             .execution_options(synchronize_session=False)
-        )
+        ))
         if res.rowcount != 1:
             await session.rollback()
             return None
-        if values["status"] in ("delivered", "failed"):
+        if status in ("delivered", "failed"):
             action = "webhook.delivered" if outcome.ok else "webhook.delivery_failed"
             await record(session, None, action, "webhook_delivery", claim.delivery_id,
                          outcome="success" if outcome.ok else "failed", agency_id=claim.agency_id)
         await session.commit()
     log.info("webhook delivery attempt", extra={
-        "delivery_id": str(claim.delivery_id), "attempt": claim.attempts, "status": values["status"],
+        "delivery_id": str(claim.delivery_id), "attempt": claim.attempts, "status": status,
         "status_code": outcome.status_code, "error_class": outcome.error})
-    return values["status"]
+    return status
 
 
 async def run_once(batch_size: int = DEFAULT_BATCH, client: httpx.AsyncClient | None = None) -> int:

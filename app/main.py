@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -35,6 +35,10 @@ DESCRIPTION = """Tandem is the shared service between child protective services 
 agencies: joint referrals, safety guidance at case junctures, co-located advocates, and consent-scoped
 information sharing. Log in with **Authorize** (a staff email and password) to try the API."""
 
+# Each domain that holds records of a data category registers its source with the disclosure rule here, so that
+# `POST /disclosures` (and every other door of the rule) reads them when the rule releases that category.
+SOURCE_REGISTRATIONS: tuple[Callable[[], None], ...] = ()
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +66,8 @@ def create_app() -> FastAPI:
                   # Before any route's own dependencies: refused input never reaches a service or the database.
                   dependencies=[Depends(refuse_nul)])
     install_error_handlers(app)
+    for register in SOURCE_REGISTRATIONS:
+        register()
     for r in (
         health_router, auth_public, auth_router, agencies_router, agreements_router, cases_router,
         consent_router, referrals_router, checklists_router, advocates_router, audit_router,

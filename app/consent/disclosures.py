@@ -16,7 +16,8 @@ category a basis or a `Reason`, one accounting row is written, and the request i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,40 +58,82 @@ class PersonNotLinked(NotFound):
         super().__init__("person")
 
 
-# Where each category's data comes from: category -> async (session, person, payload) -> data | None.
-CategorySource = Callable[[AsyncSession, Person, dict[str, Any]], Awaitable[dict[str, Any] | None]]
-CATEGORY_SOURCES: dict[str, CategorySource] = {}
+@dataclass(frozen=True)
+class Sourced:
+    """What one source holds of a category about a person: the data (a JSON-ready dict), when it last changed
+    (`as_of`, None when unknown) and which elements of the category it carries (e.g. the safety-plan elements
+    she marked shareable; empty when the category is released whole)."""
+
+    data: dict[str, Any]
+    as_of: datetime | None = None
+    elements: tuple[str, ...] = ()
+
+
+# Where each category's data comes from: category -> the sources that hold part of it, each
+# async (session, person, payload) -> Sourced | None. A category may have several sources (a domain's records
+# and the notes filed under the category); their data is merged under distinct keys.
+CategorySource = Callable[[AsyncSession, Person, dict[str, Any]], Awaitable[Sourced | None]]
+CATEGORY_SOURCES: dict[str, list[CategorySource]] = {}
 
 
 def register_category_source(category: DataCategory | str, source: CategorySource) -> None:
-    """Let a domain that holds a category's data supply it to released disclosures."""
-    CATEGORY_SOURCES[str(category)] = source
+    """Let a domain that holds (part of) a category's data supply it to released disclosures. Registering the
+    same function twice has no effect."""
+    sources = CATEGORY_SOURCES.setdefault(str(category), [])
+    if source not in sources:
+        sources.append(source)
 
 
-async def _identity(session: AsyncSession, person: Person, payload: dict[str, Any]) -> dict[str, Any] | None:
+def merge_sourced(parts: Iterable[Sourced | None]) -> Sourced | None:
+    """One category's data from its sources: keys merged, the latest `as_of`, the elements of each in order.
+    None when no source holds anything."""
+    found = [p for p in parts if p is not None]
+    if not found:
+        return None
+    data: dict[str, Any] = {}
+    elements: list[str] = []
+    for part in found:
+        data.update(part.data)
+        elements.extend(e for e in part.elements if e not in elements)
+    stamps = [p.as_of for p in found if p.as_of is not None]
+    return Sourced(data=data, as_of=max(stamps) if stamps else None, elements=tuple(elements))
+
+
+async def read_category(
+    session: AsyncSession, person: Person, payload: dict[str, Any], category: str
+) -> Sourced | None:
+    """Everything on file of one category about the person, from every registered source."""
+    return merge_sourced([await source(session, person, payload) for source in CATEGORY_SOURCES.get(category, [])])
+
+
+def _person_as_of(person: Person) -> datetime:
+    return person.updated_at or person.created_at
+
+
+async def _identity(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
     data = dict(payload["identity"])
     data.pop("race_ethnicity", None)  # kept for aggregate reporting only, never released about one person
-    return data
+    return Sourced(data, _person_as_of(person))
 
 
-async def _contact(session: AsyncSession, person: Person, payload: dict[str, Any]) -> dict[str, Any] | None:
+async def _contact(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
     data = payload["contact"]
-    return data if any(v is not None for v in data.values()) else None
+    return Sourced(data, _person_as_of(person)) if any(v is not None for v in data.values()) else None
 
 
-async def _location(session: AsyncSession, person: Person, payload: dict[str, Any]) -> dict[str, Any] | None:
+async def _location(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
     address = payload["location"]["address"]
     if address is None:
         return None
     if address.get("kind") == "acp_substitute":
         # Only the substitute is ever stored for a program participant: release it, marked as such.
-        return {"address": address, "acp_substitute": True, "note": ACP_NOTE}
-    return {"address": address, "acp_substitute": False}
+        return Sourced({"address": address, "acp_substitute": True, "note": ACP_NOTE}, _person_as_of(person))
+    return Sourced({"address": address, "acp_substitute": False}, _person_as_of(person))
 
 
-async def _case_status(session: AsyncSession, person: Person, payload: dict[str, Any]) -> dict[str, Any] | None:
+async def _case_status(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
     case = await session.get(Case, person.case_id)
-    return None if case is None else {"status": case.status}
+    return None if case is None else Sourced({"status": case.status}, case.updated_at or case.created_at)
 
 
 for _cat, _src in ((DataCategory.identity, _identity), (DataCategory.contact, _contact),
@@ -107,6 +150,17 @@ class WithheldItem(BaseModel):
     reason: Reason
 
 
+class ReleasedMeta(BaseModel):
+    """Where a released category comes from and how fresh it is: the record's last change (`as_of`), the agency
+    that holds it, and the elements released (empty: the whole category)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    as_of: datetime | None
+    agency_id: uuid.UUID
+    elements: list[str] = Field(default_factory=list)
+
+
 class DisclosureResult(BaseModel):
     """What one disclosure request released (data by category, with the basis of each) and withheld (with
     reasons), as every caller receives it: POST /disclosures answers it, referrals and checklists shape it."""
@@ -118,6 +172,7 @@ class DisclosureResult(BaseModel):
     released: dict[str, Any] = Field(default_factory=dict)
     withheld: list[WithheldItem] = Field(default_factory=list)
     released_basis: dict[str, str] = Field(default_factory=dict)
+    released_meta: dict[str, ReleasedMeta] = Field(default_factory=dict)
     basis: str = "none"
     redisclosure_notice: str | None = None
     notification_task_id: uuid.UUID | None = None
@@ -181,33 +236,34 @@ async def disclose(
 
     payload: dict[str, Any] | None = None
 
-    async def from_record(category: str) -> Any:
+    async def from_record(category: str) -> Sourced | None:
         nonlocal payload
-        source = CATEGORY_SOURCES.get(category)
-        if source is None:
+        if not CATEGORY_SOURCES.get(category):
             return None
         if payload is None:
             payload = person_payload(person)
-        return await source(session, person, payload)
+        return await read_category(session, person, payload, category)
 
     reach = rules.Reach(linked=linked, referral_active=referral_active)
     return await _apply_rule(session, principal, person, purpose, cats, ctx, from_record, reach)
 
 
 async def disclose_held(
-    session: AsyncSession, principal: Principal, person: Person, purpose: str, held: dict[str, Any],
-    *, context: dict[str, Any] | None = None,
+    session: AsyncSession, principal: Principal, person: Person, purpose: str,
+    held: Mapping[str, Sourced | dict[str, Any] | None], *, context: dict[str, Any] | None = None,
 ) -> DisclosureResult:
     """Apply the disclosure rule to data another domain holds about the person and has already shown the
     caller may be shown at all (e.g. checklist notes the owning agency wrote, read by a linked advocate).
 
-    `held` maps each category asked for to the data on file (None: nothing). Accounted for and audited like
+    `held` maps each category asked for to the data on file (a `Sourced`, or a plain dict when its freshness is
+    not known; None: nothing). Accounted for and audited like
     `disclose`, in the caller's transaction; the caller releases only what `released` names."""
     purpose = Purpose(purpose).value
     cats = list(dict.fromkeys(DataCategory(c).value for c in held))
 
-    async def from_caller(category: str) -> Any:
-        return held.get(category)
+    async def from_caller(category: str) -> Sourced | None:
+        data = held.get(category)
+        return Sourced(data) if isinstance(data, dict) else data
 
     return await _apply_rule(session, principal, person, purpose, cats, _clean_context(context), from_caller,
                              rules.Reach())
@@ -215,7 +271,7 @@ async def disclose_held(
 
 async def _apply_rule(
     session: AsyncSession, principal: Principal, person: Person, purpose: str, cats: list[str],
-    ctx: dict[str, str], fetch: Callable[[str], Awaitable[Any]], reach: rules.Reach,
+    ctx: dict[str, str], fetch: Callable[[str], Awaitable[Sourced | None]], reach: rules.Reach,
 ) -> DisclosureResult:
     """The one path of every disclosure: decide each category now, read the data of those released
     (`fetch`), write the accounting row and the audit, and open a notification task for what a legal mandate
@@ -223,15 +279,18 @@ async def _apply_rule(
     decisions = await rules.decide(session, principal, person, purpose, cats, reach)
     released: dict[str, Any] = {}
     released_basis: dict[str, str] = {}
+    released_meta: dict[str, ReleasedMeta] = {}
     withheld: list[WithheldItem] = []
     consent_ids: set[str] = set()
     mandate_ids: set[str] = set()
     for d in decisions:
-        data = await fetch(d.category) if d.released else None
-        if data is None:
+        found = await fetch(d.category) if d.released else None
+        if found is None:
             withheld.append(WithheldItem(category=d.category, reason=d.reason or Reason.no_data))
             continue
-        released[d.category] = data
+        released[d.category] = found.data
+        released_meta[d.category] = ReleasedMeta(as_of=found.as_of, agency_id=person.agency_id,
+                                                 elements=list(found.elements))
         assert d.basis is not None
         released_basis[d.category] = d.basis.value
         if d.consent_id:
@@ -255,7 +314,7 @@ async def _apply_rule(
         raise PersonNotLinked()
     result = DisclosureResult(id=row.id, person_id=person.id, purpose=purpose, created_at=row.created_at,
                               released=released, withheld=withheld, released_basis=released_basis,
-                              basis=row.basis, redisclosure_notice=notice)
+                              released_meta=released_meta, basis=row.basis, redisclosure_notice=notice)
     mandated = [c for c, b in released_basis.items() if b == Basis.legal_mandate.value]
     if mandated:
         task = NotificationTask(kind="release_notice", person_id=person.id, case_id=person.case_id,

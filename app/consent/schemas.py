@@ -167,6 +167,12 @@ class Withheld(BaseModel):
     reason: str
 
 
+class ReleasedMetaRead(BaseModel):
+    as_of: datetime | None
+    agency_id: uuid.UUID
+    elements: list[str]
+
+
 class DisclosureRead(BaseModel):
     """What the rule released to the caller, and what it withheld and why."""
 
@@ -177,6 +183,10 @@ class DisclosureRead(BaseModel):
     withheld: list[Withheld]
     basis: str = Field(description="own_agency | legal_mandate | consent | mixed | none")
     released_basis: dict[str, str] = Field(description="The basis of each released category.")
+    released_meta: dict[str, ReleasedMetaRead] = Field(
+        default_factory=dict,
+        description="For each released category: the last change of the record (`as_of`), the agency holding "
+                    "it and the elements released (empty: the whole category).")
     redisclosure_notice: str | None = None
     created_at: datetime
 

@@ -3,7 +3,7 @@ next request, suspended agreements, agencies not named, own agency, address conf
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -73,6 +73,10 @@ async def test_rule_table(client, world, name, agreement, consent, setup, expect
         ("disclosure.request", "released" if expected == "released" else "withheld")]
 
 
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 async def test_each_category_is_decided_on_its_own(client, world):
     s = await build_scene(world)
     await s.agreement(categories=["identity", "contact", "location"])
@@ -86,6 +90,11 @@ async def test_each_category_is_decided_on_its_own(client, world):
     assert body["withheld"] == [{"category": "contact", "reason": "category_not_consented"},
                                 {"category": "court", "reason": "agreement_excludes_category"}]
     assert body["released_basis"] == {"identity": "consent", "location": "consent"}
+    # Each released category says who holds it and how fresh it is; a withheld one says nothing.
+    assert set(body["released_meta"]) == {"identity", "location"}
+    for meta in body["released_meta"].values():
+        assert meta["agency_id"] == str(s.dv.id) and meta["elements"] == []
+        assert _instant(meta["as_of"]) == _instant(s.survivor["updated_at"] or s.survivor["created_at"])
     assert (await s.accounting())[0]["outcome"] == "partial"
 
 
@@ -203,9 +212,9 @@ async def test_acp_participant_releases_only_the_substitute_address_marked(clien
 
 async def test_substance_use_carries_the_redisclosure_notice(client, world, monkeypatch):
     async def source(session, person, payload):
-        return {"summary": "Attends a recovery program."}
+        return disclosures.Sourced({"summary": "Attends a recovery program."}, person.created_at)
 
-    monkeypatch.setitem(disclosures.CATEGORY_SOURCES, "substance_use", source)
+    monkeypatch.setitem(disclosures.CATEGORY_SOURCES, "substance_use", [source])
     s = await build_scene(world)
     await s.agreement()
     await s.consent()
@@ -215,7 +224,7 @@ async def test_substance_use_carries_the_redisclosure_notice(client, world, monk
     assert body["released"]["substance_use"] == {"summary": "Attends a recovery program."}
     assert "42 CFR part 2" in body["redisclosure_notice"]
     assert (await s.accounting())[0]["redisclosure_notice"] is True
-    monkeypatch.delitem(disclosures.CATEGORY_SOURCES, "substance_use")
+    monkeypatch.setitem(disclosures.CATEGORY_SOURCES, "substance_use", [])
     body = (await s.disclose(categories=["substance_use"])).json()
     assert body["withheld"] == [{"category": "substance_use", "reason": "no_data"}]
     assert body["redisclosure_notice"] is None
@@ -263,3 +272,14 @@ async def test_disclose_contract_stores_context(client, world):
         await session.commit()
     assert set(result.released) == {"identity"} and result.basis == "consent"
     assert (await s.accounting())[0]["context"] == {"referral_id": referral_id}
+
+
+def test_a_category_from_several_sources_is_merged_with_its_latest_change():
+    early = datetime(2026, 1, 1, tzinfo=UTC)
+    late = datetime(2026, 3, 1, tzinfo=UTC)
+    merged = disclosures.merge_sourced([
+        disclosures.Sourced({"events": [1]}, early, ("hearings",)), None,
+        disclosures.Sourced({"notes": ["n"]}, late, ("notes", "hearings"))])
+    assert merged == disclosures.Sourced({"events": [1], "notes": ["n"]}, late, ("hearings", "notes"))
+    assert disclosures.merge_sourced([None, None]) is None
+    assert disclosures.merge_sourced([disclosures.Sourced({"a": 1})]).as_of is None

@@ -64,6 +64,8 @@ class P(StrEnum):
     referral_write = "referral:write"
     referral_respond = "referral:respond"
     referral_read = "referral:read"
+    record_write = "record:write"  # casework records: orders, court events, services, plans, notes, ...
+    record_read = "record:read"
     checklist_work = "checklist:work"
     checklist_read = "checklist:read"
     template_publish = "template:publish"
@@ -87,6 +89,7 @@ _CASEWORK = {
     P.case_create, P.case_read, P.case_update, P.person_write, P.person_read,
     P.consent_record, P.consent_read, P.consent_revoke, P.disclosure_request, P.disclosure_read,
     P.referral_write, P.referral_respond, P.referral_read, P.checklist_work, P.checklist_read,
+    P.record_write, P.record_read,
     P.onduty_read, P.assignment_read, P.consultation_read, P.agreement_read,
 }
 

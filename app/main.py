@@ -16,6 +16,7 @@ from app.audit.router import router as audit_router
 from app.auth.router import public as auth_public
 from app.auth.router import router as auth_router
 from app.cases.router import router as cases_router
+from app.checklists import sources as checklist_sources
 from app.checklists.router import router as checklists_router
 from app.consent.router import router as consent_router
 from app.core.config import get_settings
@@ -37,7 +38,7 @@ information sharing. Log in with **Authorize** (a staff email and password) to t
 
 # Each domain that holds records of a data category registers its source with the disclosure rule here, so that
 # `POST /disclosures` (and every other door of the rule) reads them when the rule releases that category.
-SOURCE_REGISTRATIONS: tuple[Callable[[], None], ...] = ()
+SOURCE_REGISTRATIONS: tuple[Callable[[], None], ...] = (checklist_sources.register,)
 
 
 @asynccontextmanager

@@ -25,6 +25,8 @@ class Case(Versioned, table=True):
     dv_indicators: list[str] = json_field()
     office_id: uuid.UUID | None = Field(default=None, foreign_key="offices.id", index=True)
     status: str = Field(default="open", max_length=16)  # open | closed
+    stage: str = Field(default="intake", max_length=24)  # CaseStage
+    assigned_worker_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")
     created_by: uuid.UUID | None = Field(default=None)
     created_at: datetime = created_field()
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

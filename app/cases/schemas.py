@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from app.core.types import Input
-from app.core.vocab import CaseRole
+from app.core.vocab import CaseRole, CaseStage
 
 
 class DvIndicator(StrEnum):
@@ -74,10 +74,18 @@ def _race_ethnicity(values: list[Any] | None) -> list[Any] | None:
 Reference = Field(min_length=1, max_length=100, examples=["2026-CPS-00417"])
 
 
+_OPEN_STAGES = [s for s in CaseStage if s is not CaseStage.closed]
+Stage = Field(description="Where the work stands: " + ", ".join(_OPEN_STAGES) + " (closed follows `status`).")
+AssignedWorker = Field(description="The worker responsible for the case: a member of its team.")
+
+
 class CaseCreate(Input):
     reference: str = Reference
     dv_indicators: list[DvIndicator] = Field(default_factory=list, max_length=len(DvIndicator))
     office_id: uuid.UUID | None = None
+    stage: CaseStage = Field(CaseStage.intake, description=Stage.description)
+    assigned_worker_id: uuid.UUID | None = Field(
+        None, description="The worker responsible for the case, a member of its team (default: its creator).")
 
     _u = field_validator("dv_indicators")(_unique)
 
@@ -89,6 +97,8 @@ class CaseUpdate(Input):
     dv_indicators: list[DvIndicator] | None = Field(None, max_length=len(DvIndicator))
     office_id: uuid.UUID | None = None
     status: CaseStatus | None = None
+    stage: CaseStage | None = Field(None, description=Stage.description)
+    assigned_worker_id: uuid.UUID | None = Field(None, description=AssignedWorker.description)
 
     _u = field_validator("dv_indicators")(_unique)
 
@@ -101,6 +111,8 @@ class CaseRead(BaseModel):
     dv_indicators: list[DvIndicator]
     office_id: uuid.UUID | None
     status: CaseStatus
+    stage: CaseStage
+    assigned_worker_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime | None = None
 

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.cases import access
 from app.cases.models import PERSON_SEALED, Case, CaseTeamMember, Person, person_aad
-from app.cases.schemas import CaseCreate, CaseUpdate, PersonCreate, PersonUpdate
+from app.cases.schemas import CaseCreate, CaseStatus, CaseUpdate, PersonCreate, PersonUpdate
 from app.core.clock import today, utcnow
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.core.vocab import CaseStage
 from app.identity.models import Office, User
 from app.trail.recorder import record
 
@@ -32,19 +33,40 @@ async def _check_office(session: AsyncSession, agency_id: uuid.UUID, office_id: 
                       type="office_not_in_agency")
 
 
+def _check_open_stage(stage: CaseStage | None) -> None:
+    if stage is CaseStage.closed:
+        raise Invalid("A case's stage becomes closed when the case is closed (status closed).",
+                      loc=["body", "stage"], type="stage_follows_status")
+
+
+async def _check_assigned_worker(session: AsyncSession, case_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """422 unless the user is on the case's team (add them to the team first)."""
+    found = await session.execute(sa.select(CaseTeamMember.id).where(
+        CaseTeamMember.case_id == case_id, CaseTeamMember.user_id == user_id))
+    if found.first() is None:
+        raise Invalid("assigned_worker_id must be a member of the case team.", loc=["body", "assigned_worker_id"],
+                      type="worker_not_on_team")
+
+
 async def create_case(session: AsyncSession, principal: Principal, data: CaseCreate) -> Case:
-    """A case belongs to the creator's agency; a staff creator joins its team."""
+    """A case belongs to the creator's agency; a staff creator joins its team and, unless another team member
+    is named (there is none yet), is its assigned worker."""
     agency_id = access.ensure_may_open_case(principal)
     await _check_office(session, agency_id, data.office_id)
+    _check_open_stage(data.stage)
     case = Case(agency_id=agency_id, reference=data.reference,
                 dv_indicators=[i.value for i in data.dv_indicators], office_id=data.office_id,
-                created_by=principal.user_id)
+                stage=data.stage.value, created_by=principal.user_id)
     session.add(case)
     await session.flush()
     member = access.creator_team_member(principal)
     if member is not None:
         session.add(CaseTeamMember(case_id=case.id, user_id=member, added_by=member))
         await session.flush()
+    if data.assigned_worker_id is not None:
+        await _check_assigned_worker(session, case.id, data.assigned_worker_id)
+    case.assigned_worker_id = data.assigned_worker_id or member
+    await session.flush()
     await record(session, principal, "case.create", "case", case.id, agency_id=case.agency_id)
     return case
 
@@ -70,9 +92,14 @@ async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UU
 
 async def update_case(session: AsyncSession, principal: Principal, case: Case, data: CaseUpdate) -> Case:
     fields = data.model_dump(exclude_unset=True)
-    for k in ("reference", "dv_indicators", "status"):
+    for k in ("reference", "dv_indicators", "status", "stage"):
         if k in fields and fields[k] is None:
             raise Invalid(f"{k} cannot be null.", loc=["body", k])
+    _check_open_stage(data.stage)
+    if data.assigned_worker_id is not None:
+        await _check_assigned_worker(session, case.id, data.assigned_worker_id)
+    if "assigned_worker_id" in fields:
+        case.assigned_worker_id = data.assigned_worker_id
     if "office_id" in fields:
         await _check_office(session, case.agency_id, data.office_id)
         case.office_id = data.office_id
@@ -80,6 +107,12 @@ async def update_case(session: AsyncSession, principal: Principal, case: Case, d
         case.reference = data.reference
     if data.dv_indicators is not None:
         case.dv_indicators = [i.value for i in data.dv_indicators]
+    if data.stage is not None:
+        case.stage = data.stage.value
+    if data.status is CaseStatus.closed:
+        case.stage = CaseStage.closed.value
+    elif data.status is CaseStatus.open and case.status == CaseStatus.closed:
+        case.stage = (data.stage or CaseStage.intake).value
     if data.status is not None:
         case.status = data.status.value
     case.updated_at = utcnow()
@@ -135,6 +168,9 @@ async def remove_team_member(
     if member is None:
         raise NotFound("team member")
     await session.delete(member)
+    if case.assigned_worker_id == user_id:  # whoever leaves the team no longer answers for the case
+        case.assigned_worker_id = None
+        case.updated_at = utcnow()
     await session.flush()
     await record(session, principal, "case.team_remove", "case", case.id, agency_id=case.agency_id)
 

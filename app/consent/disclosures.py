@@ -34,6 +34,7 @@ from app.consent.rules import Basis, Reason
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import DataCategory, Purpose
+from app.identity.models import Office, User
 from app.trail.recorder import record
 
 REDISCLOSURE_NOTICE = (
@@ -132,8 +133,23 @@ async def _location(session: AsyncSession, person: Person, payload: dict[str, An
 
 
 async def _case_status(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
-    case = await session.get(Case, person.case_id)
-    return None if case is None else Sourced({"status": case.status}, case.updated_at or case.created_at)
+    """The state of the person's case as a partner needs it: open or closed, the stage of the work, and the
+    assigned worker with the case's office (staff details, so the partner knows whom to call). The next
+    scheduled juncture comes from the checklists' source of the same category."""
+    row = (await session.execute(
+        sa.select(Case.status, Case.stage, Case.updated_at, Case.created_at, User.id, User.full_name, Office.id,
+                  Office.name)
+        .select_from(Case).outerjoin(User, User.id == Case.assigned_worker_id)
+        .outerjoin(Office, Office.id == Case.office_id).where(Case.id == person.case_id))).first()
+    if row is None:
+        return None
+    status, stage, updated_at, created_at, worker_id, worker_name, office_id, office_name = row
+    data = {
+        "status": status, "stage": stage,
+        "assigned_worker": None if worker_id is None else {"id": str(worker_id), "full_name": worker_name},
+        "office": None if office_id is None else {"id": str(office_id), "name": office_name},
+    }
+    return Sourced(data, updated_at or created_at)
 
 
 for _cat, _src in ((DataCategory.identity, _identity), (DataCategory.contact, _contact),

@@ -44,3 +44,15 @@ class CaseRole(StrEnum):
     person_using_violence = "person_using_violence"
     caregiver = "caregiver"
     other = "other"
+
+
+class CaseStage(StrEnum):
+    """Where the work on a case stands; released to partners under `case_status`. `closed` follows the case's
+    status (closing a case sets it; a reopened case goes back to the stage given, else `intake`)."""
+
+    intake = "intake"
+    investigation = "investigation"
+    in_home_services = "in_home_services"
+    placement = "placement"
+    reunification = "reunification"
+    closed = "closed"

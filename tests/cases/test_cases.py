@@ -221,3 +221,51 @@ async def test_team_membership_rules(client, world):
     members = (await world.get(supervisor, team)).json()["items"]
     assert [m["user_id"] for m in members] == [str(supervisor.id)]
     assert await audit_actions(case["id"]) == ["case.create", "case.team_add", "case.team_remove"]
+
+
+async def test_stage_and_assigned_worker(client, world):
+    cps = await world.agency("cps")
+    worker = await world.user(cps, "cps_worker")
+    colleague = await world.user(cps, "cps_worker")
+    supervisor = await world.user(cps, "cps_supervisor")
+    case = await world.case(worker)
+    assert case["stage"] == "intake" and case["assigned_worker_id"] == str(worker.id)
+    url = f"/api/v1/cases/{case['id']}"
+
+    # Only a team member can be the assigned worker; closed is reached by closing the case; nothing written.
+    for body, loc in (({"assigned_worker_id": str(colleague.id)}, "assigned_worker_id"),
+                      ({"stage": "closed"}, "stage"), ({"stage": None}, "stage"), ({"stage": "done"}, "stage")):
+        r = await world.patch(worker, url, body)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["loc"][-1] == loc
+    r = await world.get(worker, url)
+    assert r.json()["stage"] == "intake" and r.json()["assigned_worker_id"] == str(worker.id)
+
+    assert (await world.post(supervisor, f"{url}/team/{colleague.id}")).status_code == 201
+    r = await world.patch(worker, url, {"assigned_worker_id": str(colleague.id), "stage": "investigation"})
+    assert r.status_code == 200, r.text
+    assert r.json()["assigned_worker_id"] == str(colleague.id) and r.json()["stage"] == "investigation"
+    # Taking her off the team leaves the case without an assigned worker, not with a stranger.
+    assert (await world.delete(supervisor, f"{url}/team/{colleague.id}")).status_code == 204
+    assert (await world.get(worker, url)).json()["assigned_worker_id"] is None
+
+    r = await world.patch(worker, url, {"status": "closed"})
+    assert r.json()["status"] == "closed" and r.json()["stage"] == "closed"
+    r = await world.patch(worker, url, {"status": "open"})
+    assert r.json()["stage"] == "intake"
+    r = await world.patch(worker, url, {"status": "closed"})
+    r = await world.patch(worker, url, {"status": "open", "stage": "reunification"})
+    assert r.json()["stage"] == "reunification"
+
+
+async def test_a_case_may_be_opened_at_a_later_stage(client, world):
+    cps = await world.agency("cps")
+    worker = await world.user(cps, "cps_worker")
+    r = await world.post(worker, "/api/v1/cases", {"reference": "2026-CPS-9", "stage": "in_home_services"})
+    assert r.status_code == 201 and r.json()["stage"] == "in_home_services"
+    r = await world.post(worker, "/api/v1/cases", {"reference": "2026-CPS-10", "stage": "closed"})
+    assert r.status_code == 422
+    other = await world.user(cps, "cps_worker")
+    r = await world.post(worker, "/api/v1/cases", {"reference": "2026-CPS-11", "assigned_worker_id": str(other.id)})
+    assert r.status_code == 422 and r.json()["errors"][0]["type"] == "worker_not_on_team"
+    assert await count(Case, Case.reference.in_(["2026-CPS-10", "2026-CPS-11"])) == 0

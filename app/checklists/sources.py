@@ -1,0 +1,33 @@
+"""What checklists add to a released `case_status`: the next juncture scheduled on the person's case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.cases.models import Person
+from app.checklists.models import JunctureRecord
+from app.consent.disclosures import Sourced, register_category_source
+from app.core.clock import utcnow
+from app.core.vocab import DataCategory
+
+
+async def next_juncture(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
+    """The earliest juncture scheduled from now on, on the person's case (`next_juncture: null` when none is:
+    a partner learns there is nothing scheduled)."""
+    row = (await session.execute(
+        sa.select(JunctureRecord.juncture, JunctureRecord.scheduled_for, JunctureRecord.recorded_at)
+        .where(JunctureRecord.case_id == person.case_id, JunctureRecord.agency_id == person.agency_id,
+               JunctureRecord.scheduled_for >= utcnow())
+        .order_by(JunctureRecord.scheduled_for, JunctureRecord.id).limit(1))).first()
+    if row is None:
+        return Sourced({"next_juncture": None})
+    juncture, scheduled_for, recorded_at = row
+    return Sourced({"next_juncture": {"juncture": juncture, "scheduled_for": scheduled_for}},
+                   recorded_at)
+
+
+def register() -> None:
+    register_category_source(DataCategory.case_status, next_juncture)

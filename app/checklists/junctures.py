@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.cases import access as cases_access
 from app.checklists import access as checklists_access
+from app.checklists.defaults import Juncture
 from app.checklists.models import (
     Checklist,
     JunctureRecord,
@@ -24,7 +25,7 @@ from app.checklists.schemas import (
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import decrypt_json, encrypt_json
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 from app.trail.recorder import record
 
@@ -35,6 +36,9 @@ async def record_juncture(
     """409 unless a checklist for the juncture was completed on the case within checklist_valid_days; a
     supervisor may record it anyway with an override_reason (a worker's override is 403)."""
     case = await cases_access.get_visible_case(session, principal, case_id)
+    if data.safety_factors and data.juncture is not Juncture.removal:
+        raise Invalid("Only a removal records safety factors.", loc=["body", "safety_factors"],
+                      type="factors_for_removal_only")
     if data.override_reason is not None:
         checklists_access.ensure_may_override_juncture(principal)
     now = utcnow()
@@ -49,7 +53,8 @@ async def record_juncture(
                        f"{get_settings().checklist_valid_days} days.", title="Safety checklist not completed",
                        juncture=data.juncture.value)
     rec = JunctureRecord(case_id=case.id, agency_id=case.agency_id, juncture=data.juncture.value,
-                         scheduled_for=data.scheduled_for, checklist_id=checklist.id if checklist else None,
+                         scheduled_for=data.scheduled_for, safety_factors=[f.value for f in data.safety_factors],
+                         checklist_id=checklist.id if checklist else None,
                          overridden=overridden, recorded_by=str(principal.id), recorded_at=now)
     if overridden:
         rec.override_reason_enc = encrypt_json(data.override_reason, override_reason_aad(rec.id))
@@ -82,6 +87,7 @@ async def get_juncture(session: AsyncSession, principal: Principal, juncture_id:
 
 def juncture_read(r: JunctureRecord) -> dict[str, Any]:
     return {"id": r.id, "case_id": r.case_id, "agency_id": r.agency_id, "juncture": r.juncture,
-            "scheduled_for": r.scheduled_for, "checklist_id": r.checklist_id, "overridden": r.overridden,
+            "scheduled_for": r.scheduled_for, "safety_factors": list(r.safety_factors or []),
+            "checklist_id": r.checklist_id, "overridden": r.overridden,
             "override_reason": decrypt_json(r.override_reason_enc, override_reason_aad(r.id)),
             "recorded_by": r.recorded_by, "recorded_at": r.recorded_at}

@@ -106,6 +106,7 @@ class JunctureRecord(SQLModel, table=True):
     agency_id: uuid.UUID = Field(foreign_key="agencies.id")
     juncture: str = Field(max_length=32)
     scheduled_for: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    safety_factors: list[str] = json_field()  # SafetyFactor values; a removal's reasons
     checklist_id: uuid.UUID | None = Field(default=None, foreign_key="checklists.id", index=True)
     overridden: bool = Field(default=False)
     override_reason_enc: str | None = Field(default=None, sa_type=sa.Text)

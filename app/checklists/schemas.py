@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from app.checklists.defaults import Juncture
 from app.core.types import Input, Timestamp
+from app.core.vocab import SafetyFactor
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"
 
@@ -122,6 +123,17 @@ class JunctureCreate(Input):
     scheduled_for: Timestamp
     override_reason: str | None = Field(None, min_length=1, max_length=2000,
                                         description="Supervisors only: record the juncture without a checklist.")
+    safety_factors: list[SafetyFactor] = Field(
+        default_factory=list, max_length=len(SafetyFactor),
+        description="A removal only: what made the child unsafe (no repeats). Other junctures take none.",
+        json_schema_extra={"uniqueItems": True})
+
+    @field_validator("safety_factors")
+    @classmethod
+    def _unique_factors(cls, v: list[SafetyFactor]) -> list[SafetyFactor]:
+        if len(set(v)) != len(v):
+            raise ValueError("values must not repeat")
+        return v
 
     @field_validator("scheduled_for")
     @classmethod
@@ -135,6 +147,7 @@ class JunctureRead(BaseModel):
     agency_id: uuid.UUID
     juncture: Juncture
     scheduled_for: datetime
+    safety_factors: list[SafetyFactor]
     checklist_id: uuid.UUID | None
     overridden: bool
     override_reason: str | None

@@ -56,3 +56,18 @@ class CaseStage(StrEnum):
     placement = "placement"
     reunification = "reunification"
     closed = "closed"
+
+
+class SafetyFactor(StrEnum):
+    """What made a child unsafe, as recorded on a removal. Reports count removals where domestic violence is
+    the only factor (the practice guidance asks that DV alone rarely be the reason a child leaves a protective
+    parent)."""
+
+    domestic_violence = "domestic_violence"
+    physical_abuse = "physical_abuse"
+    sexual_abuse = "sexual_abuse"
+    neglect = "neglect"
+    substance_use = "substance_use"
+    mental_health = "mental_health"
+    housing = "housing"
+    other = "other"

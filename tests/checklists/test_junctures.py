@@ -126,3 +126,22 @@ async def test_bad_juncture_input(world):
     assert (await world.post(t.worker, url(t), {"juncture": "picnic", "scheduled_for": WHEN})).status_code == 422
     assert (await world.post(t.worker, url(t), {"juncture": "removal", "scheduled_for": "soon"})).status_code == 422
     assert (await world.post(t.admin, url(t), {"juncture": "removal", "scheduled_for": WHEN})).status_code == 403
+
+
+async def test_a_removal_records_its_safety_factors(world):
+    t = await team(world)
+    await t.completed("removal")
+    body = {"juncture": "removal", "scheduled_for": WHEN, "safety_factors": ["domestic_violence", "neglect"]}
+    r = await world.post(t.worker, url(t), body)
+    assert r.status_code == 201, r.text
+    assert r.json()["safety_factors"] == ["domestic_violence", "neglect"]
+    listed = (await world.get(t.worker, url(t))).json()["items"]
+    assert [j["safety_factors"] for j in listed] == [["domestic_violence", "neglect"]]
+    # Repeats, unknown factors and factors on another juncture are refused, and nothing is recorded.
+    await t.completed("court")
+    for bad, kind in ((["neglect", "neglect"], "removal"), (["weather"], "removal"),
+                      (["domestic_violence"], "court")):
+        r = await world.post(t.worker, url(t), {"juncture": kind, "scheduled_for": WHEN, "safety_factors": bad})
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["loc"][:2] == ["body", "safety_factors"]
+    assert len((await world.get(t.worker, url(t))).json()["items"]) == 1

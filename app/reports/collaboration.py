@@ -10,8 +10,7 @@ is as recorded by the end of the period's year (as_of), so a closed year's numbe
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -42,17 +41,15 @@ from app.reports.common import (
     office_labels,
     recorded_before,
 )
-from app.reports.periods import MONTHS, Period, default_period, month_of, reportable
+from app.reports.periods import Period, default_period, month_of, reportable
 from app.reports.suppression import (
     THRESHOLD,
     Cell,
     YearCounts,
-    YearPattern,
     rate_cell,
-    statistic_cell,
     suppress_year,
 )
-from app.reports.tables import TOTAL, Table
+from app.reports.tables import TOTAL, Durations, Extra, Table, added, new_durations, stat_cells, table_at
 from app.trail.recorder import record
 
 REFERRAL_COUNTS = ["referrals", "accepted", "declined", "overdue"]
@@ -80,39 +77,9 @@ NOTES = [
     f"one. Rates, medians and 90th percentiles from fewer than {THRESHOLD} items, and rates that would give a "
     "suppressed count back, are suppressed too.",
 ]
-# group -> measure -> [(month, hours)]
-Durations = dict[str, dict[str, list[tuple[int, float]]]]
-Extra = Callable[[str, dict[str, int], dict[str, Cell]], None]
-
-
-def _durations() -> Durations:
-    return defaultdict(lambda: defaultdict(list))
-
-
 def _hours(start: datetime | None, end: datetime | None, cutoff: datetime) -> float | None:
     """Hours from start to end, when end was recorded before the cutoff."""
     return hours(start, end) if recorded_before(end, cutoff) else None
-
-
-def _stat_cells(durations: dict[str, list[tuple[int, float]]], prefix: str, months: range) -> dict[str, Cell]:
-    values = [v for m, v in durations.get(prefix, []) if m in months]
-    return {f"{prefix}_median": statistic_cell(values, 0.5), f"{prefix}_p90": statistic_cell(values, 0.9)}
-
-
-def _table_at(pattern: YearPattern, node: int, columns: list[str], extra: Extra, notes: list[str]) -> Table:
-    """The table of one period (node) of a suppressed year, with the extra cells (rates, statistics) of each
-    row and the total from their unsuppressed counts."""
-    rows = list(zip(pattern.counts.groups, pattern.rows_at(node), strict=True))
-    total = pattern.total_at(node)
-    for group, cells in rows + ([(TOTAL, total)] if total is not None else []):
-        counts = {c: pattern.value(None if group == TOTAL else group, c, node) for c in pattern.counts.columns}
-        extra(group, counts, cells)
-    return Table(columns, rows, total, notes)
-
-
-def _added(rows: dict[str, dict[str, list[int]]], columns: list[str]) -> dict[str, list[int]]:
-    """The total of an additive table: the sum of its rows, month by month."""
-    return {c: [sum(r[c][m] for r in rows.values()) for m in range(MONTHS)] for c in columns}
 
 
 # ------------------------------------------------------------------ referrals
@@ -138,7 +105,7 @@ def _referral_counts(subq: sa.Subquery) -> sa.Select[Any, Any, int, int, int, in
 
 def _referral_durations(rows: Iterable[Any], cutoff: datetime) -> Durations:
     """group -> {"hours_to_acknowledge": [(month, h)], "hours_to_accept": [...]}; TOTAL gathers each once."""
-    out = _durations()
+    out = new_durations()
     seen: set[Any] = set()
     for ref_id, group, month, sent_at, ack_at, acc_at in rows:
         first = ref_id not in seen
@@ -156,8 +123,8 @@ def _referral_extra(durations: Durations, months: range) -> Extra:
     def extra(group: str, c: dict[str, int], cells: dict[str, Cell]) -> None:
         cells["acceptance_rate"] = rate_cell(c["accepted"], c["accepted"] + c["declined"],
                                              (cells["accepted"], cells["declined"]))
-        cells.update(_stat_cells(durations.get(group, {}), "hours_to_acknowledge", months))
-        cells.update(_stat_cells(durations.get(group, {}), "hours_to_accept", months))
+        cells.update(stat_cells(durations.get(group, {}), "hours_to_acknowledge", months))
+        cells.update(stat_cells(durations.get(group, {}), "hours_to_accept", months))
     return extra
 
 
@@ -169,12 +136,12 @@ async def _referrals(session: AsyncSession, agency_id: uuid.UUID, period: Period
     subq = (sa.select(direction.label("grp"), month.label("month"), *_referral_flags(period.cutoff))
             .where(*scope).subquery("r"))
     rows = monthly(REFERRAL_COUNTS, (await session.execute(_referral_counts(subq))).all(), DIRECTIONS)
-    counts = YearCounts(DIRECTIONS, REFERRAL_COUNTS, rows, _added(rows, REFERRAL_COUNTS), additive=True)
+    counts = YearCounts(DIRECTIONS, REFERRAL_COUNTS, rows, added(rows, REFERRAL_COUNTS), additive=True)
     timed = (sa.select(Referral.id, direction, month, Referral.sent_at, Referral.acknowledged_at,
                        Referral.accepted_at)
              .where(*scope, sa.or_(Referral.acknowledged_at.is_not(None), Referral.accepted_at.is_not(None))))
     durations = _referral_durations((await session.execute(timed)).all(), period.cutoff)
-    return _table_at(suppress_year(counts), period.node, REFERRAL_COUNTS + REFERRAL_STATS,
+    return table_at(suppress_year(counts), period.node, REFERRAL_COUNTS + REFERRAL_STATS,
                      _referral_extra(durations, period.months), [])
 
 
@@ -206,7 +173,7 @@ async def _referrals_by_race(session: AsyncSession, agency_id: uuid.UUID, period
     durations = _referral_durations((await session.execute(timed)).all(), period.cutoff)
     notes = [RACE_NOTE, "These are the referrals the agency sent (the 'sent' row of the referrals table is their "
              "total); categories are those of the adult survivors and children it named in them."]
-    return _table_at(suppress_year(counts), period.node, REFERRAL_COUNTS + REFERRAL_STATS,
+    return table_at(suppress_year(counts), period.node, REFERRAL_COUNTS + REFERRAL_STATS,
                      _referral_extra(durations, period.months), notes)
 
 
@@ -233,10 +200,10 @@ async def _consultations(session: AsyncSession, agency_id: uuid.UUID, period: Pe
     labels = await _office_labels(session, agency_id, {row[0] for row in found})
     groups = list(labels.values())
     rows = monthly(CONSULTATION_COUNTS, found, groups, labels.get)
-    counts = YearCounts(groups, CONSULTATION_COUNTS, rows, _added(rows, CONSULTATION_COUNTS), additive=True)
+    counts = YearCounts(groups, CONSULTATION_COUNTS, rows, added(rows, CONSULTATION_COUNTS), additive=True)
     timed = (sa.select(Consultation.office_id, month, Consultation.created_at, Consultation.responded_at)
              .where(*scope, before(Consultation.responded_at, cutoff)))
-    durations = _durations()
+    durations = new_durations()
     for office_id, m, created_at, responded_at in (await session.execute(timed)).all():
         value = hours(created_at, responded_at)
         assert value is not None
@@ -244,9 +211,9 @@ async def _consultations(session: AsyncSession, agency_id: uuid.UUID, period: Pe
         durations[TOTAL]["hours_to_respond"].append((int(m), value))
 
     def extra(group: str, c: dict[str, int], cells: dict[str, Cell]) -> None:
-        cells.update(_stat_cells(durations.get(group, {}), "hours_to_respond", period.months))
+        cells.update(stat_cells(durations.get(group, {}), "hours_to_respond", period.months))
 
-    return _table_at(suppress_year(counts), period.node, CONSULTATION_COUNTS + CONSULTATION_STATS, extra, [])
+    return table_at(suppress_year(counts), period.node, CONSULTATION_COUNTS + CONSULTATION_STATS, extra, [])
 
 
 # ------------------------------------------------------------------ checklists and junctures
@@ -272,13 +239,13 @@ async def _checklists(session: AsyncSession, agency_id: uuid.UUID, period: Perio
     junctures = monthly(["junctures_recorded", "overrides"], (await session.execute(recorded)).all(), groups)
     for g in groups:
         rows[g].update(junctures[g])
-    counts = YearCounts(groups, CHECKLIST_COUNTS, rows, _added(rows, CHECKLIST_COUNTS), additive=True)
+    counts = YearCounts(groups, CHECKLIST_COUNTS, rows, added(rows, CHECKLIST_COUNTS), additive=True)
 
     def extra(group: str, c: dict[str, int], cells: dict[str, Cell]) -> None:
         cells["completion_rate"] = rate_cell(c["checklists_completed"], c["checklists_started"],
                                              (cells["checklists_completed"], cells["checklists_started"]))
 
-    return _table_at(suppress_year(counts), period.node, CHECKLIST_COUNTS + CHECKLIST_STATS, extra, [])
+    return table_at(suppress_year(counts), period.node, CHECKLIST_COUNTS + CHECKLIST_STATS, extra, [])
 
 
 # ------------------------------------------------------------------ the report

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.reports.suppression import Cell
+from app.reports.periods import MONTHS
+from app.reports.suppression import Cell, YearPattern, statistic_cell
 
 TOTAL = "total"
+# group -> measure -> [(month, value)]: the durations behind a table's medians and percentiles
+Durations = dict[str, dict[str, list[tuple[int, float]]]]
+# (group, its unsuppressed counts, its cells) -> adds the group's rates and statistics to its cells
+Extra = Callable[[str, dict[str, int], dict[str, Cell]], None]
 
 
 @dataclass
@@ -66,3 +72,30 @@ def to_csv(sections: Sequence[tuple[str | None, Table]]) -> str:
                     line += ["" if cell.value is None else cell.value, "true" if cell.suppressed else "false"]
             writer.writerow(line)
     return out.getvalue()
+
+
+def new_durations() -> Durations:
+    return defaultdict(lambda: defaultdict(list))
+
+
+def stat_cells(found: dict[str, list[tuple[int, float]]], prefix: str, months: range,
+               quantiles: Sequence[tuple[str, float]] = (("median", 0.5), ("p90", 0.9))) -> dict[str, Cell]:
+    """`<prefix>_median` and `<prefix>_p90` (or the quantiles named) of the durations in `months`."""
+    values = [v for m, v in found.get(prefix, []) if m in months]
+    return {f"{prefix}_{name}": statistic_cell(values, q) for name, q in quantiles}
+
+
+def table_at(pattern: YearPattern, node: int, columns: list[str], extra: Extra, notes: list[str]) -> Table:
+    """The table of one period (node) of a suppressed year, with the extra cells (rates, statistics) of each
+    row and the total from their unsuppressed counts."""
+    rows = list(zip(pattern.counts.groups, pattern.rows_at(node), strict=True))
+    total = pattern.total_at(node)
+    for group, cells in rows + ([(TOTAL, total)] if total is not None else []):
+        counts = {c: pattern.value(None if group == TOTAL else group, c, node) for c in pattern.counts.columns}
+        extra(group, counts, cells)
+    return Table(columns, rows, total, notes)
+
+
+def added(rows: dict[str, dict[str, list[int]]], columns: list[str]) -> dict[str, list[int]]:
+    """The total of an additive table: the sum of its rows, month by month."""
+    return {c: [sum(r[c][m] for r in rows.values()) for m in range(MONTHS)] for c in columns}

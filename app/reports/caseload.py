@@ -20,16 +20,14 @@ from app.identity.models import Office
 from app.referrals.models import Referral
 from app.reports import access
 from app.reports.common import (
-    NOT_RECORDED,
     RACE_GROUPS,
     RACE_NOTE,
     RACE_ROLES,
     before,
     json_contains,
-    json_empty,
-    json_values,
     monthly,
     office_labels,
+    person_categories,
 )
 from app.reports.periods import Period, default_period, month_of, node_months, reportable
 from app.reports.suppression import THRESHOLD, YearCounts, YearPattern, same_totals, suppress_year
@@ -128,28 +126,14 @@ async def _by_juncture(
     return monthly(COLUMNS, (await session.execute(stmt)).all(), [j.value for j in Juncture])
 
 
-def _person_categories(session: AsyncSession, roles: tuple[str, ...], period: Period) -> sa.Subquery:
-    """(person_id, case_id, category) for the people in `roles` recorded by the end of the period's year,
-    one row per category they report."""
-    values = json_values(session, Person.race_ethnicity)
-    scope = [Person.case_role.in_(roles), Person.created_at < period.cutoff]
-    listed = (sa.select(Person.id.label("person_id"), Person.case_id.label("case_id"),
-                        values.c.value.label("category"))
-              .select_from(Person).join(values, sa.true()).where(*scope))
-    unlisted = (sa.select(Person.id.label("person_id"), Person.case_id.label("case_id"),
-                          sa.literal(NOT_RECORDED).label("category"))
-                .where(*scope, json_empty(Person.race_ethnicity)))
-    return sa.union(listed, unlisted).subquery("person_categories")
-
-
 async def _by_race(session: AsyncSession, per_case: sa.Subquery, period: Period) -> dict[str, dict[str, list[int]]]:
-    cats = _person_categories(session, RACE_ROLES, period)
+    cats = person_categories(session, RACE_ROLES, period)
     case_cats = sa.select(cats.c.case_id, cats.c.category).distinct().subquery("case_categories")
     stmt = (sa.select(case_cats.c.category, per_case.c.month, *_measures(per_case))
             .select_from(per_case.join(case_cats, case_cats.c.case_id == per_case.c.case_id))
             .group_by(case_cats.c.category, per_case.c.month))
     out = monthly(COLUMNS, (await session.execute(stmt)).all(), RACE_GROUPS)
-    child_cats = _person_categories(session, ("child",), period)
+    child_cats = person_categories(session, ("child",), period)
     children = (sa.select(child_cats.c.category, per_case.c.month,
                           sa.func.count(sa.distinct(child_cats.c.person_id)))
                 .select_from(child_cats.join(per_case, per_case.c.case_id == child_cats.c.case_id))

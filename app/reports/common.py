@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cases.models import Person
 from app.cases.schemas import RaceEthnicity
-from app.reports.periods import MONTHS
+from app.reports.periods import MONTHS, Period
 
 NOT_RECORDED = "not_recorded"
 RACE_GROUPS = [r.value for r in RaceEthnicity] + [NOT_RECORDED]
@@ -92,3 +93,17 @@ def hours(start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None
     return (_utc(end) - _utc(start)).total_seconds() / 3600
+
+
+def person_categories(session: AsyncSession, roles: tuple[str, ...], period: Period) -> sa.Subquery:
+    """(person_id, case_id, category) for the people in `roles` recorded by the end of the period's year,
+    one row per category they report."""
+    values = json_values(session, Person.race_ethnicity)
+    scope = [Person.case_role.in_(roles), Person.created_at < period.cutoff]
+    listed = (sa.select(Person.id.label("person_id"), Person.case_id.label("case_id"),
+                        values.c.value.label("category"))
+              .select_from(Person).join(values, sa.true()).where(*scope))
+    unlisted = (sa.select(Person.id.label("person_id"), Person.case_id.label("case_id"),
+                          sa.literal(NOT_RECORDED).label("category"))
+                .where(*scope, json_empty(Person.race_ethnicity)))
+    return sa.union(listed, unlisted).subquery("person_categories")

@@ -49,6 +49,13 @@ def _month_start(year: int, month: int) -> datetime:
     return datetime(year + month // MONTHS, month % MONTHS + 1, 1, tzinfo=UTC)
 
 
+def month_index(value: datetime, year: int) -> int:
+    """The month (0..11) of `year` that a timestamp (UTC, or naive UTC as SQLite returns it) falls in; the
+    Python twin of `month_of` for rows already limited to that year."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return min(max((value.year - year) * MONTHS + value.month - 1, 0), MONTHS - 1)
+
+
 @dataclass(frozen=True)
 class Period:
     year: int

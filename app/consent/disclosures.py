@@ -183,7 +183,7 @@ async def disclose(
 
     payload: dict[str, Any] | None = None
 
-    async def from_record(category: str) -> Any:
+    async def from_record(category: str) -> dict[str, Any] | None:
         nonlocal payload
         source = CATEGORY_SOURCES.get(category)
         if source is None:
@@ -197,8 +197,8 @@ async def disclose(
 
 
 async def disclose_held(
-    session: AsyncSession, principal: Principal, person: Person, purpose: str, held: dict[str, Any],
-    *, context: dict[str, Any] | None = None, referral_active: bool | None = None,
+    session: AsyncSession, principal: Principal, person: Person, purpose: str,
+    held: dict[str, dict[str, Any] | None], *, context: dict[str, Any] | None = None, referral_active: bool | None = None,
 ) -> DisclosureResult:
     """Apply the disclosure rule to data another domain holds about the person and has already shown the
     caller may be shown at all (e.g. checklist notes the owning agency wrote, read by a linked advocate; a
@@ -210,7 +210,7 @@ async def disclose_held(
     purpose = Purpose(purpose).value
     cats = list(dict.fromkeys(DataCategory(c).value for c in held))
 
-    async def from_caller(category: str) -> Any:
+    async def from_caller(category: str) -> dict[str, Any] | None:
         return held.get(category)
 
     return await _apply_rule(session, principal, person, purpose, cats, _clean_context(context), from_caller,
@@ -219,7 +219,7 @@ async def disclose_held(
 
 async def _apply_rule(
     session: AsyncSession, principal: Principal, person: Person, purpose: str, cats: list[str],
-    ctx: dict[str, str], fetch: Callable[[str], Awaitable[Any]], reach: rules.Reach,
+    ctx: dict[str, str], fetch: Callable[[str], Awaitable[dict[str, Any] | None]], reach: rules.Reach,
 ) -> DisclosureResult:
     """The one path of every disclosure: decide each category now, read the data of those released
     (`fetch`), write the accounting row and the audit, and open a notification task for what a legal mandate

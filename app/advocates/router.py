@@ -15,6 +15,7 @@ from app.advocates.dependencies import (
     ConsultationForUpdate,
     ConsultationVisible,
 )
+from app.advocates.models import AdvocateAssignment
 from app.advocates.schemas import (
     AssignmentCreate,
     AssignmentRead,
@@ -57,7 +58,7 @@ class Box(StrEnum):
 async def create_assignment(
     data: AssignmentCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresAssignmentManage,
-) -> Any:
+) -> AdvocateAssignment:
     return await idem.create(principal.ref, lambda: service.create_assignment(session, principal, data),
                              lambda assignment_id: service.get_assignment(session, principal, assignment_id))
 
@@ -68,21 +69,21 @@ async def list_assignments(
     principal: RequiresAssignmentRead,
     office_id: uuid.UUID | None = None, advocate_id: uuid.UUID | None = None,
     status: AssignmentStatus | None = None,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_assignments(session, principal, page, office_id=office_id,
                                                    advocate_id=advocate_id, status=status)
     return page_of(items, cursor, AssignmentRead)
 
 
 @router.get("/advocate-assignments/{assignment_id}", response_model=AssignmentRead)
-async def get_assignment(principal: RequiresAssignmentRead, assignment: AssignmentVisible, response: Response) -> Any:
+async def get_assignment(principal: RequiresAssignmentRead, assignment: AssignmentVisible, response: Response) -> AssignmentRead:
     return tagged(response, assignment, AssignmentRead.model_validate(assignment))
 
 
 @router.post("/advocate-assignments/{assignment_id}/end", response_model=AssignmentRead)
 async def end_assignment(
     session: SessionDep, response: Response, principal: RequiresAssignmentManage, assignment: AssignmentForUpdate,
-) -> Any:
+) -> AssignmentRead:
     assignment = await service.end_assignment(session, principal, assignment)
     return tagged(response, assignment, AssignmentRead.model_validate(assignment))
 
@@ -91,7 +92,7 @@ async def end_assignment(
 async def on_duty(
     office_id: uuid.UUID, session: SessionDep, principal: RequiresOndutyRead,
     at: Timestamp | None = Query(None, description="RFC 3339 instant (default now)."),
-) -> Any:
+) -> dict[str, Any]:
     return await service.get_on_duty(session, principal, office_id, at)
 
 
@@ -102,7 +103,7 @@ async def on_duty(
 async def open_consultation(
     data: ConsultationCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresConsultationOpen,
-) -> Any:
+) -> dict[str, Any]:
     return await idem.create(principal.ref, lambda: consultations.open_consultation(session, principal, data),
                              lambda consultation_id: consultations.get_consultation(session, principal, consultation_id),
                              lambda made: consultations.detail(*made))
@@ -114,7 +115,7 @@ async def list_consultations(
     principal: RequiresConsultationRead,
     status: ConsultationStatus | None = None, office_id: uuid.UUID | None = None,
     box: Box = Query(Box.all, description="mine: those you opened or that are routed to you."),
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await consultations.list_consultations(session, principal, page, status=status,
                                                            office_id=office_id, mine=box is Box.mine)
     return {"items": items, "next_cursor": cursor}
@@ -123,7 +124,7 @@ async def list_consultations(
 @router.get("/consultations/{consultation_id}", response_model=ConsultationRead)
 async def get_consultation(
     session: SessionDep, response: Response, principal: RequiresConsultationRead, consultation: ConsultationVisible,
-) -> Any:
+) -> dict[str, Any]:
     c, ref = await consultations.read_consultation(session, principal, consultation)
     return tagged(response, c, consultations.detail(c, ref))
 
@@ -132,7 +133,7 @@ async def get_consultation(
 async def route_consultation(
     data: ConsultationRoute, session: SessionDep, response: Response, principal: RequiresConsultationRoute,
     consultation: ConsultationForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     c = await consultations.route_to(session, principal, consultation, data)
     return tagged(response, c, await consultations.consultation_read(session, c))
 
@@ -141,7 +142,7 @@ async def route_consultation(
 async def accept_consultation(
     session: SessionDep, response: Response, principal: RequiresConsultationAnswer,
     consultation: ConsultationForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     c = await consultations.accept(session, principal, consultation)
     return tagged(response, c, await consultations.consultation_read(session, c))
 
@@ -150,7 +151,7 @@ async def accept_consultation(
 async def respond_consultation(
     data: ConsultationRespond, session: SessionDep, response: Response, principal: RequiresConsultationAnswer,
     consultation: ConsultationForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     c = await consultations.respond(session, principal, consultation, data)
     return tagged(response, c, await consultations.consultation_read(session, c))
 
@@ -159,6 +160,6 @@ async def respond_consultation(
 async def close_consultation(
     session: SessionDep, response: Response, principal: RequiresConsultationRead,
     consultation: ConsultationForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     c = await consultations.close(session, principal, consultation)
     return tagged(response, c, await consultations.consultation_read(session, c))

@@ -50,6 +50,7 @@ from app.auth.permissions import AgencyKind
 from app.core.db import SessionDep
 from app.core.http import IdempotencyDep, tagged
 from app.core.pagination import Page, PageParams, page_of
+from app.identity.models import Agency, Office, RoleChange, User
 
 router = APIRouter(prefix="/api/v1", tags=["agencies"], dependencies=[Depends(current_principal)])
 
@@ -58,7 +59,7 @@ router = APIRouter(prefix="/api/v1", tags=["agencies"], dependencies=[Depends(cu
 async def create_agency(
     data: AgencyCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresAgencyCreate,
-) -> Any:
+) -> Agency:
     return await idem.create(principal.ref, lambda: service.create_agency(session, principal, data),
                              lambda agency_id: service.get_agency(session, principal, agency_id))
 
@@ -67,13 +68,13 @@ async def create_agency(
 async def list_agencies(
     session: SessionDep, principal: RequiresAgencyRead,
     page: Annotated[PageParams, Depends()], kind: AgencyKind | None = None,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_agencies(session, principal, page, kind)
     return page_of(items, cursor, AgencyRead)
 
 
 @router.get("/agencies/{agency_id}", response_model=AgencyRead)
-async def get_agency(principal: RequiresAgencyRead, agency: AgencyVisible, response: Response) -> Any:
+async def get_agency(principal: RequiresAgencyRead, agency: AgencyVisible, response: Response) -> Agency:
     return tagged(response, agency)
 
 
@@ -81,7 +82,7 @@ async def get_agency(principal: RequiresAgencyRead, agency: AgencyVisible, respo
 async def update_agency(
     data: AgencyUpdate, session: SessionDep, response: Response, principal: RequiresAgencyUpdate,
     agency: AgencyForUpdate,
-) -> Any:
+) -> Agency:
     return tagged(response, await service.update_agency(session, principal, agency, data))
 
 
@@ -90,7 +91,7 @@ async def create_office(
     agency_id: uuid.UUID, data: OfficeCreate, session: SessionDep,
     idem: IdempotencyDep,
     principal: RequiresOfficeManage,
-) -> Any:
+) -> Office:
     return await idem.create(principal.ref, lambda: service.create_office(session, principal, agency_id, data),
                              lambda office_id: service.get_office(session, principal, office_id))
 
@@ -99,13 +100,13 @@ async def create_office(
 async def list_offices(
     agency_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresOfficeRead,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_offices(session, principal, agency_id, page)
     return page_of(items, cursor, OfficeRead)
 
 
 @router.get("/offices/{office_id}", response_model=OfficeRead)
-async def get_office(principal: RequiresOfficeRead, office: OfficeVisible) -> Any:
+async def get_office(principal: RequiresOfficeRead, office: OfficeVisible) -> Office:
     return office
 
 
@@ -113,7 +114,7 @@ async def get_office(principal: RequiresOfficeRead, office: OfficeVisible) -> An
 async def create_user(
     data: UserCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresUserManage,
-) -> Any:
+) -> User:
     return await idem.create(principal.ref, lambda: service.create_user(session, principal, data),
                              lambda user_id: service.get_user(session, principal, user_id))
 
@@ -122,13 +123,13 @@ async def create_user(
 async def list_users(
     session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresUserRead,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_users(session, principal, page)
     return page_of(items, cursor, UserRead)
 
 
 @router.get("/users/{user_id}", response_model=UserRead)
-async def get_user(principal: Caller, user: UserVisible, response: Response) -> Any:
+async def get_user(principal: Caller, user: UserVisible, response: Response) -> User:
     return tagged(response, user)
 
 
@@ -139,7 +140,7 @@ async def get_user(principal: Caller, user: UserVisible, response: Response) -> 
 }})
 async def update_user(
     data: UserUpdate, session: SessionDep, response: Response, principal: RequiresUserManage, user: UserForUpdate,
-) -> Any:
+) -> User | JSONResponse:
     user, pending = await service.update_user(session, principal, user, data)
     if pending is not None:
         body = RoleChangeRead.model_validate(pending).model_dump(mode="json")
@@ -151,32 +152,32 @@ async def update_user(
 async def list_role_changes(
     session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresUserManage, status: RoleChangeStatus | None = None,
-) -> Any:
+) -> dict[str, Any]:
     """Role changes of the caller's agency (every agency for a platform admin), newest first."""
     items, cursor = await role_changes.list_role_changes(session, principal, page, status)
     return page_of(items, cursor, RoleChangeRead)
 
 
 @router.get("/role-changes/{change_id}", response_model=RoleChangeRead)
-async def get_role_change(principal: RequiresUserManage, change: RoleChangeVisible) -> Any:
+async def get_role_change(principal: RequiresUserManage, change: RoleChangeVisible) -> RoleChange:
     return change
 
 
 @router.post("/role-changes/{change_id}/approve", response_model=RoleChangeRead)
-async def approve_role_change(session: SessionDep, principal: RequiresUserManage, change: RoleChangeVisible) -> Any:
+async def approve_role_change(session: SessionDep, principal: RequiresUserManage, change: RoleChangeVisible) -> RoleChange:
     """A second admin of the agency (not the requester, not the user concerned) or a platform admin approves."""
     return await role_changes.approve(session, principal, change)
 
 
 @router.post("/role-changes/{change_id}/reject", response_model=RoleChangeRead)
-async def reject_role_change(session: SessionDep, principal: RequiresUserManage, change: RoleChangeVisible) -> Any:
+async def reject_role_change(session: SessionDep, principal: RequiresUserManage, change: RoleChangeVisible) -> RoleChange:
     return await role_changes.reject(session, principal, change)
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserRead)
 async def deactivate_user(
     session: SessionDep, response: Response, principal: RequiresUserManage, user: UserForUpdate,
-) -> Any:
+) -> User:
     return tagged(response, await service.deactivate_user(session, principal, user))
 
 
@@ -184,7 +185,7 @@ async def deactivate_user(
 async def create_client(
     data: ClientCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresClientManage,
-) -> Any:
+) -> dict[str, Any]:
     """Register an agency system. `client_secret` is in this answer only: Tandem keeps a hash of it and
     nothing else. A retry with the same Idempotency-Key answers 201 with `Idempotent-Replayed: true` and the
     client as it is now, **without** `client_secret`; if the first answer was lost, rotate the secret."""
@@ -197,11 +198,11 @@ async def create_client(
 async def list_clients(
     session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresClientManage,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_clients(session, principal, page)
     return {"items": [service.client_read(c) for c in items], "next_cursor": cursor}
 
 
 @router.post("/clients/{client_pk}/rotate-secret", response_model=ClientWithSecret)
-async def rotate_secret(session: SessionDep, principal: RequiresClientManage, client: OwnClient) -> Any:
+async def rotate_secret(session: SessionDep, principal: RequiresClientManage, client: OwnClient) -> dict[str, Any]:
     return service.client_read(*await service.rotate_client_secret(session, principal, client))

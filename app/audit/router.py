@@ -27,7 +27,7 @@ async def list_audit_events(
     action: Annotated[str | None, Query(max_length=80)] = None,
     from_: Annotated[Timestamp | None, Query(alias="from", description="Events at or after this time.")] = None,
     to: Annotated[Timestamp | None, Query(description="Events before this time.")] = None,
-) -> Any:
+) -> dict[str, Any]:
     filters = service.AuditFilters(actor_id=actor_id, object_type=object_type, object_id=object_id,
                                    action=action, from_=from_, to=to)
     items, cursor = await service.list_events(session, principal, page, filters)
@@ -50,7 +50,7 @@ async def _verifier(
 
 @router.get("/audit-events/verify", response_model=ChainVerification, response_model_exclude_none=True,
             responses=_TOO_MANY)
-async def verify_audit_chain(principal: Annotated[Principal, Depends(_verifier)]) -> Any:
+async def verify_audit_chain(principal: Annotated[Principal, Depends(_verifier)]) -> dict[str, Any]:
     """Whether the whole hash chain is intact (verified from the last checkpoint; `tandem audit verify
     --full` starts over), with the count and newest chain hash of the caller's own agency's events."""
     return await service.verify_for(principal)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from app.auth import service
 from app.auth.dependencies import Caller
+from app.auth.service import TokenGrant
 from app.auth.tokens import jwks
 from app.core.db import SessionDep
 
@@ -40,7 +41,7 @@ async def token(
     password: Annotated[str | None, Form(max_length=1024)] = None,
     client_id: Annotated[str | None, Form(max_length=64)] = None,
     client_secret: Annotated[str | None, Form(max_length=1024)] = None,
-) -> Any:
+) -> TokenGrant:
     """OAuth2 token endpoint: `password` for staff, `client_credentials` for agency systems."""
     # A refused attempt was counted in a transaction of its own, before the check.
     return await service.grant(session, grant_type, username=username, password=password, client_id=client_id,

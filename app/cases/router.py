@@ -18,6 +18,7 @@ from app.auth.dependencies import (
 )
 from app.cases import service
 from app.cases.dependencies import CaseForUpdate, CaseVisible, PersonForUpdate, PersonVisible
+from app.cases.models import Case
 from app.cases.schemas import (
     CaseCreate,
     CaseRead,
@@ -42,7 +43,7 @@ router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[Depends(curre
 async def create_case(
     data: CaseCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresCaseCreate,
-) -> Any:
+) -> Case:
     return await idem.create(principal.ref, lambda: service.create_case(session, principal, data),
                              lambda case_id: service.get_case(session, principal, case_id))
 
@@ -54,21 +55,21 @@ async def list_cases(
     reference: str | None = Query(None, min_length=1, max_length=100, description="Exact case reference."),
     office_id: uuid.UUID | None = None,
     has_dv: bool | None = Query(None, description="Only cases with (true) or without (false) DV indicators."),
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_cases(session, principal, page, reference=reference, office_id=office_id,
                                              has_dv=has_dv)
     return page_of(items, cursor, CaseRead)
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead)
-async def get_case(principal: RequiresCaseRead, case: CaseVisible, response: Response) -> Any:
+async def get_case(principal: RequiresCaseRead, case: CaseVisible, response: Response) -> Case:
     return tagged(response, case)
 
 
 @router.patch("/cases/{case_id}", response_model=CaseRead)
 async def update_case(
     data: CaseUpdate, session: SessionDep, response: Response, principal: RequiresCaseUpdate, case: CaseForUpdate,
-) -> Any:
+) -> Case:
     return tagged(response, await service.update_case(session, principal, case, data))
 
 
@@ -79,7 +80,7 @@ async def update_case(
 async def list_team(
     case_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresCaseRead,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_team(session, principal, case_id, page)
     return {"items": items, "next_cursor": cursor}
 
@@ -89,7 +90,7 @@ async def list_team(
 async def add_team_member(
     case_id: uuid.UUID, user_id: uuid.UUID, session: SessionDep, response: Response,
     principal: RequiresCaseTeamManage,
-) -> Any:
+) -> dict[str, Any]:
     member, created = await service.add_team_member(session, principal, case_id, user_id)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -112,7 +113,7 @@ async def remove_team_member(
 async def create_person(
     case_id: uuid.UUID, data: PersonCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresPersonWrite,
-) -> Any:
+) -> dict[str, Any]:
     return await idem.create(principal.ref, lambda: service.create_person(session, principal, case_id, data),
                              lambda person_id: service.get_person_for_owner(session, principal, person_id),
                              service.person_read)
@@ -122,7 +123,7 @@ async def create_person(
 async def list_people(
     case_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresPersonRead,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_people(session, principal, case_id, page)
     return page_of(items, cursor, PersonSummary)
 
@@ -130,7 +131,7 @@ async def list_people(
 @router.get("/people/{person_id}", response_model=PersonRead)
 async def get_person(
     session: SessionDep, response: Response, principal: RequiresPersonRead, person: PersonVisible,
-) -> Any:
+) -> dict[str, Any]:
     person = await service.read_person(session, principal, person)
     return tagged(response, person, service.person_read(person))
 
@@ -139,6 +140,6 @@ async def get_person(
 async def update_person(
     data: PersonUpdate, session: SessionDep, response: Response, principal: RequiresPersonWrite,
     person: PersonForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     person = await service.update_person(session, principal, person, data)
     return tagged(response, person, service.person_read(person))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
@@ -42,7 +43,7 @@ router = APIRouter(prefix="/api/v1", tags=["checklists"], dependencies=[Depends(
 async def list_templates(
     session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: Caller, juncture: Juncture | None = None,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await templates.list_templates(session, principal, page, juncture.value if juncture else None)
     return {"items": [templates.template_read(t) for t in items], "next_cursor": cursor}
 
@@ -51,7 +52,7 @@ async def list_templates(
 async def publish_template(
     data: TemplateCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresTemplatePublish,
-) -> Any:
+) -> dict[str, Any]:
     return await idem.create(principal.ref, lambda: templates.publish_template(session, principal, data),
                              lambda template_id: templates.get_template(session, principal, template_id),
                              templates.template_read)
@@ -62,17 +63,17 @@ async def start_checklist(
     case_id: uuid.UUID, data: ChecklistCreate, session: SessionDep,
     idem: IdempotencyDep,
     principal: RequiresChecklistWork,
-) -> Any:
+) -> dict[str, Any]:
     return await idem.create(principal.ref, lambda: service.start_checklist(session, principal, case_id, data),
                              lambda checklist_id: service.visible_checklist(session, principal, checklist_id),
-                             lambda checklist: service.checklist_read(session, checklist))
+                             partial(service.checklist_read, session))
 
 
 @router.get("/cases/{case_id}/checklists", response_model=Page[ChecklistSummary])
 async def list_case_checklists(
     case_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresChecklistRead,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_case_checklists(session, principal, case_id, page)
     return {"items": await service.checklist_summaries(session, items), "next_cursor": cursor}
 
@@ -80,7 +81,7 @@ async def list_case_checklists(
 @router.get("/checklists/{checklist_id}", response_model=ChecklistRead)
 async def get_checklist(
     session: SessionDep, response: Response, principal: RequiresChecklistRead, loaded: ChecklistVisible,
-) -> Any:
+) -> dict[str, Any]:
     checklist, access = loaded
     return tagged(response, checklist, await service.read_checklist(session, principal, checklist, access))
 
@@ -89,7 +90,7 @@ async def get_checklist(
 async def update_item(
     data: ItemUpdate, session: SessionDep, response: Response, principal: RequiresChecklistWork,
     loaded: ChecklistForUpdate, key: ItemKey,
-) -> Any:
+) -> dict[str, Any]:
     checklist = await service.update_item(session, principal, *loaded, key, data)
     return tagged(response, checklist, await service.checklist_read(session, checklist))
 
@@ -99,7 +100,7 @@ async def update_item(
 async def add_note(
     checklist_id: uuid.UUID, key: ItemKey, data: NoteCreate, session: SessionDep,
     idem: IdempotencyDep, principal: RequiresChecklistWork,
-) -> Any:
+) -> dict[str, Any]:
     return await idem.create(principal.ref, lambda: service.add_note(session, principal, checklist_id, key, data),
                              lambda event_id: service.get_note(session, principal, checklist_id, key, event_id),
                              service.event_read)
@@ -108,7 +109,7 @@ async def add_note(
 @router.post("/checklists/{checklist_id}/complete", response_model=ChecklistRead)
 async def complete_checklist(
     session: SessionDep, response: Response, principal: RequiresChecklistWork, loaded: ChecklistForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     checklist = await service.complete_checklist(session, principal, *loaded)
     return tagged(response, checklist, await service.checklist_read(session, checklist))
 
@@ -117,7 +118,7 @@ async def complete_checklist(
 async def record_juncture(
     case_id: uuid.UUID, data: JunctureCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresJunctureRecord,
-) -> Any:
+) -> dict[str, Any]:
     return await idem.create(principal.ref, lambda: junctures.record_juncture(session, principal, case_id, data),
                              lambda juncture_id: junctures.get_juncture(session, principal, juncture_id),
                              junctures.juncture_read)
@@ -127,6 +128,6 @@ async def record_juncture(
 async def list_junctures(
     case_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresCaseRead,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await junctures.list_junctures(session, principal, case_id, page)
     return {"items": [junctures.juncture_read(r) for r in items], "next_cursor": cursor}

@@ -29,6 +29,7 @@ from app.checklists.schemas import (
     NoteCreate,
 )
 from app.checklists.templates import latest_template
+from app.consent import rules
 from app.consent.disclosures import disclose_held
 from app.consent.rules import Reason
 from app.core.clock import utcnow
@@ -274,14 +275,16 @@ async def _release_notes(
 ) -> str | None:
     """Apply the disclosure rule, now, for each adult survivor of the case to the notes the case's agency wrote
     on this checklist; each decision is accounted for and audited. None when released for every survivor (or
-    released with nothing on file), else the reason code (withheld when the case records no survivor)."""
+    released with nothing on file), else the reason code. A case that records no survivor has no one whose
+    consent could release them: withheld (`no_subject`), audited, with no accounting row (no one to account to)."""
     survivors = (await session.execute(
         sa.select(Person).where(Person.case_id == checklist.case_id, Person.case_role == CaseRole.adult_survivor)
         .order_by(Person.created_at, Person.id))).scalars().all()
     if not survivors:
         await record(session, principal, "checklist.notes_read", "checklist", checklist.id, outcome="withheld",
                      agency_id=checklist.agency_id)
-        return Reason.no_consent.value
+        (decision,) = rules.without_subject([NOTES_CATEGORY])
+        return decision.reason
     reason: str | None = None
     for person in survivors:
         result = await disclose_held(session, principal, person, NOTES_PURPOSE,

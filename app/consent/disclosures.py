@@ -6,8 +6,10 @@ Public contract for other domains (referrals, checklists):
   and audit trail; the error keeps those writes: the session dependency commits them before answering).
   `referral_active=False`: asked through a referral that no longer links the agencies (the rule withholds
   every category as `referral_not_active`).
-- `disclose_held(session, principal, person, purpose, held, *, context=None) -> DisclosureResult`: the same
-  rule, accounting and audit for data another domain holds (checklists: notes the owning agency wrote).
+- `disclose_held(session, principal, person, purpose, held, *, context=None, referral_active=None)
+  -> DisclosureResult`: the same rule, accounting and audit for data another domain holds (checklists: notes
+  the owning agency wrote; referrals: the free text written about the family), with the same
+  `referral_active` reach.
 
 Every disclosure, whichever door it comes through, takes one path (`_apply_rule`): `rules.decide` gives each
 category a basis or a `Reason`, one accounting row is written, and the request is audited in one place.
@@ -267,13 +269,15 @@ async def disclose(
 async def disclose_held(
     session: AsyncSession, principal: Principal, person: Person, purpose: str,
     held: Mapping[str, Sourced | dict[str, Any] | None], *, context: dict[str, Any] | None = None,
+    referral_active: bool | None = None,
 ) -> DisclosureResult:
     """Apply the disclosure rule to data another domain holds about the person and has already shown the
-    caller may be shown at all (e.g. checklist notes the owning agency wrote, read by a linked advocate).
+    caller may be shown at all (e.g. checklist notes the owning agency wrote, read by a linked advocate; a
+    referral's free text, read by the receiving agency).
 
     `held` maps each category asked for to the data on file (a `Sourced`, or a plain dict when its freshness is
-    not known; None: nothing). Accounted for and audited like
-    `disclose`, in the caller's transaction; the caller releases only what `released` names."""
+    not known; None: nothing). Accounted for and audited like `disclose`, in the caller's transaction; the
+    caller releases only what `released` names. `referral_active`: as for `disclose`."""
     purpose = Purpose(purpose).value
     cats = list(dict.fromkeys(DataCategory(c).value for c in held))
 
@@ -282,7 +286,7 @@ async def disclose_held(
         return Sourced(data) if isinstance(data, dict) else data
 
     return await _apply_rule(session, principal, person, purpose, cats, _clean_context(context), from_caller,
-                             rules.Reach())
+                             rules.Reach(referral_active=referral_active))
 
 
 async def _apply_rule(

@@ -26,6 +26,8 @@ from app.consent.dependencies import (
     TaskForUpdate,
     TaskVisible,
 )
+from app.consent.disclosures import DisclosureResult
+from app.consent.models import NotificationTask
 from app.consent.schemas import (
     ConsentCreate,
     ConsentRead,
@@ -59,7 +61,7 @@ router = APIRouter(prefix="/api/v1", tags=["consent"], dependencies=[Depends(cur
 async def create_consent(
     person_id: uuid.UUID, data: ConsentCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresConsentRecord,
-) -> Any:
+) -> dict[str, Any]:
     """Record a consent (the owning agency's staff). 422 names every missing or invalid element."""
     return await idem.create(principal.ref, lambda: consents.create_consent(session, principal, person_id, data),
                              lambda consent_id: consents.get_consent(session, principal, consent_id),
@@ -70,13 +72,13 @@ async def create_consent(
 async def list_consents(
     person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresConsentRead, status: ConsentStatus | None = None,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await consents.list_consents(session, principal, person_id, page, status)
     return {"items": [consents.consent_read(c, full=False) for c in items], "next_cursor": cursor}
 
 
 @router.get("/consents/{consent_id}", response_model=ConsentRead)
-async def get_consent(principal: RequiresConsentRead, consent: ConsentVisible, response: Response) -> Any:
+async def get_consent(principal: RequiresConsentRead, consent: ConsentVisible, response: Response) -> dict[str, Any]:
     return tagged(response, consent, consents.consent_read(consent))
 
 
@@ -84,7 +86,7 @@ async def get_consent(principal: RequiresConsentRead, consent: ConsentVisible, r
 async def revoke_consent(
     data: ConsentRevoke, session: SessionDep, response: Response, principal: RequiresConsentRevoke,
     consent: ConsentForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     """Revoke a consent (written or oral); it stops working on the very next request."""
     consent = await consents.revoke_consent(session, principal, consent, data)
     return tagged(response, consent, consents.consent_read(consent))
@@ -98,7 +100,7 @@ async def revoke_consent(
 async def request_disclosure(
     data: DisclosureRequest, session: SessionDep,
     principal: RequiresDisclosureRequest,
-) -> Any:
+) -> DisclosureResult:
     """Apply the disclosure rule category by category; every request lands in the accounting of disclosures."""
     # A refused request lands there too: its 404 (PersonNotLinked) keeps what it wrote (AppError.keep_writes).
     return await disclosures.disclose(session, principal, data.person_id, data.purpose, data.categories)
@@ -108,7 +110,7 @@ async def request_disclosure(
 async def list_disclosures(
     person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresDisclosureRead,
-) -> Any:
+) -> dict[str, Any]:
     """The accounting of disclosures: when, to whom, what, why, on what basis (never the data released)."""
     items, cursor = await disclosures.list_disclosures(session, principal, person_id, page)
     return page_of(items, cursor, DisclosureRecord)
@@ -121,7 +123,7 @@ async def list_disclosures(
 async def create_mandate(
     person_id: uuid.UUID, data: MandateCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresMandateRecord,
-) -> Any:
+) -> dict[str, Any]:
     """Record a statute, court order or subpoena (supervisors). A subpoena waits in `triage`. Release under a
     mandate in force waits for the survivor to be warned (its notification task done, or the notice hours
     passed) unless a court order requires immediate release, with its reason."""
@@ -134,13 +136,13 @@ async def create_mandate(
 async def list_mandates(
     person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresDisclosureRead,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await mandates.list_mandates(session, principal, person_id, page)
     return page_of([mandates.mandate_read(m, full=False) for m in items], cursor, MandateSummary)
 
 
 @router.get("/legal-mandates/{mandate_id}", response_model=MandateRead)
-async def get_mandate(principal: RequiresDisclosureRead, mandate: MandateVisible, response: Response) -> Any:
+async def get_mandate(principal: RequiresDisclosureRead, mandate: MandateVisible, response: Response) -> dict[str, Any]:
     return tagged(response, mandate, mandates.mandate_read(mandate))
 
 
@@ -148,7 +150,7 @@ async def get_mandate(principal: RequiresDisclosureRead, mandate: MandateVisible
 async def record_court_order(
     data: CourtOrder, session: SessionDep, response: Response, principal: RequiresMandateRecord,
     mandate: MandateForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     """Record the court order for a subpoena in triage; the mandate is then in force."""
     mandate = await mandates.record_court_order(session, principal, mandate, data)
     return tagged(response, mandate, mandates.mandate_read(mandate))
@@ -158,7 +160,7 @@ async def record_court_order(
 async def withdraw_mandate(
     data: MandateWithdraw, session: SessionDep, response: Response, principal: RequiresMandateRecord,
     mandate: MandateForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     """Withdraw a legal mandate (supervisors of the owning agency); it releases nothing from the very next
     request."""
     mandate = await mandates.withdraw_mandate(session, principal, mandate, data)
@@ -173,7 +175,7 @@ async def list_tasks(
     session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresDisclosureRead,
     status: TaskStatus | None = None, person_id: uuid.UUID | None = None, kind: TaskKind | None = None,
-) -> Any:
+) -> dict[str, Any]:
     """Tasks to notify survivors of legal mandates: a warning when one comes into force (release waits for it)
     and a notice of each release (use the person's safe-contact instructions from their record)."""
     items, cursor = await mandates.list_tasks(session, principal, page, status=status, person_id=person_id,
@@ -182,7 +184,7 @@ async def list_tasks(
 
 
 @router.get("/notification-tasks/{task_id}", response_model=TaskRead)
-async def get_task(principal: RequiresDisclosureRead, task: TaskVisible, response: Response) -> Any:
+async def get_task(principal: RequiresDisclosureRead, task: TaskVisible, response: Response) -> NotificationTask:
     return tagged(response, task)
 
 
@@ -190,5 +192,5 @@ async def get_task(principal: RequiresDisclosureRead, task: TaskVisible, respons
 async def complete_task(
     data: TaskComplete, session: SessionDep, response: Response, principal: RequiresConsentRecord,
     task: TaskForUpdate,
-) -> Any:
+) -> NotificationTask:
     return tagged(response, await mandates.complete_task(session, principal, task, data))

@@ -20,6 +20,10 @@ category by category, and denies by default:
 
 Anything else is withheld with a reason code (`Reason`). Whether data exists (`no_data`) is checked after
 the rule, only for categories it released, so a refusal never reveals what is on file.
+
+Data that concerns no recorded person whose consent could release it (notes on the safety of the adult
+survivor of a case that records none) is withheld too (`no_subject`, `without_subject`): there is no one to
+ask and no one to account to, so the domain holding it audits the read and writes no accounting row.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ class Reason(StrEnum):
     mandate_withdrawn = "mandate_withdrawn"  # ... or was withdrawn
     referral_not_active = "referral_not_active"  # asked through a referral that no longer links the agencies
     no_data = "no_data"
+    no_subject = "no_subject"  # the record names no person (e.g. no adult survivor) whose consent could release it
 
 
 class Basis(StrEnum):
@@ -246,6 +251,13 @@ def _consent_match(
     if any(category in c.categories for c in pool):
         return None, Reason.purpose_not_consented
     return None, Reason.category_not_consented
+
+
+def without_subject(categories: Iterable[str]) -> list[CategoryDecision]:
+    """The rule's answer for data held about no recorded person whose consent could release it (a case that
+    records no adult survivor, for the notes about her safety): withheld, `no_subject`. No one to account to:
+    the caller audits the read and writes no accounting row."""
+    return [CategoryDecision(c, reason=Reason.no_subject) for c in categories]
 
 
 async def decide(

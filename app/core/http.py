@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, overload
 
 from fastapi import Depends, Header, Request, Response
 from sqlalchemy import delete, select
@@ -47,9 +47,14 @@ def check_if_match(if_match: str | None, obj: Any) -> None:
 IfMatch = Header(None, alias="If-Match", description="ETag from a previous GET; 412 when stale.")
 
 V = TypeVar("V")
+B = TypeVar("B")
 
 
-def tagged(response: Response, obj: Any, body: Any = None) -> Any:
+@overload
+def tagged(response: Response, obj: V) -> V: ...
+@overload
+def tagged(response: Response, obj: object, body: B) -> B: ...
+def tagged(response: Response, obj: object, body: object = None) -> object:
     """The answer about `obj` (`body`, or `obj` itself when there is none), with `obj`'s ETag set."""
     set_etag(response, obj)
     return obj if body is None else body
@@ -59,7 +64,7 @@ def for_update(load: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]
     """The ForUpdate variant of a loader dependency: the object `load` finds, once the caller's If-Match names
     its current version (412 otherwise; no header, no check)."""
 
-    async def loaded_for_update(obj: Any, if_match: str | None) -> Any:
+    async def loaded_for_update(obj: V, if_match: str | None) -> V:
         check_if_match(if_match, obj)
         return obj
 
@@ -73,6 +78,7 @@ def for_update(load: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]
 
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # How often the background worker purges expired idempotency records (each process; the DELETE is idempotent).
 PURGE_INTERVAL_SECONDS = 300.0
@@ -121,19 +127,36 @@ class Idempotency:
         self.session = session
         self.key = key
 
+    @overload
+    async def create(
+        self, owner: str, create: Callable[[], Awaitable[T]], read: Callable[[uuid.UUID], Awaitable[T]], *,
+        status_code: int = 201,
+    ) -> T: ...
+    @overload
+    async def create(
+        self, owner: str, create: Callable[[], Awaitable[T]], read: Callable[[uuid.UUID], Awaitable[T]],
+        render: Callable[[T], Awaitable[R]], *, status_code: int = 201,
+    ) -> R: ...
+    @overload
+    async def create(
+        self, owner: str, create: Callable[[], Awaitable[T]], read: Callable[[uuid.UUID], Awaitable[T]],
+        render: Callable[[T], R], *, status_code: int = 201,
+    ) -> R: ...
     async def create(
         self,
         owner: str,
         create: Callable[[], Awaitable[T]],
         read: Callable[[uuid.UUID], Awaitable[T]],
-        render: Callable[[T], Any] = _same,
+        render: Callable[[T], object] = _same,
         *,
         status_code: int = 201,
-    ) -> Any:
+    ) -> object:
         """Create once per key: `create()` makes the object (or `(object, extra)`, e.g. a secret shown once);
         on a retry `read(id)` fetches it again as the caller may see it now, in the same shape; `render` turns
         either into the answer (it may be async). Sets the status, the ETag of a versioned object and, on a
-        replay, `Idempotent-Replayed: true`."""
+        replay, `Idempotent-Replayed: true`. The answer is typed as `render` returns it; give an async `render`
+        as a function or `functools.partial`, not a lambda (mypy cannot tell a lambda's awaitable from a
+        plain answer, and types the call Any)."""
         if not self.key:
             return await self._answer(await create(), render, status_code)
         if len(self.key) > 200:
@@ -172,7 +195,7 @@ class Idempotency:
         await self.session.flush()
         return await self._answer(made, render, status_code)
 
-    async def _answer(self, made: T, render: Callable[[T], Any], status_code: int) -> Any:
+    async def _answer(self, made: T, render: Callable[[T], object], status_code: int) -> object:
         obj = _created_object(made)
         if isinstance(obj, Versioned):
             set_etag(self.response, obj)

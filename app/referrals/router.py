@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -38,10 +39,10 @@ router = APIRouter(prefix="/api/v1", tags=["referrals"], dependencies=[Depends(c
 @router.post("/referrals", status_code=status.HTTP_201_CREATED, response_model=ReferralRead)
 async def create_referral(
     data: ReferralCreate, session: SessionDep, principal: RequiresReferralWrite, idem: IdempotencyDep,
-) -> Any:
+) -> dict[str, Any]:
     return await idem.create(principal.ref, lambda: lifecycle.create_referral(session, principal, data),
                              lambda referral_id: lifecycle.get_referral(session, principal, referral_id),
-                             lambda referral: sharing.referral_read(session, principal, referral))
+                             partial(sharing.referral_read, session, principal))
 
 
 @router.get("/referrals", response_model=Page[ReferralSummary])
@@ -54,7 +55,7 @@ async def list_referrals(
     person_id: uuid.UUID | None = None,
     created_from: Timestamp | None = Query(None, description="Created at or after (RFC 3339)."),
     created_to: Timestamp | None = Query(None, description="Created at or before (RFC 3339)."),
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await lifecycle.list_referrals(
         session, principal, page, box=box.value if box else None, status=status.value if status else None,
         urgency=urgency.value if urgency else None, overdue=overdue, person_id=person_id,
@@ -65,7 +66,7 @@ async def list_referrals(
 @router.get("/referrals/{referral_id}", response_model=ReferralRead)
 async def get_referral(
     session: SessionDep, response: Response, principal: RequiresReferralRead, referral: ReferralVisible,
-) -> Any:
+) -> dict[str, Any]:
     return tagged(response, referral, await sharing.read_referral(session, principal, referral))
 
 
@@ -73,7 +74,7 @@ async def get_referral(
 async def list_events(
     referral_id: uuid.UUID, session: SessionDep, principal: RequiresReferralRead,
     page: Annotated[PageParams, Depends()],
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await lifecycle.list_events(session, principal, referral_id, page)
     return page_of(items, cursor, ReferralEventRead)
 
@@ -82,7 +83,7 @@ async def list_events(
 async def read_people(
     referral_id: uuid.UUID, session: SessionDep, principal: RequiresReferralRead,
     page: Annotated[PageParams, Depends()],
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await sharing.read_people(session, principal, referral_id, page)
     return {"items": items, "next_cursor": cursor}
 
@@ -91,7 +92,7 @@ async def read_people(
 async def send(
     session: SessionDep, response: Response, principal: RequiresReferralWrite, referral: ReferralVisible,
     if_match: str | None = IfMatch,
-) -> Any:
+) -> dict[str, Any]:
     """Sending agency: needs an active agreement covering referrals and each person's referral consent."""
     referral = await lifecycle.transition(session, principal, referral, "send", if_match=if_match)
     return tagged(response, referral, await sharing.referral_read(session, principal, referral))
@@ -101,7 +102,7 @@ async def send(
 async def acknowledge(
     session: SessionDep, response: Response, principal: RequiresReferralRespond, referral: ReferralVisible,
     if_match: str | None = IfMatch,
-) -> Any:
+) -> dict[str, Any]:
     referral = await lifecycle.transition(session, principal, referral, "acknowledge", if_match=if_match)
     return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
@@ -110,7 +111,7 @@ async def acknowledge(
 async def accept(
     session: SessionDep, response: Response, principal: RequiresReferralRespond, referral: ReferralVisible,
     if_match: str | None = IfMatch,
-) -> Any:
+) -> dict[str, Any]:
     referral = await lifecycle.transition(session, principal, referral, "accept", if_match=if_match)
     return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
@@ -119,7 +120,7 @@ async def accept(
 async def decline(
     data: DeclineBody, session: SessionDep, response: Response, principal: RequiresReferralRespond,
     referral: ReferralVisible, if_match: str | None = IfMatch,
-) -> Any:
+) -> dict[str, Any]:
     referral = await lifecycle.transition(session, principal, referral, "decline", data, if_match=if_match)
     return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
@@ -128,7 +129,7 @@ async def decline(
 async def withdraw(
     session: SessionDep, response: Response, principal: RequiresReferralWrite, referral: ReferralVisible,
     if_match: str | None = IfMatch,
-) -> Any:
+) -> dict[str, Any]:
     referral = await lifecycle.transition(session, principal, referral, "withdraw", if_match=if_match)
     return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
@@ -137,6 +138,6 @@ async def withdraw(
 async def close(
     data: CloseBody, session: SessionDep, response: Response, principal: RequiresReferralWrite,
     referral: ReferralVisible, if_match: str | None = IfMatch,
-) -> Any:
+) -> dict[str, Any]:
     referral = await lifecycle.transition(session, principal, referral, "close", data, if_match=if_match)
     return tagged(response, referral, await sharing.referral_read(session, principal, referral))

@@ -105,15 +105,20 @@ class ReferralSummary(BaseModel):
 
 
 class ReferralRead(ReferralSummary):
-    """One referral. The receiving agency gets the free text written about the family only while every
-    person named still has an active referral consent to it; otherwise the fields are null and listed in
-    `withheld`."""
+    """One referral. The receiving agency gets the free text written about the family (`reason`,
+    `family_goals`, `outcome`) only as the disclosure rule releases it, now, for every person named (category
+    `services`, purpose `referral`); otherwise the fields are null, listed in `withheld`, each with the rule's
+    reason code in `withheld_reasons`."""
 
     reason: str | None
     family_goals: str | None
     decline_reason: str | None
     outcome: str | None
     withheld: list[str] = Field(default_factory=list)
+    withheld_reasons: dict[str, str] = Field(
+        default_factory=dict,
+        description="For each field in `withheld`: why the disclosure rule withheld it (a disclosure-rule reason "
+                    "code, e.g. category_not_consented, referral_not_active).")
     allowed_actions: list[str] = Field(
         default_factory=list, description="Transitions the caller may perform now.")
 

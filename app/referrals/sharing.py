@@ -1,5 +1,6 @@
 """What a referral shares across the boundary: the free text written about the family and the people named,
-released to the receiving agency only as the disclosure rule and each person's referral consent allow.
+released to the receiving agency only through the disclosure rule, decided for each person named at every
+read, accounted for and audited.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.cases.models import Person
+from app.consent import rules
 from app.consent.consents import find_active_consent
-from app.consent.disclosures import disclose
+from app.consent.disclosures import disclose, disclose_held
+from app.consent.rules import Reason
 from app.core.clock import utcnow
 from app.core.pagination import PageParams, paginate
+from app.core.vocab import DataCategory
 from app.referrals import access
 from app.referrals.lifecycle import (
     REFERRAL,
@@ -34,13 +39,36 @@ if TYPE_CHECKING:
 # States in which the receiving agency works with the people named.
 RECEIVER_ACTIVE = frozenset({S.sent, S.acknowledged, S.accepted})
 
+# The free text a referral carries about the family: what it needs (reason), the family's own goals, and what
+# came of it (outcome). A referral is a referral to services, so for the receiving agency this text crosses the
+# boundary as category `services`, for purpose `referral`. (`decline_reason` is the receiver's own text.)
+SHARED_TEXT = ("reason", "family_goals", "outcome")
+TEXT_CATEGORY = DataCategory.services.value
 
-async def _consents_in_force(session: AsyncSession, referral: Referral, person_ids: list[uuid.UUID]) -> bool:
-    """Whether every person named has an active referral consent to the receiving agency right now."""
+
+async def _release_text(
+    session: AsyncSession, principal: Principal, referral: Referral, person_ids: list[uuid.UUID],
+    held: dict[str, str],
+) -> Reason | None:
+    """Apply the disclosure rule, now, for each person named to the free text on file (`held`, never empty):
+    category `services`, purpose `referral`, tied to the referral, and withheld as `referral_not_active` once
+    the referral no longer links the agencies. Each decision is accounted for and audited. None when it was
+    released for every person named, else the reason it was withheld (the first person's that withheld it)."""
+    people = {p.id: p for p in (await session.execute(
+        sa.select(Person).where(Person.id.in_(person_ids)))).scalars()}
+    active = None if referral.status in RECEIVER_ACTIVE else False
+    if not people:
+        (decision,) = rules.without_subject([TEXT_CATEGORY])
+        return decision.reason
+    reason: Reason | None = None
     for pid in person_ids:
-        if await find_active_consent(session, pid, referral.to_agency_id, REFERRAL) is None:
-            return False
-    return bool(person_ids)
+        person = people.get(pid)
+        if person is None:
+            continue
+        result = await disclose_held(session, principal, person, REFERRAL, {TEXT_CATEGORY: dict(held)},
+                                     context={"referral_id": str(referral.id)}, referral_active=active)
+        reason = reason or next((w.reason for w in result.withheld), None)
+    return reason
 
 
 async def read_referral(session: AsyncSession, principal: Principal, referral: Referral) -> dict[str, Any]:
@@ -54,20 +82,24 @@ async def read_referral(session: AsyncSession, principal: Principal, referral: R
 
 
 async def referral_read(session: AsyncSession, principal: Principal, referral: Referral) -> dict[str, Any]:
-    """The referral as ReferralRead. The receiving side gets the free text written about the family only
-    while every person named still consents to share it with them for the referral."""
+    """The referral as ReferralRead. The sending agency reads its own record in full. The receiving side gets
+    the free text written about the family only as the disclosure rule releases it for every person named
+    (`_release_text`); otherwise those fields are null, listed in `withheld`, with the rule's reason in
+    `withheld_reasons`. With no free text on file nothing crosses, and nothing is decided or accounted for."""
     person_ids = (await person_ids_of(session, [referral.id]))[referral.id]
     out = summary(referral, person_ids, utcnow())
     text = {f: unseal(referral, f) for f in SEALED_TEXT}
-    withheld: list[str] = []
+    withheld: dict[str, str] = {}
     if access.referral_side(principal, referral) is access.ReferralSide.receiver:
-        if not await _consents_in_force(session, referral, person_ids):
-            for f in ("reason", "family_goals", "outcome"):
-                if text[f] is not None:
-                    withheld.append(f)
+        held = {f: v for f in SHARED_TEXT if (v := text[f]) is not None}
+        reason = await _release_text(session, principal, referral, person_ids, held) if held else None
+        if reason is not None:
+            withheld = {f: reason.value for f in held}
+            for f in SHARED_TEXT:
                 text[f] = None
     out.update(text)
-    out["withheld"] = withheld
+    out["withheld"] = list(withheld)
+    out["withheld_reasons"] = withheld
     out["allowed_actions"] = access.referral_actions_for(principal, referral, legal_actions(referral.status))
     return out
 

@@ -79,7 +79,7 @@ def csv_response(body: str, name: str) -> Response:
 @router.get("/reports/dv-caseload", response_model=CaseloadRead, responses=CSV_RESPONSE, description=PERIODS)
 async def get_dv_caseload(
     request: Request, session: SessionDep, principal: RequiresReportRead, group_by: GroupBy, period: AskedPeriod,
-) -> Any:
+) -> dict[str, Any] | Response:
     header, table = await dv_caseload(session, principal, group_by, period)
     if wants_csv(request):
         return csv_response(to_csv([(None, table)]), f"dv-caseload-{group_by.value}")
@@ -90,7 +90,7 @@ async def get_dv_caseload(
             description=PERIODS)
 async def get_collaboration(
     request: Request, session: SessionDep, principal: RequiresReportRead, period: AskedPeriod,
-) -> Any:
+) -> dict[str, Any] | Response:
     header, tables = await collaboration(session, principal, period)
     if wants_csv(request):
         return csv_response(to_csv(list(tables.items())), "collaboration")

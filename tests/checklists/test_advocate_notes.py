@@ -194,7 +194,8 @@ async def test_consulted_advocate_gets_cps_notes_only_through_the_disclosure_rul
 
 
 async def test_without_a_survivor_on_record_the_cps_notes_stay_withheld(world):
-    """No survivor recorded on the case: there is no one whose consent could release the notes."""
+    """No survivor recorded on the case: there is no one whose consent could release the notes. The answer says
+    so (`no_subject`, not a missing consent); the read is audited, and no one's accounting gets a row."""
     s = await build_scene(world)
     r = await world.patch(s["cps_worker"], f"/api/v1/people/{s.survivor['id']}", {"case_role": "caregiver"})
     assert r.status_code == 200, r.text
@@ -204,7 +205,8 @@ async def test_without_a_survivor_on_record_the_cps_notes_stay_withheld(world):
     r = await world.get(s["dv_advocate"], f"/api/v1/checklists/{cl['id']}")
     assert r.status_code == 200, r.text
     assert not any(secret in r.text for secret in CPS_SECRETS), r.text
-    assert r.json()["notes_withheld"] == "no_consent"
+    assert r.json()["notes_withheld"] == "no_subject"
     assert _item(r.json(), KEY_A)["status"] == "done"
     assert [(e.action, e.outcome) for e in await audit_rows(object_id=cl["id"], action="checklist.notes_read")] == [
         ("checklist.notes_read", "withheld")]
+    assert await _checklist_accounting(s, cl["id"]) == []

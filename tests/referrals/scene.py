@@ -35,12 +35,13 @@ class Scene:
 
     async def consent(self, person: dict[str, Any], *, recipient: Any = None, categories: list[str] | None = None,
                       purposes: list[str] | None = None, grantor: dict[str, Any] | None = None) -> dict[str, Any]:
-        """An active consent recorded by the CPS worker through the consent API."""
+        """An active consent recorded by the CPS worker through the consent API. By default it covers what a
+        referral shares: who she is, how to reach her, and the referral's own text (category services)."""
         now = utcnow()
         body = {
             "recipient_agency_id": str((recipient or self.dv).id),
             "purposes": purposes or ["referral"],
-            "categories": categories or ["identity", "contact"],
+            "categories": categories or REFERRAL_CATEGORIES,
             "valid_from": (now - timedelta(days=1)).isoformat(),
             "expires_at": (now + timedelta(days=60)).isoformat(),
             "signed_at": (now - timedelta(days=1)).isoformat(),
@@ -79,6 +80,11 @@ class Scene:
         assert r.status_code == 200, (action, r.text)
         return r.json()
 
+
+# What a referral consent covers by default: identity and contact for the people read, and services for the
+# referral's free text (why the family is referred, its goals, what came of it), which the receiving agency
+# reads through the disclosure rule as category services.
+REFERRAL_CATEGORIES = ["identity", "contact", "services"]
 
 BODIES: dict[str, Any] = {
     "decline": {"reason_code": "no_capacity", "reason": "No shelter beds this week."},

@@ -103,16 +103,18 @@ async def test_revocation_after_acceptance_hides_personal_data_on_next_read(clie
     assert item["person_id"] == s.survivor["id"]
     assert item["released"]["identity"]["full_name"] == SURVIVOR_NAME
     assert item["released"]["contact"]["contact"]["phone"] == SURVIVOR_PHONE
-    assert set(item["released"]) == {"identity", "contact"}  # only what the consent covers
+    assert set(item["released"]) == {"identity", "contact"}  # what the consent covers and her record holds
     r = await world.get(adv, url)
     assert r.json()["family_goals"] == "Keep the children in school and stay near my sister."
-    assert r.json()["withheld"] == []
-    # The reads went through the disclosure rule and are in the accounting, tied to the referral.
-    async with sessionmaker()() as db:
-        rows = (await db.execute(sa.select(Disclosure).where(Disclosure.person_id == uid(s.survivor["id"]),
-                                                             Disclosure.requester_agency_id == s.dv.id))).scalars()
-        rows = list(rows)
-    assert len(rows) == 1 and rows[0].context == {"referral_id": ref["id"]}
+    assert r.json()["withheld"] == [] and r.json()["withheld_reasons"] == {}
+    # Every read went through the disclosure rule and is in the accounting, tied to the referral: the referral's
+    # free text (category services) came back to the receiving agency three times, in its acknowledge and accept
+    # answers and in this GET, and the people once.
+    rows = await _receiver_rows(s)
+    assert all(row.context == {"referral_id": ref["id"]} and row.purpose == "referral" for row in rows)
+    assert [(row.categories_requested, row.outcome) for row in rows] == [
+        (["services"], "released"), (["services"], "released"),
+        (["identity", "contact", "services"], "partial"), (["services"], "released")]
 
     r = await world.post(s["cps_worker"], f"/api/v1/consents/{consent_id}/revoke",
                          {"reason": "She asked to stop sharing.", "method": "oral"})
@@ -122,7 +124,7 @@ async def test_revocation_after_acceptance_hides_personal_data_on_next_read(clie
     assert r.status_code == 200
     [item] = r.json()["items"]
     assert item["released"] == {}
-    assert {w["category"] for w in item["withheld"]} == {"identity", "contact"}
+    assert {w["category"] for w in item["withheld"]} == {"identity", "contact", "services"}
     assert SURVIVOR_NAME not in r.text and SURVIVOR_PHONE not in r.text
     r = await world.get(adv, url)
     assert r.status_code == 200
@@ -130,6 +132,7 @@ async def test_revocation_after_acceptance_hides_personal_data_on_next_read(clie
     assert body["status"] == "accepted"
     assert body["reason"] is None and body["family_goals"] is None
     assert set(body["withheld"]) == {"reason", "family_goals"}
+    assert body["withheld_reasons"] == {"reason": "consent_revoked", "family_goals": "consent_revoked"}
     assert "sister" not in r.text and "Elm" not in r.text
     # Status and timeline stay visible to both agencies.
     for who in ("dv_advocate", "cps_worker"):
@@ -147,11 +150,20 @@ async def test_revocation_after_acceptance_hides_personal_data_on_next_read(clie
         reads = (await db.execute(sa.select(AuditEvent.outcome).where(
             AuditEvent.object_id == ref["id"], AuditEvent.action == "referral.read").order_by(AuditEvent.seq))).all()
     assert [o for (o,) in reads] == ["success", "withheld"]
-    # The refused read is in the accounting too.
+    # The withheld reads after the revocation (people, then the free text) are in the accounting too: two more
+    # rows. The sending agency's own reads add none.
+    rows = await _receiver_rows(s)
+    assert [(row.categories_requested, row.outcome) for row in rows[4:]] == [
+        (["identity", "contact", "services"], "withheld"), (["services"], "withheld")]
+    assert len(rows) == 6
+
+
+async def _receiver_rows(s) -> list[Disclosure]:
+    """The survivor's accounting rows for requests of the receiving (DV) agency, oldest first."""
     async with sessionmaker()() as db:
-        n = (await db.execute(sa.select(sa.func.count()).select_from(Disclosure).where(
-            Disclosure.person_id == uid(s.survivor["id"]), Disclosure.requester_agency_id == s.dv.id))).scalar_one()
-    assert n == 2
+        rows = (await db.execute(sa.select(Disclosure).where(
+            Disclosure.person_id == uid(s.survivor["id"]), Disclosure.requester_agency_id == s.dv.id))).scalars()
+        return sorted(rows, key=lambda row: row.created_at)
 
 
 async def test_lists_carry_no_free_text_or_names(client, world):
@@ -195,12 +207,13 @@ async def test_a_withdrawn_referral_withholds_through_the_rule_accounted_and_aud
     [item] = r.json()["items"]
     assert item["released"] == {} and item["basis"] == "none"
     assert item["withheld"] == [{"category": "identity", "reason": "referral_not_active"},
-                                {"category": "contact", "reason": "referral_not_active"}]
+                                {"category": "contact", "reason": "referral_not_active"},
+                                {"category": "services", "reason": "referral_not_active"}]
 
     r = await world.get(s["cps_worker"], f"/api/v1/people/{s.survivor['id']}/disclosures")
     assert r.status_code == 200, r.text
-    [row] = [x for x in r.json()["items"] if x["requester_agency_id"] == str(s.dv.id)]
-    assert row["id"] == item["disclosure_id"]
+    [row] = [x for x in r.json()["items"] if x["id"] == item["disclosure_id"]]
+    assert row["requester_agency_id"] == str(s.dv.id)
     assert (row["outcome"], row["purpose"], row["context"]) == ("withheld", "referral", {"referral_id": ref["id"]})
     assert row["categories_released"] == [] and row["withheld"] == item["withheld"]
     assert SURVIVOR_NAME not in r.text

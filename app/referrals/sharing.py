@@ -22,6 +22,7 @@ from app.referrals.lifecycle import (
     get_referral,
     legal_actions,
     person_ids_of,
+    service_ids_of,
     summary,
     unseal,
 )
@@ -58,6 +59,7 @@ async def referral_read(session: AsyncSession, principal: Principal, referral: R
     while every person named still consents to share it with them for the referral."""
     person_ids = (await person_ids_of(session, [referral.id]))[referral.id]
     out = summary(referral, person_ids, utcnow())
+    out["service_ids"] = await service_ids_of(session, principal, referral.id)
     text = {f: unseal(referral, f) for f in SEALED_TEXT}
     withheld: list[str] = []
     if access.referral_side(principal, referral) is access.ReferralSide.receiver:

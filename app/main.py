@@ -29,6 +29,10 @@ from app.core.openapi import install_openapi
 from app.core.validation import refuse_nul
 from app.referrals.router import router as referrals_router
 from app.reports.router import router as reports_router
+from app.services import sources as services_sources
+from app.services.router import router as services_router
+from app.treatment import sources as treatment_sources
+from app.treatment.router import router as treatment_router
 from app.webhooks.router import router as webhooks_router
 from app.worker import start_background_worker
 
@@ -38,7 +42,9 @@ information sharing. Log in with **Authorize** (a staff email and password) to t
 
 # Each domain that holds records of a data category registers its source with the disclosure rule here, so that
 # `POST /disclosures` (and every other door of the rule) reads them when the rule releases that category.
-SOURCE_REGISTRATIONS: tuple[Callable[[], None], ...] = (checklist_sources.register,)
+SOURCE_REGISTRATIONS: tuple[Callable[[], None], ...] = (
+    checklist_sources.register, services_sources.register, treatment_sources.register,
+)
 
 
 @asynccontextmanager
@@ -72,7 +78,7 @@ def create_app() -> FastAPI:
     for r in (
         health_router, auth_public, auth_router, agencies_router, agreements_router, cases_router,
         consent_router, referrals_router, checklists_router, advocates_router, audit_router,
-        webhooks_router, reports_router,
+        webhooks_router, reports_router, services_router, treatment_router,
     ):
         app.include_router(r)
     install_openapi(app)

@@ -9,4 +9,6 @@ from app.core import models as core  # noqa: F401
 from app.identity import models as identity  # noqa: F401
 from app.outbox import models as outbox  # noqa: F401
 from app.referrals import models as referrals  # noqa: F401
+from app.services import models as services  # noqa: F401
 from app.trail import models as trail  # noqa: F401
+from app.treatment import models as treatment  # noqa: F401

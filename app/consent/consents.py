@@ -19,12 +19,13 @@ from app.cases.service import get_person_for_owner
 from app.consent import access, rules
 from app.consent.models import Consent, consent_aad
 from app.consent.rules import consent_active_clause, consent_status
-from app.consent.schemas import ConsentCreate, ConsentRevoke, ConsentStatus
+from app.consent.schemas import PART2_ELEMENTS, ConsentCreate, ConsentRevoke, ConsentStatus
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.crypto import decrypt_json, encrypt_json
+from app.core.crypto import decrypt_json, decrypt_text, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.core.vocab import DataCategory
 from app.identity.models import Agency
 from app.outbox.events import emit
 from app.trail.recorder import record
@@ -81,6 +82,20 @@ def _term_errors(data: ConsentCreate) -> list[dict[str, Any]]:
     return errors
 
 
+def _part2_errors(data: ConsentCreate) -> list[dict[str, Any]]:
+    """A consent naming substance_use holds the 42 CFR 2.31 elements (`part2`; each one missing is named); a
+    consent not naming it takes none (refused rather than ignored, so nothing is kept that does not apply)."""
+    names_substance_use = DataCategory.substance_use in data.categories
+    if names_substance_use and data.part2 is None:
+        return [{"loc": ["body", "part2", element], "type": "part2_element_missing",
+                 "msg": "A consent naming substance_use must hold this 42 CFR 2.31 element."}
+                for element in PART2_ELEMENTS]
+    if not names_substance_use and data.part2 is not None:
+        return [{"loc": ["body", "part2"], "type": "part2_without_substance_use",
+                 "msg": "Only a consent naming substance_use takes part2."}]
+    return []
+
+
 async def create_consent(
     session: AsyncSession, principal: Principal, person_id: uuid.UUID, data: ConsentCreate
 ) -> Consent:
@@ -89,6 +104,7 @@ async def create_consent(
     errors = recipient_errors(await session.get(Agency, data.recipient_agency_id), person.agency_id)
     errors += _term_errors(data)
     errors += await _grantor_errors(session, person, data)
+    errors += _part2_errors(data)
     if errors:
         raise Invalid("The consent is missing or has invalid elements; see errors.", errors=errors)
     consent = Consent(
@@ -99,6 +115,12 @@ async def create_consent(
         risks_explained=data.risks_explained, language=data.language, grantor_person_id=data.grantor.person_id,
         grantor_relationship=data.grantor.relationship.value, recorded_by=principal.ref,
     )
+    if data.part2 is not None:
+        consent.part2_disclosing_program_enc = encrypt_json(data.part2.disclosing_program,
+                                                            consent_aad(consent.id, "part2_disclosing_program"))
+        consent.part2_amount_and_kind_enc = encrypt_json(data.part2.amount_and_kind,
+                                                         consent_aad(consent.id, "part2_amount_and_kind"))
+        consent.part2_revocation_explained = data.part2.revocation_explained
     session.add(consent)
     await session.flush()
     await record(session, principal, "consent.create", "consent", consent.id, agency_id=consent.agency_id)
@@ -164,8 +186,21 @@ def consent_read(consent: Consent, *, full: bool = True) -> dict[str, Any]:
             "revocation_method": consent.revocation_method,
             "revocation_reason": decrypt_json(consent.revocation_reason_enc,
                                               consent_aad(consent.id, "revocation_reason")),
+            "part2": _part2_read(consent),
         })
     return out
+
+
+def _part2_read(consent: Consent) -> dict[str, Any] | None:
+    if consent.part2_revocation_explained is None:
+        return None
+    return {
+        "disclosing_program": decrypt_text(consent.part2_disclosing_program_enc,
+                                           consent_aad(consent.id, "part2_disclosing_program")),
+        "amount_and_kind": decrypt_text(consent.part2_amount_and_kind_enc,
+                                        consent_aad(consent.id, "part2_amount_and_kind")),
+        "revocation_explained": consent.part2_revocation_explained,
+    }
 
 
 async def find_active_consent(

@@ -48,6 +48,10 @@ class Consent(Versioned, table=True):
     revoked_by: str | None = Field(default=None, max_length=300)
     revocation_method: str | None = Field(default=None, max_length=16)  # written | oral
     revocation_reason_enc: str | None = Field(default=None, sa_type=sa.Text)
+    # A consent naming substance_use holds the 42 CFR 2.31 elements (its free text sealed); None otherwise.
+    part2_disclosing_program_enc: str | None = Field(default=None, sa_type=sa.Text)
+    part2_amount_and_kind_enc: str | None = Field(default=None, sa_type=sa.Text)
+    part2_revocation_explained: bool | None = Field(default=None)
 
 
 def consent_aad(consent_id: object, field: str) -> bytes:
@@ -56,6 +60,8 @@ def consent_aad(consent_id: object, field: str) -> bytes:
 
 
 register_sealed(Consent, "revocation_reason_enc", lambda row: consent_aad(row.id, "revocation_reason"))
+register_sealed(Consent, "part2_disclosing_program_enc", lambda row: consent_aad(row.id, "part2_disclosing_program"))
+register_sealed(Consent, "part2_amount_and_kind_enc", lambda row: consent_aad(row.id, "part2_amount_and_kind"))
 
 
 class LegalMandate(Versioned, table=True):

@@ -45,7 +45,7 @@ from app.consent import access
 from app.consent.models import Consent, LegalMandate, NotificationTask
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.vocab import CaseRole
+from app.core.vocab import CaseRole, DataCategory
 
 
 class Reason(StrEnum):
@@ -66,6 +66,7 @@ class Reason(StrEnum):
     mandate_expired = "mandate_expired"  # a mandate naming the category has run out
     mandate_withdrawn = "mandate_withdrawn"  # ... or was withdrawn
     referral_not_active = "referral_not_active"  # asked through a referral that no longer links the agencies
+    part2_elements_missing = "part2_elements_missing"  # a consent naming substance_use lacks its 42 CFR 2.31 elements
     no_data = "no_data"
     no_subject = "no_subject"  # the record names no person (e.g. no adult survivor) whose consent could release it
 
@@ -242,6 +243,12 @@ def _consent_match(
     if not consents:
         return None, Reason.no_consent
     covering = [c for c in consents if category in c.categories and purpose in c.purposes]
+    if category == DataCategory.substance_use:
+        # 42 CFR 2.31: only a consent holding the program, the amount and kind, and the right to revoke releases it.
+        complete = [c for c in covering if c.part2_revocation_explained]
+        if covering and not complete:
+            return None, Reason.part2_elements_missing
+        covering = complete
     for c in covering:
         if consent_status(c, now) == "active":
             return c, None

@@ -89,6 +89,29 @@ class Grantor(Input):
     relationship: GrantorRelationship
 
 
+class Part2(Input):
+    """The elements 42 CFR 2.31 requires of a consent to disclose substance use disorder records: the program
+    permitted to disclose, how much and what kind of information, and that she was told she may revoke it.
+    Free text is sealed at rest."""
+
+    disclosing_program: str = Field(min_length=1, max_length=300,
+                                    description="The program (or its general designation) permitted to disclose.")
+    amount_and_kind: str = Field(min_length=1, max_length=2000,
+                                 description="How much and what kind of information may be disclosed.")
+    revocation_explained: bool = Field(description="Must be true: she was told she may revoke the consent.")
+
+    @field_validator("revocation_explained")
+    @classmethod
+    def _revocation(cls, v: bool) -> bool:
+        if v is not True:
+            raise ValueError("she must have been told she may revoke the consent (true)")
+        return v
+
+
+# The elements of `part2`, each named in a 422 when a consent naming substance_use lacks it.
+PART2_ELEMENTS = ("disclosing_program", "amount_and_kind", "revocation_explained")
+
+
 class ConsentCreate(Input):
     """Every element is required; a missing one is named in the 422 `errors` (all of them at once)."""
 
@@ -103,6 +126,9 @@ class ConsentCreate(Input):
     risks_explained: bool = Field(description="Must be true: the risks and benefits of sharing were explained.")
     language: str = Field(min_length=1, max_length=40, description="The language the consent was explained in.")
     grantor: Grantor
+    part2: Part2 | None = Field(
+        None, description="Required when `categories` names substance_use (42 CFR 2.31), each element named in the "
+                          "422 when missing; refused (422) on a consent that does not name substance_use.")
 
     _u = field_validator("purposes", "categories")(_unique)
 
@@ -137,6 +163,12 @@ class ConsentSummary(BaseModel):
     created_at: datetime
 
 
+class Part2Read(BaseModel):
+    disclosing_program: str
+    amount_and_kind: str
+    revocation_explained: bool
+
+
 class ConsentRead(ConsentSummary):
     risks_explained: bool
     language: str
@@ -144,6 +176,7 @@ class ConsentRead(ConsentSummary):
     revoked_by: str | None = None
     revocation_method: RevocationMethod | None = None
     revocation_reason: str | None = None
+    part2: Part2Read | None = Field(None, description="The 42 CFR 2.31 elements of a consent naming substance_use.")
 
 
 class ConsentRevoke(Input):

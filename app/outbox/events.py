@@ -19,7 +19,7 @@ EVENT_TYPES = (
     "referral.withdrawn", "referral.closed", "consent.revoked", "consultation.opened",
     "consultation.routed", "consultation.accepted", "consultation.responded", "consultation.closed",
     "agreement.created", "agreement.signed", "agreement.activated", "agreement.suspended",
-    "agreement.terminated",
+    "agreement.terminated", "service.created", "service.updated", "treatment.created", "treatment.updated",
 )
 
 

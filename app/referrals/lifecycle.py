@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -146,6 +147,28 @@ async def _event(session: AsyncSession, principal: Principal, referral: Referral
     await session.flush()
 
 
+# ------------------------------------------------------------------ the services a referral led to
+
+# A domain above referrals whose records name the referral they came from (services) registers how to find,
+# of those records, the ids the caller may see: async (session, principal, referral_id) -> ids.
+ServiceIds = Callable[[AsyncSession, Principal, uuid.UUID], Awaitable[list[uuid.UUID]]]
+_SERVICE_IDS: list[ServiceIds] = []
+
+
+def register_service_ids(find: ServiceIds) -> None:
+    """Let the services domain tell a referral's read which services name it (registered once)."""
+    if find not in _SERVICE_IDS:
+        _SERVICE_IDS.append(find)
+
+
+async def service_ids_of(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> list[uuid.UUID]:
+    """The ids of the services naming the referral that the caller may see."""
+    out: list[uuid.UUID] = []
+    for find in _SERVICE_IDS:
+        out += await find(session, principal, referral_id)
+    return out
+
+
 # ------------------------------------------------------------------ create, read, list
 
 
@@ -220,7 +243,8 @@ def summary(referral: Referral, person_ids: list[uuid.UUID], now: datetime) -> d
         "id": referral.id, "case_id": referral.case_id, "from_agency_id": referral.from_agency_id,
         "to_agency_id": referral.to_agency_id, "person_ids": person_ids, "status": referral.status,
         "urgency": referral.urgency, "consent_id": referral.consent_id,
-        "decline_reason_code": referral.decline_reason_code, "created_by": referral.created_by,
+        "decline_reason_code": referral.decline_reason_code, "outcome_code": referral.outcome_code,
+        "created_by": referral.created_by,
         "assigned_to": referral.assigned_to, "created_at": referral.created_at, "sent_at": referral.sent_at,
         "respond_by": referral.respond_by, "acknowledged_at": referral.acknowledged_at,
         "accepted_at": referral.accepted_at, "declined_at": referral.declined_at,
@@ -343,6 +367,9 @@ async def transition(
     elif action == "close":
         assert isinstance(body, CloseBody)
         _seal(referral, "outcome", body.outcome)
+        if body.outcome_code is not None:
+            referral.outcome_code = body.outcome_code.value
+            note = f"outcome code {body.outcome_code.value}"
     referral.status = S(target).value
     setattr(referral, STAMP[S(target)], now)
     referral.updated_at = now

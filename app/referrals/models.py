@@ -47,6 +47,8 @@ class Referral(Versioned, table=True):
     family_goals_enc: str | None = Field(default=None, sa_type=sa.Text)
     decline_reason_enc: str | None = Field(default=None, sa_type=sa.Text)
     outcome_enc: str | None = Field(default=None, sa_type=sa.Text)
+    # The coded outcome recorded on close (schemas.OutcomeCode), beside the free-text outcome.
+    outcome_code: str | None = Field(default=None, max_length=32)
     created_by: uuid.UUID | None = Field(default=None)
     # The receiving agency's worker who acknowledged or accepted it.
     assigned_to: uuid.UUID | None = Field(default=None)

@@ -43,6 +43,17 @@ class DeclineReasonCode(StrEnum):
     other = "other"
 
 
+class OutcomeCode(StrEnum):
+    """How a referral ended, recorded when the sending agency closes it (a fixed vocabulary, used in reports)."""
+
+    service_started = "service_started"
+    declined_by_family = "declined_by_family"
+    unable_to_reach = "unable_to_reach"
+    not_eligible = "not_eligible"
+    referred_elsewhere = "referred_elsewhere"
+    other = "other"
+
+
 class Box(StrEnum):
     incoming = "incoming"
     outgoing = "outgoing"
@@ -76,6 +87,7 @@ class DeclineBody(Input):
 
 class CloseBody(Input):
     outcome: str = Field(min_length=1, max_length=2000)
+    outcome_code: OutcomeCode | None = Field(None, description="The coded outcome (optional).")
 
 
 class ReferralSummary(BaseModel):
@@ -90,6 +102,7 @@ class ReferralSummary(BaseModel):
     urgency: Urgency
     consent_id: uuid.UUID | None
     decline_reason_code: DeclineReasonCode | None
+    outcome_code: OutcomeCode | None = None
     created_by: uuid.UUID | None
     assigned_to: uuid.UUID | None
     created_at: datetime
@@ -114,6 +127,8 @@ class ReferralRead(ReferralSummary):
     family_goals: str | None
     decline_reason: str | None
     outcome: str | None
+    service_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="The services, of those you may see, that name this referral.")
     withheld: list[str] = Field(default_factory=list)
     withheld_reasons: dict[str, str] = Field(
         default_factory=dict,

@@ -27,6 +27,7 @@ from app.referrals.lifecycle import (
     get_referral,
     legal_actions,
     person_ids_of,
+    service_ids_of,
     summary,
     unseal,
 )
@@ -88,6 +89,7 @@ async def referral_read(session: AsyncSession, principal: Principal, referral: R
     `withheld_reasons`. With no free text on file nothing crosses, and nothing is decided or accounted for."""
     person_ids = (await person_ids_of(session, [referral.id]))[referral.id]
     out = summary(referral, person_ids, utcnow())
+    out["service_ids"] = await service_ids_of(session, principal, referral.id)
     text = {f: unseal(referral, f) for f in SEALED_TEXT}
     withheld: dict[str, str] = {}
     if access.referral_side(principal, referral) is access.ReferralSide.receiver:

@@ -32,6 +32,12 @@ ALL_CATEGORIES = [c.value for c in DataCategory]
 ALL_PURPOSES = [p.value for p in Purpose]
 
 
+# The 42 CFR 2.31 elements a consent naming substance_use must hold.
+PART2 = {"disclosing_program": "Riverbend Recovery Center outpatient program",
+         "amount_and_kind": "Enrolment, attendance and completion dates; no clinical notes.",
+         "revocation_explained": True}
+
+
 def iso(dt: Any) -> str:
     return dt.isoformat()
 
@@ -45,6 +51,8 @@ def consent_body(person_id: Any, recipient_id: Any, **over: Any) -> dict[str, An
         "language": "es", "grantor": {"person_id": str(person_id), "relationship": "self"},
     }
     body.update(over)
+    if "substance_use" in body["categories"] and "part2" not in over:
+        body["part2"] = PART2
     return body
 
 

@@ -10,8 +10,9 @@ from app.auth.dependencies import RequiresReportRead, current_principal
 from app.core.db import SessionDep
 from app.reports.caseload import GroupBy, dv_caseload
 from app.reports.collaboration import collaboration
+from app.reports.day_one import services_on_day_one
 from app.reports.periods import FORMAT, Period, parse_period, refuse_window
-from app.reports.schemas import CaseloadRead, CollaborationRead
+from app.reports.schemas import CaseloadRead, CollaborationRead, ServicesOnDayOneRead
 from app.reports.tables import to_csv
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], dependencies=[Depends(current_principal)])
@@ -94,4 +95,17 @@ async def get_collaboration(
     header, tables = await collaboration(session, principal, period)
     if wants_csv(request):
         return csv_response(to_csv(list(tables.items())), "collaboration")
+    return {**header, **{name: t.as_dict() for name, t in tables.items()}}
+
+
+@router.get("/reports/services-on-day-one", response_model=ServicesOnDayOneRead, responses=CSV_RESPONSE,
+            description="How soon families get a service going: days from a case's opening, and from a removal, "
+                        "to the first service started; median and share within 2 days, by race/ethnicity and by "
+                        "office. " + PERIODS)
+async def get_services_on_day_one(
+    request: Request, session: SessionDep, principal: RequiresReportRead, period: AskedPeriod,
+) -> dict[str, Any] | Response:
+    header, tables = await services_on_day_one(session, principal, period)
+    if wants_csv(request):
+        return csv_response(to_csv(list(tables.items())), "services-on-day-one")
     return {**header, **{name: t.as_dict() for name, t in tables.items()}}

@@ -51,3 +51,15 @@ class CollaborationRead(_Report):
     referrals_by_race_ethnicity: TableRead
     consultations_by_office: TableRead
     checklists_by_juncture: TableRead
+
+
+class ServicesOnDayOneRead(_Report):
+    notes: list[str]
+    by_race_ethnicity: TableRead
+    by_office: TableRead
+
+
+class DvMeasuresRead(_Report):
+    notes: list[str]
+    by_race_ethnicity: TableRead
+    protective_orders_by_juncture: TableRead

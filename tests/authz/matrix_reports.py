@@ -12,4 +12,6 @@ ROWS: list[Row] = [
         dict.fromkeys(READERS, 200)),
     Row("GET", "/api/v1/reports/collaboration", static("/api/v1/reports/collaboration"),
         dict.fromkeys(READERS, 200)),
+    Row("GET", "/api/v1/reports/services-on-day-one", static("/api/v1/reports/services-on-day-one"),
+        dict.fromkeys(READERS, 200)),
 ]

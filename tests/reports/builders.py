@@ -11,6 +11,7 @@ from app.cases.models import Case, Person
 from app.checklists.models import Checklist, ChecklistTemplate, JunctureRecord
 from app.core.db import metadata, sessionmaker
 from app.referrals.models import Referral, ReferralPerson
+from app.services.models import Service
 
 # The service clock in report tests; reports cover years that have ended, so the rows go into 2025.
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -81,6 +82,12 @@ class Ledger:
             case_id=case.id, office_id=office.id, cps_agency_id=case.agency_id, urgency="routine",
             status="responded" if responded_at else "queued", question_enc="sealed",
             dv_agency_id=dv_agency.id if dv_agency else None, created_at=created_at, responded_at=responded_at))
+
+    def service(self, case: Case, person: Person, *, started_at: datetime | None,
+                created_at: datetime = RECENT, status: str = "started") -> Service:
+        return self._add(Service(agency_id=case.agency_id, case_id=case.id, person_id=person.id,
+                                 kind="counselling", status=status, barriers=[], started_at=started_at,
+                                 created_at=created_at))
 
     async def save(self) -> None:
         order = {t.name: i for i, t in enumerate(metadata.sorted_tables)}  # parents before children

@@ -19,7 +19,8 @@ EVENT_TYPES = (
     "referral.withdrawn", "referral.closed", "consent.revoked", "consultation.opened",
     "consultation.routed", "consultation.accepted", "consultation.responded", "consultation.closed",
     "agreement.created", "agreement.signed", "agreement.activated", "agreement.suspended",
-    "agreement.terminated",
+    "agreement.terminated", "protective_order.created", "protective_order.updated", "court_event.created",
+    "court_event.updated", "assessment.created", "assessment.updated",
 )
 
 

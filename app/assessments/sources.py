@@ -4,6 +4,7 @@ already decided; this only reads."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +34,8 @@ async def assessments(session: AsyncSession, person: Person, payload: dict[str, 
     for a in rows:
         read = assessment_read(a)
         out.append({
-            "id": str(a.id), "instrument": a.instrument, "administered_at": a.administered_at.isoformat(),
+            "id": str(a.id), "instrument": a.instrument,
+            "administered_at": a.administered_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "result_level": a.result_level,
             "assessor": read["assessor_name"] or (names.get(a.recorded_by) if a.recorded_by else None),
             "determined_person_id": str(a.determined_person_id) if a.determined_person_id else None,

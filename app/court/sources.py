@@ -4,6 +4,7 @@ rule has already decided; this only reads."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +27,14 @@ def _json(value: Any) -> Any:
         return {k: _json(v) for k, v in value.items()}
     if value is None or isinstance(value, bool | int | str):
         return value
+    if isinstance(value, datetime):
+        return rfc3339(value)
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def rfc3339(value: datetime) -> str:
+    """An instant as the API writes it: RFC 3339 in UTC with a Z."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 async def court(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:

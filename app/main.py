@@ -12,6 +12,8 @@ from app import models  # noqa: F401  (register every table)
 from app.advocates.router import router as advocates_router
 from app.agencies.router import router as agencies_router
 from app.agreements.router import router as agreements_router
+from app.assessments import sources as assessments_sources
+from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.auth.router import public as auth_public
 from app.auth.router import router as auth_router
@@ -27,6 +29,10 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import install_openapi
 from app.core.validation import refuse_nul
+from app.court import sources as court_sources
+from app.court.router import router as court_router
+from app.protective_orders import sources as protective_orders_sources
+from app.protective_orders.router import router as protective_orders_router
 from app.referrals.router import router as referrals_router
 from app.reports.router import router as reports_router
 from app.services import sources as services_sources
@@ -44,6 +50,7 @@ information sharing. Log in with **Authorize** (a staff email and password) to t
 # `POST /disclosures` (and every other door of the rule) reads them when the rule releases that category.
 SOURCE_REGISTRATIONS: tuple[Callable[[], None], ...] = (
     checklist_sources.register, services_sources.register, treatment_sources.register,
+    protective_orders_sources.register, court_sources.register, assessments_sources.register,
 )
 
 
@@ -78,7 +85,8 @@ def create_app() -> FastAPI:
     for r in (
         health_router, auth_public, auth_router, agencies_router, agreements_router, cases_router,
         consent_router, referrals_router, checklists_router, advocates_router, audit_router,
-        webhooks_router, reports_router, services_router, treatment_router,
+        webhooks_router, reports_router, services_router, treatment_router, protective_orders_router,
+        court_router, assessments_router,
     ):
         app.include_router(r)
     install_openapi(app)

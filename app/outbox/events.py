@@ -20,6 +20,8 @@ EVENT_TYPES = (
     "consultation.routed", "consultation.accepted", "consultation.responded", "consultation.closed",
     "agreement.created", "agreement.signed", "agreement.activated", "agreement.suspended",
     "agreement.terminated", "service.created", "service.updated", "treatment.created", "treatment.updated",
+    "protective_order.created", "protective_order.updated", "court_event.created",
+    "court_event.updated", "assessment.created", "assessment.updated",
 )
 
 

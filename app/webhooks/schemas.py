@@ -16,6 +16,8 @@ from app.webhooks.egress import check_url
 _PATTERN = re.compile(r"^(\*|[a-z_]+\.(\*|[a-z_]+))$")
 
 
+EVENT_FAMILIES = list(dict.fromkeys(t.split(".", 1)[0] for t in EVENT_TYPES))
+
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -38,7 +40,7 @@ class WebhookCreate(BaseModel):
             p = p.strip()
             if not _PATTERN.match(p) or not any(fnmatch.fnmatchcase(t, p) for t in EVENT_TYPES):
                 raise ValueError("each entry must be an event type or a pattern such as referral.* "
-                                 "(known families: referral, consent, consultation, agreement)")
+                                 f"(known families: {', '.join(EVENT_FAMILIES)})")
             if p not in out:
                 out.append(p)
         return out

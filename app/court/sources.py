@@ -1,0 +1,60 @@
+"""The `court` category for the disclosure rule: a court event is a case record, so a person's `court` data is
+the court events of the person's case held by the person's own agency, with the next hearing picked out. The
+rule has already decided; this only reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.cases.models import Person
+from app.consent.disclosures import Sourced, register_category_source
+from app.core.clock import utcnow
+from app.core.vocab import DataCategory
+from app.court.models import CourtEvent
+from app.court.service import event_fields, findings_of
+
+_NOT_RELEASED = ("agency_id", "case_id", "created_at", "updated_at")
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def rfc3339(value: datetime) -> str:
+    """An instant as the API writes it: RFC 3339 in UTC with a Z."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+async def court(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
+    """{"events": [{id, court_case_number, court_kind, kind, scheduled_for, courtroom, outcome, outcome_details,
+    findings, attorneys, guardian_ad_litem}, ...] (by date), "next_hearing": the first event scheduled from now
+    on that was not cancelled, or null}; None when the case has no court event on file."""
+    rows = (await session.execute(sa.select(CourtEvent).where(
+        CourtEvent.case_id == person.case_id, CourtEvent.agency_id == person.agency_id,
+    ).order_by(CourtEvent.scheduled_for, CourtEvent.id))).scalars().all()
+    if not rows:
+        return None
+    findings = await findings_of(session, [e.id for e in rows])
+    events = [{k: _json(v) for k, v in event_fields(e, findings[e.id]).items() if k not in _NOT_RELEASED}
+              for e in rows]
+    now = utcnow()
+    upcoming = [ev for e, ev in zip(rows, events, strict=True)
+                if e.scheduled_for >= now and e.outcome not in ("cancelled", "dismissed")]
+    as_of = max(e.updated_at or e.created_at for e in rows)
+    return Sourced({"events": events, "next_hearing": upcoming[0] if upcoming else None}, as_of)
+
+
+def register() -> None:
+    register_category_source(DataCategory.court, court)

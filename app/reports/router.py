@@ -11,8 +11,9 @@ from app.core.db import SessionDep
 from app.reports.caseload import GroupBy, dv_caseload
 from app.reports.collaboration import collaboration
 from app.reports.day_one import services_on_day_one
+from app.reports.dv_measures import dv_measures
 from app.reports.periods import FORMAT, Period, parse_period, refuse_window
-from app.reports.schemas import CaseloadRead, CollaborationRead, ServicesOnDayOneRead
+from app.reports.schemas import CaseloadRead, CollaborationRead, DvMeasuresRead, ServicesOnDayOneRead
 from app.reports.tables import to_csv
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], dependencies=[Depends(current_principal)])
@@ -108,4 +109,18 @@ async def get_services_on_day_one(
     header, tables = await services_on_day_one(session, principal, period)
     if wants_csv(request):
         return csv_response(to_csv(list(tables.items())), "services-on-day-one")
+    return {**header, **{name: t.as_dict() for name, t in tables.items()}}
+
+
+@router.get("/reports/dv-measures", response_model=DvMeasuresRead, responses=CSV_RESPONSE,
+            description="DV at the junctures of the agency's cases: removals, and those where domestic violence "
+                        "was the only safety factor; failure-to-protect findings against survivors; junctures at "
+                        "which a protective order was in force. By race/ethnicity, and protective orders by "
+                        "juncture. " + PERIODS)
+async def get_dv_measures(
+    request: Request, session: SessionDep, principal: RequiresReportRead, period: AskedPeriod,
+) -> dict[str, Any] | Response:
+    header, tables = await dv_measures(session, principal, period)
+    if wants_csv(request):
+        return csv_response(to_csv(list(tables.items())), "dv-measures")
     return {**header, **{name: t.as_dict() for name, t in tables.items()}}

@@ -12,6 +12,8 @@ ROWS: list[Row] = [
         dict.fromkeys(READERS, 200)),
     Row("GET", "/api/v1/reports/collaboration", static("/api/v1/reports/collaboration"),
         dict.fromkeys(READERS, 200)),
+    Row("GET", "/api/v1/reports/dv-measures", static("/api/v1/reports/dv-measures"),
+        dict.fromkeys(READERS, 200)),
     Row("GET", "/api/v1/reports/services-on-day-one", static("/api/v1/reports/services-on-day-one"),
         dict.fromkeys(READERS, 200)),
 ]

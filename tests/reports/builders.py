@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from app.advocates.models import Consultation
 from app.cases.models import Case, Person
 from app.checklists.models import Checklist, ChecklistTemplate, JunctureRecord
 from app.core.db import metadata, sessionmaker
+from app.court.models import CourtEvent, CourtFinding
+from app.protective_orders.models import ProtectiveOrder
 from app.referrals.models import Referral, ReferralPerson
 from app.services.models import Service
 
@@ -59,10 +61,10 @@ class Ledger:
         return ref
 
     def juncture(self, case: Case, juncture: str, *, overridden: bool = False,
-                 recorded_at: datetime = RECENT) -> JunctureRecord:
+                 recorded_at: datetime = RECENT, safety_factors: tuple[str, ...] = ()) -> JunctureRecord:
         return self._add(JunctureRecord(case_id=case.id, agency_id=case.agency_id, juncture=juncture,
                                         scheduled_for=recorded_at, overridden=overridden,
-                                        recorded_at=recorded_at))
+                                        recorded_at=recorded_at, safety_factors=list(safety_factors)))
 
     def checklist(self, case: Case, juncture: str, *, completed: bool, created_at: datetime = RECENT) -> Checklist:
         key = (case.agency_id, juncture)
@@ -88,6 +90,20 @@ class Ledger:
         return self._add(Service(agency_id=case.agency_id, case_id=case.id, person_id=person.id,
                                  kind="counselling", status=status, barriers=[], started_at=started_at,
                                  created_at=created_at))
+
+    def order(self, case: Case, person: Person, *, issued_on: date, expires_on: date | None = None,
+              vacated_on: date | None = None, created_at: datetime = RECENT) -> ProtectiveOrder:
+        return self._add(ProtectiveOrder(agency_id=case.agency_id, case_id=case.id, person_id=person.id,
+                                         kind="temporary", jurisdiction="civil", protected_person_ids=[str(person.id)],
+                                         issued_on=issued_on, expires_on=expires_on, vacated_on=vacated_on,
+                                         term_codes=[], created_at=created_at))
+
+    def finding(self, case: Case, against: Person, *, code: str = "failure_to_protect",
+                when: datetime = RECENT) -> CourtFinding:
+        event = self._add(CourtEvent(agency_id=case.agency_id, case_id=case.id, court_kind="dependency",
+                                     kind="adjudication", scheduled_for=when, created_at=when))
+        return self._add(CourtFinding(court_event_id=event.id, case_id=case.id, agency_id=case.agency_id,
+                                      position=0, code=code, against_person_id=against.id, created_at=when))
 
     async def save(self) -> None:
         order = {t.name: i for i, t in enumerate(metadata.sorted_tables)}  # parents before children

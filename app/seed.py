@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.advocates.schemas import AssignmentCreate
 from app.advocates.service import create_assignment
@@ -12,22 +14,30 @@ from app.agencies import service
 from app.agencies.schemas import AgencyCreate, ClientCreate, OfficeCreate, UserCreate
 from app.agreements.schemas import AgreementCreate
 from app.agreements.service import create_agreement, sign
+from app.assessments.schemas import AssessmentCreate
+from app.assessments.service import create_assessment
 from app.auth.permissions import AgencyKind, Role
 from app.auth.principal import Principal, PrincipalKind
 from app.cases.models import Case
-from app.cases.schemas import CaseCreate, PersonCreate
+from app.cases.schemas import CaseCreate, CaseUpdate, PersonCreate
 from app.cases.service import create_case as open_case
-from app.cases.service import create_person
+from app.cases.service import create_person, update_case
 from app.checklists.schemas import ChecklistCreate
 from app.checklists.service import start_checklist
 from app.consent.consents import create_consent
 from app.consent.schemas import ConsentCreate
 from app.core.clock import utcnow
 from app.core.db import sessionmaker
-from app.core.vocab import DataCategory, Purpose
+from app.core.vocab import CaseStage, DataCategory, Purpose
+from app.court.schemas import CourtEventCreate
+from app.court.service import create_event
 from app.identity.models import Agency, ApiClient, Office, User
+from app.protective_orders.schemas import OrderCreate
+from app.protective_orders.service import create_order
 from app.referrals.lifecycle import create_referral, transition
 from app.referrals.schemas import ReferralCreate
+from app.services.schemas import ServiceCreate
+from app.services.service import create_service
 
 DEMO_PASSWORD = "tandem-demo-2026"
 SYSTEM = Principal(id=uuid.UUID(int=0), kind=PrincipalKind.system, agency_id=None, agency_kind=None,
@@ -115,10 +125,10 @@ async def seed_demo_casework() -> bool:
     """A worked example on top of the demo agencies, once: an active agreement between the CPS agency and
     Harbor House, a CPS case with a survivor, a child and the person using violence, the survivor's
     written consent to share with Harbor House for a referral, a sent referral, an intake checklist and an
-    advocate co-located on weekdays at the north office. Returns False when it is already there."""
-    from datetime import date, timedelta
-
-
+    advocate co-located on weekdays at the north office; the records partners share about the family (a
+    protective order, the next dependency hearing, a safety assessment, a shelter stay Harbor House provides and
+    a legal-advocacy referral), so a Harbor House advocate can see them released under her consent. Returns
+    False when it is already there."""
     async with sessionmaker()() as session:
         if (await session.execute(select(Case.id).where(Case.reference == DEMO_CASE_REFERENCE))).first():
             return False
@@ -144,7 +154,8 @@ async def seed_demo_casework() -> bool:
             title="Riverside CPS and Harbor House information-sharing agreement",
             party_agency_ids=[cps.id, harbor.id],
             categories=[DataCategory.identity, DataCategory.contact, DataCategory.location,
-                        DataCategory.case_status, DataCategory.services],
+                        DataCategory.case_status, DataCategory.services, DataCategory.protective_orders,
+                        DataCategory.court, DataCategory.children],
             purposes=[Purpose.referral, Purpose.service_coordination, Purpose.safety_planning],
             effective_from=today - timedelta(days=30), expires_on=today + timedelta(days=365),
             document_sha256="3f" * 32))
@@ -160,15 +171,17 @@ async def seed_demo_casework() -> bool:
             address={"line1": "PO Box 1200", "city": "Riverside", "region": "CA", "postal_code": "92501",
                      "country": "US", "kind": "acp_substitute"},
             safe_contact_instructions="Call on weekday mornings only; if a man answers, hang up."))
-        await create_person(session, worker, case.id, PersonCreate(
+        child = await create_person(session, worker, case.id, PersonCreate(
             case_role="child", full_name="Lucia Example", date_of_birth=date(2018, 4, 2),
             race_ethnicity=["hispanic_or_latino"]))
-        await create_person(session, worker, case.id, PersonCreate(
+        him = await create_person(session, worker, case.id, PersonCreate(
             case_role="person_using_violence", full_name="Robert Example"))
         now = utcnow()
         consent = await create_consent(session, worker, survivor.id, ConsentCreate(
             recipient_agency_id=harbor.id, purposes=[Purpose.referral, Purpose.safety_planning],
-            categories=[DataCategory.identity, DataCategory.contact, DataCategory.location],
+            categories=[DataCategory.identity, DataCategory.contact, DataCategory.location,
+                        DataCategory.protective_orders, DataCategory.court, DataCategory.services,
+                        DataCategory.case_status],
             valid_from=now, expires_at=now + timedelta(days=60), signed_at=now, signature_method="written",
             risks_explained=True, language="es", grantor={"person_id": survivor.id, "relationship": "self"}))
         referral = await create_referral(session, worker, ReferralCreate(
@@ -177,6 +190,7 @@ async def seed_demo_casework() -> bool:
             family_goals="Keep the children with me and stay somewhere he cannot find us.",
             consent_id=consent.id))
         await transition(session, worker, referral, "send")
+        await _demo_records(session, worker, case, survivor.id, child.id, him.id, harbor.id, referral.id)
         await start_checklist(session, worker, case.id, ChecklistCreate(juncture="investigation"))
         if office is not None:
             await create_assignment(session, dv_supervisor, AssignmentCreate(
@@ -187,6 +201,36 @@ async def seed_demo_casework() -> bool:
     return True
 
 
+async def _demo_records(
+    session: AsyncSession, worker: Principal, case: Case, survivor_id: uuid.UUID, child_id: uuid.UUID,
+    him_id: uuid.UUID, harbor_id: uuid.UUID, referral_id: uuid.UUID,
+) -> None:
+    """What the CPS worker records about the family in the worked example."""
+    now = utcnow()
+    today = now.date()
+    await update_case(session, worker, case, CaseUpdate(stage=CaseStage.investigation))
+    await create_order(session, worker, survivor_id, OrderCreate(
+        kind="temporary", jurisdiction="civil", court="Riverside County Superior Court", docket_number="26-DV-01234",
+        protected_person_ids=[survivor_id, child_id], restrained_person_id=him_id,
+        issued_on=today - timedelta(days=10), expires_on=today + timedelta(days=80),
+        terms=[{"code": "no_contact"}, {"code": "stay_away", "distance_feet": 500}, {"code": "firearms_surrender"}],
+        service_status="served", served_on=today - timedelta(days=8)))
+    hearing = datetime.combine(today + timedelta(days=14), time(16, 0), tzinfo=UTC)
+    await create_event(session, worker, case.id, CourtEventCreate(
+        court_kind="dependency", kind="adjudication", scheduled_for=hearing, courtroom="Department 7",
+        court_case_number="J-2026-0417"))
+    await create_assessment(session, worker, survivor_id, AssessmentCreate(
+        instrument="cps_safety_assessment", administered_at=now - timedelta(days=9),
+        result_level="conditionally_safe"))
+    await create_service(session, worker, survivor_id, ServiceCreate(
+        kind="shelter", provider_agency_id=harbor_id, referred_at=now - timedelta(days=2),
+        first_contact_at=now - timedelta(days=1), started_at=now - timedelta(hours=20), status="started",
+        barriers=["transport"], referral_id=referral_id))
+    await create_service(session, worker, survivor_id, ServiceCreate(
+        kind="legal_advocacy", provider_name="Riverside Legal Aid", referred_at=now - timedelta(days=1),
+        status="referred"))
+
+
 def print_logins(logins: list[tuple[str, str, str]]) -> None:
     print("Demo logins (password grant at /api/v1/auth/token, or Authorize in /docs):")
     for who, secret, roles in logins:
@@ -194,6 +238,11 @@ def print_logins(logins: list[tuple[str, str, str]]) -> None:
     print(f"""
 Worked example (case {DEMO_CASE_REFERENCE}): an active agreement between Riverside CPS and Harbor House,
 the survivor's written consent, an urgent referral sent to Harbor House, an investigation checklist, and
-Alex Advocate on duty weekdays 09:00-17:00 at the north field office. Try, as dv.advocate@harborhouse.example:
+Alex Advocate on duty weekdays 09:00-17:00 at the north field office, and what CPS recorded about the family:
+a protective order, the next dependency hearing, a safety assessment, a shelter stay at Harbor House.
+Try, as dv.advocate@harborhouse.example:
   GET /api/v1/referrals?box=incoming   then   POST /api/v1/referrals/{{id}}/acknowledge
-  GET /api/v1/referrals/{{id}}/people   (released through the survivor's consent, and accounted for)""")
+  GET /api/v1/referrals/{{id}}/people   (released through the survivor's consent, and accounted for)
+  POST /api/v1/disclosures  {{"person_id": <Maria's person_id from the people above>,
+    "purpose": "safety_planning", "categories": ["protective_orders", "court", "services", "case_status"]}}
+    (the order, the next hearing and the shelter stay; each with as_of and the agency that holds it)""")

@@ -36,3 +36,17 @@ async def test_seed_is_idempotent_and_the_worked_example_is_usable(world):
     assert people.status_code == 200
     assert "Maria Example" in people.text  # released under her consent to Harbor House
     assert "Robert Example" not in people.text
+    # The records CPS keeps about the family reach Harbor House under her consent, each with its freshness.
+    maria = next(p for p in people.json()["items"] if p["released"].get("identity", {}).get("full_name")
+                 == "Maria Example")
+    r = await world.post(advocate, "/api/v1/disclosures", {
+        "person_id": maria["person_id"], "purpose": "safety_planning",
+        "categories": ["protective_orders", "court", "services", "case_status"]})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert set(body["released"]) == {"protective_orders", "court", "services", "case_status"}, body["withheld"]
+    assert "26-DV-01234" in r.text and body["released"]["court"]["next_hearing"] is not None
+    assert [s["kind"] for s in body["released"]["services"]["services"]].count("shelter") == 1
+    assert body["released"]["case_status"]["stage"] == "investigation"
+    assert all(m["agency_id"] == str(case.agency_id) for m in body["released_meta"].values())
+    assert "Robert Example" not in r.text  # the restrained person is named by id only

@@ -17,7 +17,11 @@ from app.auth.router import public as auth_public
 from app.auth.router import router as auth_router
 from app.cases.router import router as cases_router
 from app.checklists.router import router as checklists_router
+from app.children.router import router as children_router
+from app.children.sources import register as register_children_sources
 from app.consent.router import router as consent_router
+from app.contacts.router import router as contacts_router
+from app.contacts.sources import register as register_contact_sources
 from app.core.config import get_settings
 from app.core.db import dispose_engine
 from app.core.errors import install_error_handlers
@@ -26,8 +30,12 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import install_openapi
 from app.core.validation import refuse_nul
+from app.notes.router import router as notes_router
+from app.notes.sources import register as register_notes_sources
 from app.referrals.router import router as referrals_router
 from app.reports.router import router as reports_router
+from app.safety_plans.router import router as safety_plans_router
+from app.safety_plans.sources import register as register_safety_plan_sources
 from app.webhooks.router import router as webhooks_router
 from app.worker import start_background_worker
 
@@ -37,7 +45,9 @@ information sharing. Log in with **Authorize** (a staff email and password) to t
 
 # Each domain that holds records of a data category registers its source with the disclosure rule here, so that
 # `POST /disclosures` (and every other door of the rule) reads them when the rule releases that category.
-SOURCE_REGISTRATIONS: tuple[Callable[[], None], ...] = ()
+SOURCE_REGISTRATIONS: tuple[Callable[[], None], ...] = (
+    register_safety_plan_sources, register_children_sources, register_contact_sources, register_notes_sources,
+)
 
 
 @asynccontextmanager
@@ -71,7 +81,7 @@ def create_app() -> FastAPI:
     for r in (
         health_router, auth_public, auth_router, agencies_router, agreements_router, cases_router,
         consent_router, referrals_router, checklists_router, advocates_router, audit_router,
-        webhooks_router, reports_router,
+        webhooks_router, reports_router, safety_plans_router, children_router, contacts_router, notes_router,
     ):
         app.include_router(r)
     install_openapi(app)

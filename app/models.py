@@ -4,9 +4,13 @@ from app.advocates import models as advocates  # noqa: F401
 from app.agreements import models as agreements  # noqa: F401
 from app.cases import models as cases  # noqa: F401
 from app.checklists import models as checklists  # noqa: F401
+from app.children import models as children  # noqa: F401
 from app.consent import models as consent  # noqa: F401
+from app.contacts import models as contacts  # noqa: F401
 from app.core import models as core  # noqa: F401
 from app.identity import models as identity  # noqa: F401
+from app.notes import models as notes  # noqa: F401
 from app.outbox import models as outbox  # noqa: F401
 from app.referrals import models as referrals  # noqa: F401
+from app.safety_plans import models as safety_plans  # noqa: F401
 from app.trail import models as trail  # noqa: F401

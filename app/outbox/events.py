@@ -19,7 +19,9 @@ EVENT_TYPES = (
     "referral.withdrawn", "referral.closed", "consent.revoked", "consultation.opened",
     "consultation.routed", "consultation.accepted", "consultation.responded", "consultation.closed",
     "agreement.created", "agreement.signed", "agreement.activated", "agreement.suspended",
-    "agreement.terminated",
+    "agreement.terminated", "safety_plan_summary.created", "safety_plan_summary.updated",
+    "child_details.created", "child_details.updated", "contact_preferences.created",
+    "contact_preferences.updated", "contact_attempt.created", "note.created", "note.updated",
 )
 
 

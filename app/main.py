@@ -20,7 +20,11 @@ from app.auth.router import router as auth_router
 from app.cases.router import router as cases_router
 from app.checklists import sources as checklist_sources
 from app.checklists.router import router as checklists_router
+from app.children.router import router as children_router
+from app.children.sources import register as register_children_sources
 from app.consent.router import router as consent_router
+from app.contacts.router import router as contacts_router
+from app.contacts.sources import register as register_contact_sources
 from app.core.config import get_settings
 from app.core.db import dispose_engine
 from app.core.errors import install_error_handlers
@@ -31,10 +35,14 @@ from app.core.openapi import install_openapi
 from app.core.validation import refuse_nul
 from app.court import sources as court_sources
 from app.court.router import router as court_router
+from app.notes.router import router as notes_router
+from app.notes.sources import register as register_notes_sources
 from app.protective_orders import sources as protective_orders_sources
 from app.protective_orders.router import router as protective_orders_router
 from app.referrals.router import router as referrals_router
 from app.reports.router import router as reports_router
+from app.safety_plans.router import router as safety_plans_router
+from app.safety_plans.sources import register as register_safety_plan_sources
 from app.services import sources as services_sources
 from app.services.router import router as services_router
 from app.treatment import sources as treatment_sources
@@ -51,6 +59,7 @@ information sharing. Log in with **Authorize** (a staff email and password) to t
 SOURCE_REGISTRATIONS: tuple[Callable[[], None], ...] = (
     checklist_sources.register, services_sources.register, treatment_sources.register,
     protective_orders_sources.register, court_sources.register, assessments_sources.register,
+    register_safety_plan_sources, register_children_sources, register_contact_sources, register_notes_sources,
 )
 
 
@@ -86,7 +95,7 @@ def create_app() -> FastAPI:
         health_router, auth_public, auth_router, agencies_router, agreements_router, cases_router,
         consent_router, referrals_router, checklists_router, advocates_router, audit_router,
         webhooks_router, reports_router, services_router, treatment_router, protective_orders_router,
-        court_router, assessments_router,
+        court_router, assessments_router, safety_plans_router, children_router, contacts_router, notes_router,
     ):
         app.include_router(r)
     install_openapi(app)

@@ -106,6 +106,9 @@ class World:
     async def patch(self, actor: Actor, url: str, body: Any = None, **kw: Any) -> httpx.Response:
         return await self.client.patch(url, json=body, headers={**actor.h, **kw.pop("headers", {})}, **kw)
 
+    async def put(self, actor: Actor, url: str, body: Any = None, **kw: Any) -> httpx.Response:
+        return await self.client.put(url, json=body, headers={**actor.h, **kw.pop("headers", {})}, **kw)
+
     async def delete(self, actor: Actor, url: str, **kw: Any) -> httpx.Response:
         return await self.client.delete(url, headers={**actor.h, **kw.pop("headers", {})}, **kw)
 

@@ -73,6 +73,10 @@ class PreconditionFailed(AppError):
     status, title, slug = 412, "Precondition failed", "precondition-failed"
 
 
+class PreconditionRequired(AppError):
+    status, title, slug = 428, "Precondition required", "precondition-required"
+
+
 class Invalid(AppError):
     status, title, slug = 422, "Invalid input", "invalid"
 

@@ -19,7 +19,7 @@ from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import data_keys
 from app.core.db import SessionDep, Versioned, own_transaction
-from app.core.errors import Invalid, PreconditionFailed
+from app.core.errors import Invalid, PreconditionFailed, PreconditionRequired
 from app.core.models import IdempotencyRecord
 
 
@@ -42,6 +42,19 @@ def check_if_match(if_match: str | None, obj: Any) -> None:
     strong = current[2:]
     if current not in wanted and strong not in wanted:
         raise PreconditionFailed("If-Match does not match the current version of the resource.")
+
+
+def check_put_precondition(if_match: str | None, existing: Any) -> None:
+    """PUT of a resource that may not exist yet: creating it needs no If-Match; replacing one that exists
+    needs the If-Match of its current version (428 without it, 412 when stale), so no one overwrites a version
+    they have not read. An If-Match naming a version when nothing exists is 412."""
+    if existing is None:
+        if if_match is not None:
+            raise PreconditionFailed("If-Match names a version, but nothing exists here yet.")
+        return
+    if if_match is None:
+        raise PreconditionRequired("This resource exists: send If-Match with the ETag of the version you read.")
+    check_if_match(if_match, existing)
 
 
 IfMatch = Header(None, alias="If-Match", description="ETag from a previous GET; 412 when stale.")

@@ -70,7 +70,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 _DESCRIPTIONS = {
     400: "Bad request", 401: "Missing or invalid bearer token", 403: "Your role may not do this",
     404: "Not found, or not yours to see", 409: "Conflicts with the current state",
-    412: "If-Match does not match", 413: "Body too large", 422: "Invalid input",
+    412: "If-Match does not match", 428: "If-Match is required to replace what exists", 413: "Body too large", 422: "Invalid input",
     429: "Too many requests", 503: "Database unavailable; retry",
 }
 _PUBLIC = {"/healthz", "/metrics", "/.well-known/jwks.json"}
@@ -87,6 +87,8 @@ def add_problem_responses(spec: dict[str, Any]) -> dict[str, Any]:
             codes = {401, 403, 404, 422, 503} if path != "/api/v1/auth/token" else {400, 422, 429, 503}
             if method in ("post", "put", "patch", "delete"):
                 codes |= {409, 413} | ({412} if path != "/api/v1/auth/token" else set())
+            if method == "put":
+                codes |= {428}
             responses = op.setdefault("responses", {})
             for code in sorted(codes):
                 responses[str(code)] = {"description": _DESCRIPTIONS[code],

@@ -22,6 +22,9 @@ EVENT_TYPES = (
     "agreement.terminated", "service.created", "service.updated", "treatment.created", "treatment.updated",
     "protective_order.created", "protective_order.updated", "court_event.created",
     "court_event.updated", "assessment.created", "assessment.updated",
+    "safety_plan_summary.created", "safety_plan_summary.updated",
+    "child_details.created", "child_details.updated", "contact_preferences.created",
+    "contact_preferences.updated", "contact_attempt.created", "note.created", "note.updated",
 )
 
 

@@ -246,6 +246,13 @@ def test_the_history_is_one_line_in_file_order():
     assert [Path(r.path).name for r in reversed(revisions)] == [p.name for p in _revision_files()]
 
 
+def test_revision_ids_fit_the_version_table():
+    """alembic_version.version_num is VARCHAR(32): on PostgreSQL a longer id fails the upgrade that reaches it
+    (SQLite does not enforce the length, so only this check catches it there)."""
+    too_long = [r.revision for r in _script().walk_revisions() if len(r.revision) > 32]
+    assert too_long == []
+
+
 def _imported_modules(path: Path) -> set[str]:
     modules = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):

@@ -1,0 +1,1 @@
+"""Child details: where and with whom a child lives, school, visitation and needs."""

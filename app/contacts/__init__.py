@@ -1,0 +1,1 @@
+"""Safe contact: structured contact preferences and the log of contact attempts."""

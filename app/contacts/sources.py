@@ -1,0 +1,31 @@
+"""Contact preferences as a source of category `contact` (under `preferences`, beside the person record's
+contact details and instructions). Contact attempts are not released: when and how she could be reached is a
+trace of where she was, and the recipient needs how to reach her safely, not that history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.cases.models import Person
+from app.consent.disclosures import Sourced, register_category_source
+from app.contacts.models import ContactPreferences
+from app.contacts.service import preferences_data
+from app.core.vocab import DataCategory
+
+
+async def contact_preferences_source(
+    session: AsyncSession, person: Person, payload: dict[str, Any]
+) -> Sourced | None:
+    row = (await session.execute(sa.select(ContactPreferences).where(
+        ContactPreferences.person_id == person.id, ContactPreferences.agency_id == person.agency_id,
+    ))).scalar_one_or_none()
+    if row is None:
+        return None
+    return Sourced({"preferences": preferences_data(row)}, row.updated_at or row.created_at)
+
+
+def register() -> None:
+    register_category_source(DataCategory.contact, contact_preferences_source)

@@ -24,14 +24,20 @@ from app.cases.service import create_case as open_case
 from app.cases.service import create_person, update_case
 from app.checklists.schemas import ChecklistCreate
 from app.checklists.service import start_checklist
+from app.children.schemas import ChildDetailsPut
+from app.children.service import put_details
 from app.consent.consents import create_consent
 from app.consent.schemas import ConsentCreate
+from app.contacts.schemas import ContactPreferencesPut
+from app.contacts.service import put_preferences
 from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.core.vocab import CaseStage, DataCategory, Purpose
 from app.court.schemas import CourtEventCreate
 from app.court.service import create_event
 from app.identity.models import Agency, ApiClient, Office, User
+from app.notes.schemas import NoteCreate
+from app.notes.service import create_note
 from app.protective_orders.schemas import OrderCreate
 from app.protective_orders.service import create_order
 from app.referrals.lifecycle import create_referral, transition
@@ -205,7 +211,9 @@ async def _demo_records(
     session: AsyncSession, worker: Principal, case: Case, survivor_id: uuid.UUID, child_id: uuid.UUID,
     him_id: uuid.UUID, harbor_id: uuid.UUID, referral_id: uuid.UUID,
 ) -> None:
-    """What the CPS worker records about the family in the worked example."""
+    """What the CPS worker records about the family in the worked example: the case's stage, a protective order,
+    the next hearing, a safety assessment, two services, Maria's safe-contact preferences, Lucia's living
+    arrangement and visitation, and a note filed under services for Harbor House to see."""
     now = utcnow()
     today = now.date()
     await update_case(session, worker, case, CaseUpdate(stage=CaseStage.investigation))
@@ -229,6 +237,16 @@ async def _demo_records(
     await create_service(session, worker, survivor_id, ServiceCreate(
         kind="legal_advocacy", provider_name="Riverside Legal Aid", referred_at=now - timedelta(days=1),
         status="referred"))
+    await put_preferences(session, worker, survivor_id, ContactPreferencesPut(
+        channels=["text", "call"], safe_times=[{"weekdays": ["mon", "tue", "wed", "thu", "fri"],
+                                                "start": "09:00", "end": "11:00"}],
+        timezone="America/Los_Angeles", voicemail_ok=False, code_word="marigold", ask_if_safe_first=True), None)
+    await put_details(session, worker, child_id, ChildDetailsPut(
+        living_arrangement={"kind": "with_survivor", "with_whom": ["survivor_parent"]},
+        visitation={"kind": "supervised", "supervisor_kind": "visitation_center"}), None)
+    await create_note(session, worker, case.id, NoteCreate(
+        text="Maria moved into the Harbor House shelter with Lucia; transport to school is the open question.",
+        audience="shared", category="services", person_id=survivor_id))
 
 
 def print_logins(logins: list[tuple[str, str, str]]) -> None:
@@ -239,7 +257,8 @@ def print_logins(logins: list[tuple[str, str, str]]) -> None:
 Worked example (case {DEMO_CASE_REFERENCE}): an active agreement between Riverside CPS and Harbor House,
 the survivor's written consent, an urgent referral sent to Harbor House, an investigation checklist, and
 Alex Advocate on duty weekdays 09:00-17:00 at the north field office, and what CPS recorded about the family:
-a protective order, the next dependency hearing, a safety assessment, a shelter stay at Harbor House.
+a protective order, the next dependency hearing, a safety assessment, a shelter stay at Harbor House, a note
+filed under services, her safe-contact preferences.
 Try, as dv.advocate@harborhouse.example:
   GET /api/v1/referrals?box=incoming   then   POST /api/v1/referrals/{{id}}/acknowledge
   GET /api/v1/referrals/{{id}}/people   (released through the survivor's consent, and accounted for)

@@ -47,6 +47,7 @@ async def test_seed_is_idempotent_and_the_worked_example_is_usable(world):
     assert set(body["released"]) == {"protective_orders", "court", "services", "case_status"}, body["withheld"]
     assert "26-DV-01234" in r.text and body["released"]["court"]["next_hearing"] is not None
     assert [s["kind"] for s in body["released"]["services"]["services"]].count("shelter") == 1
+    assert [n["category"] for n in body["released"]["services"]["notes"]] == ["services"]  # the shared note
     assert body["released"]["case_status"]["stage"] == "investigation"
     assert all(m["agency_id"] == str(case.agency_id) for m in body["released_meta"].values())
     assert "Robert Example" not in r.text  # the restrained person is named by id only

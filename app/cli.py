@@ -27,7 +27,7 @@ from app.cases import commands as cases_commands
 from app.core.config import get_settings
 from app.core.db import dispose_engine
 from app.core.http import purge_expired_idempotency
-from app.seed import create_platform_admin, print_logins, seed_demo
+from app.seed import create_platform_admin, print_logins, seed_demo, worked_example_state
 from app.webhooks import delivery
 
 if TYPE_CHECKING:
@@ -67,8 +67,14 @@ def _run_create_admin(args: Any) -> int:
 
 
 def _run_seed(args: Any) -> int:
-    logins = asyncio.run(seed_demo())
-    print_logins(logins)
+    async def go() -> tuple[list[tuple[str, str, str]], tuple[str, str, list[str]] | None]:
+        try:
+            return await seed_demo(), await worked_example_state()
+        finally:
+            await dispose_engine()  # its connections belong to this event loop, which ends here
+
+    logins, state = asyncio.run(go())
+    print_logins(logins, state)
     return 0
 
 

@@ -15,19 +15,22 @@ from app.agreements.router import router as agreements_router
 from app.audit.router import router as audit_router
 from app.auth.router import public as auth_public
 from app.auth.router import router as auth_router
+from app.auth.router import token_router
 from app.cases.router import router as cases_router
 from app.checklists.router import router as checklists_router
 from app.consent.router import router as consent_router
 from app.core.config import get_settings
 from app.core.db import dispose_engine
+from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
-from app.core.openapi import install_openapi
+from app.core.openapi import install_openapi, operation_id
 from app.core.validation import refuse_nul
 from app.referrals.router import router as referrals_router
 from app.reports.router import router as reports_router
+from app.webhooks.catalogue import document_webhooks
 from app.webhooks.router import router as webhooks_router
 from app.worker import start_background_worker
 
@@ -58,17 +61,19 @@ def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
     app = Tandem(title="Tandem", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-                  swagger_ui_parameters={"persistAuthorization": True},
+                  docs_url=None, redoc_url=None,  # served from installed assets: install_docs
+                  generate_unique_id_function=operation_id,
                   # Before any route's own dependencies: refused input never reaches a service or the database.
                   dependencies=[Depends(refuse_nul)])
     install_error_handlers(app)
     for r in (
-        health_router, auth_public, auth_router, agencies_router, agreements_router, cases_router,
+        health_router, auth_public, token_router, auth_router, agencies_router, agreements_router, cases_router,
         consent_router, referrals_router, checklists_router, advocates_router, audit_router,
         webhooks_router, reports_router,
     ):
         app.include_router(r)
-    install_openapi(app)
+    install_openapi(app, extensions=[document_webhooks])
+    install_docs(app)
     return app
 
 

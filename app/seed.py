@@ -26,7 +26,9 @@ from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.core.vocab import DataCategory, Purpose
 from app.identity.models import Agency, ApiClient, Office, User
-from app.referrals.lifecycle import create_referral, transition
+from app.referrals.access import referral_actions_for
+from app.referrals.lifecycle import create_referral, legal_actions, transition
+from app.referrals.models import Referral
 from app.referrals.schemas import ReferralCreate
 
 DEMO_PASSWORD = "tandem-demo-2026"
@@ -187,13 +189,50 @@ async def seed_demo_casework() -> bool:
     return True
 
 
-def print_logins(logins: list[tuple[str, str, str]]) -> None:
+ADVOCATE = "dv.advocate@harborhouse.example"
+NEXT_STEP = {"acknowledge": "acknowledge", "accept": "accept", "decline": "decline (with a reason)"}
+
+
+async def worked_example_state() -> tuple[str, str, list[str]] | None:
+    """The demo referral as it is now: (id, status, the actions Alex Advocate may take on it), or None
+    without the worked example. What an earlier run of the demo did to it stays done."""
+    async with sessionmaker()() as session:
+        referral = (await session.execute(
+            select(Referral).join(Case, Case.id == Referral.case_id)
+            .where(Case.reference == DEMO_CASE_REFERENCE).order_by(Referral.created_at))).scalars().first()
+        user = (await session.execute(select(User).where(User.email == ADVOCATE))).scalar_one_or_none()
+        if referral is None or user is None:
+            return None
+        advocate = _as(user, await session.get(Agency, user.agency_id) if user.agency_id else None)
+        actions = referral_actions_for(advocate, referral, legal_actions(referral.status))
+        return str(referral.id), referral.status, actions
+
+
+def worked_example_text(state: tuple[str, str, list[str]] | None) -> str:
+    """What to try next, from the referral's state now (a second run of the demo says what is still open)."""
+    if state is None:
+        return ""
+    rid, status, actions = state
+    url = f"/api/v1/referrals/{rid}"
+    lines = [f"Worked example (case {DEMO_CASE_REFERENCE}): an active agreement between Riverside CPS and Harbor "
+             "House, the survivor's written consent, an urgent referral to Harbor House, an investigation "
+             "checklist, and Alex Advocate on duty weekdays 09:00-17:00 at the north field office.",
+             f"The referral is {status} now. As {ADVOCATE}:",
+             "  GET  /api/v1/referrals?box=incoming"]
+    if status == "sent":
+        lines += [f"  POST {url}/acknowledge   then   POST {url}/accept"]
+    elif actions:
+        lines += [f"  POST {url}/{a}" for a in actions]
+    else:
+        lines += [f"  (nothing is left for Harbor House to do on it: it is {status})"]
+    lines += [f"  GET  {url}/people   (released through the survivor's consent, and accounted for)"]
+    return "\n".join(lines)
+
+
+def print_logins(logins: list[tuple[str, str, str]], state: tuple[str, str, list[str]] | None = None) -> None:
     print("Demo logins (password grant at /api/v1/auth/token, or Authorize in /docs):")
     for who, secret, roles in logins:
         print(f"  {who:45} {secret:30} {roles}")
-    print(f"""
-Worked example (case {DEMO_CASE_REFERENCE}): an active agreement between Riverside CPS and Harbor House,
-the survivor's written consent, an urgent referral sent to Harbor House, an investigation checklist, and
-Alex Advocate on duty weekdays 09:00-17:00 at the north field office. Try, as dv.advocate@harborhouse.example:
-  GET /api/v1/referrals?box=incoming   then   POST /api/v1/referrals/{{id}}/acknowledge
-  GET /api/v1/referrals/{{id}}/people   (released through the survivor's consent, and accounted for)""")
+    text = worked_example_text(state)
+    if text:
+        print("\n" + text)

@@ -33,12 +33,12 @@ def script_head() -> str:
     return head
 
 
-@router.get("/healthz")
+@router.get("/healthz", operation_id="health.live")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Not ready"}})
+@router.get("/readyz", operation_id="health.ready", responses={503: {"description": "Not ready"}})
 async def readyz() -> JSONResponse:
     try:
         async with get_engine().connect() as conn:
@@ -63,7 +63,7 @@ def metrics_access(request: Request) -> None:
         raise Unauthorized("A valid metrics token is required.", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
 
 
-@router.get("/metrics", response_class=PlainTextResponse, dependencies=[Depends(metrics_access)], responses={
+@router.get("/metrics", operation_id="health.metrics", response_class=PlainTextResponse, dependencies=[Depends(metrics_access)], responses={
     401: {"description": "TANDEM_METRICS_TOKEN is set and the request does not carry it",
           "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}})
 async def prometheus_metrics() -> PlainTextResponse:

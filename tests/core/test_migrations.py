@@ -202,7 +202,7 @@ def test_referral_consent_key_keeps_referrals_and_refuses_dangling_ones(scratch_
         _referral(conn, ids, ids["consent"])
 
     _on(scratch_url, world)
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "referral_consent_fk")  # the revision under test (newer ones follow it)
     assert _on(scratch_url, _counts) == ("referral_consent_fk", 1, 1, 1)
     with pytest.raises(sa.exc.IntegrityError):
         _on(scratch_url, lambda c: _referral(c, ids, uuid.uuid4()))
@@ -212,7 +212,7 @@ def test_referral_consent_key_keeps_referrals_and_refuses_dangling_ones(scratch_
     assert _on(scratch_url, _counts) == ("audit_checkpoints", 1, 1, 1)
     _on(scratch_url, lambda c: _referral(c, ids, uuid.uuid4()))  # without the key a dangling one goes in
     with pytest.raises((sa.exc.IntegrityError, RuntimeError)):
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "referral_consent_fk")
     assert _on(scratch_url, _counts) == ("audit_checkpoints", 2, 2, 2)
 
 

@@ -133,9 +133,11 @@ def _run_purge_idempotency(args: Any) -> int:
     return 0
 
 
-async def _deliver(once: bool, batch_size: int) -> int:
+async def _deliver(once: bool, batch_size: int, metrics_host: str = "0.0.0.0", metrics_port: int = 0) -> int:
     """`tandem deliver`: one pass of webhook delivery (--once), or the background worker's loop (every job)
-    until SIGINT or SIGTERM."""
+    until SIGINT or SIGTERM; with a metrics port, its /metrics served there meanwhile."""
+    import uvicorn
+
     try:
         if once:
             n = await delivery.run_once(batch_size)
@@ -146,7 +148,15 @@ async def _deliver(once: bool, batch_size: int) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         print("delivering webhooks; Ctrl-C to stop")
+        server = None
+        if metrics_port:
+            server = uvicorn.Server(uvicorn.Config(worker.metrics_endpoint, host=metrics_host, port=metrics_port,
+                                                   lifespan="off", log_config=None, access_log=False))
+            serving = asyncio.create_task(server.serve())
         await worker.run_forever(stop, batch_size)
+        if server is not None:
+            server.should_exit = True
+            await serving
         return 0
     finally:
         await dispose_engine()
@@ -156,7 +166,7 @@ def _run_deliver(args: Any) -> int:
     if args.batch_size < 1:
         print("--batch-size must be at least 1")
         return 2
-    return asyncio.run(_deliver(args.once, args.batch_size))
+    return asyncio.run(_deliver(args.once, args.batch_size, args.metrics_host, args.metrics_port))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("deliver", help="run the webhook delivery worker (alone, or --once)")
     p.add_argument("--once", action="store_true", help="make a single pass over due deliveries and exit")
     p.add_argument("--batch-size", type=int, default=20, help="deliveries claimed per pass (default 20)")
+    p.add_argument("--metrics-port", type=int, default=0, help="serve this worker's /metrics on this port")
+    p.add_argument("--metrics-host", default="0.0.0.0", help="address of the metrics port (default all)")
     p.set_defaults(func=_run_deliver)
     for commands in DOMAIN_COMMANDS:
         p = sub.add_parser(commands.NAME, help=commands.HELP)

@@ -18,6 +18,7 @@ from app.auth.router import router as auth_router
 from app.auth.router import token_router
 from app.cases.router import router as cases_router
 from app.checklists.router import router as checklists_router
+from app.consent.metrics import consent_families
 from app.consent.router import router as consent_router
 from app.core.config import get_settings
 from app.core.db import dispose_engine
@@ -25,12 +26,15 @@ from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
+from app.core.metrics import metrics
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import install_openapi, operation_id
 from app.core.validation import refuse_nul
+from app.referrals.metrics import referral_families
 from app.referrals.router import router as referrals_router
 from app.reports.router import router as reports_router
 from app.webhooks.catalogue import document_webhooks
+from app.webhooks.metrics import outbox_families
 from app.webhooks.router import router as webhooks_router
 from app.worker import start_background_worker
 
@@ -74,6 +78,8 @@ def create_app() -> FastAPI:
         app.include_router(r)
     install_openapi(app, extensions=[document_webhooks])
     install_docs(app)
+    for collect in (outbox_families, referral_families, consent_families):  # database gauges on /metrics
+        metrics.register(collect)
     return app
 
 

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from app.core.config import get_settings
-from app.core.db import get_engine
+from app.core.db import get_engine, sessionmaker
 from app.core.errors import Unauthorized
-from app.core.metrics import metrics
+from app.core.metrics import Family, metrics, pool_families
 
 router = APIRouter(tags=["health"])
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -67,4 +67,19 @@ def metrics_access(request: Request) -> None:
     401: {"description": "TANDEM_METRICS_TOKEN is set and the request does not carry it",
           "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}})
 async def prometheus_metrics() -> PlainTextResponse:
-    return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+    return PlainTextResponse(await scrape(), media_type="text/plain; version=0.0.4")
+
+
+async def scrape() -> str:
+    """This process's metrics and its pool, and the database gauges the domains registered; a database that
+    does not answer leaves those out and says so (`tandem_metrics_database_up 0`)."""
+    extra = pool_families(get_engine().sync_engine.pool)
+    up = 1
+    try:
+        async with sessionmaker()() as session:
+            gauges = [f for collect in metrics.collectors for f in await collect(session)]
+    except Exception:
+        gauges, up = [], 0
+    extra.append(Family("tandem_metrics_database_up", "1 when the database gauges below could be read.", "gauge",
+                        [({}, up)]))
+    return metrics.render([*extra, *gauges])

@@ -30,6 +30,7 @@ from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import DecryptionError, decrypt
 from app.core.db import sessionmaker
+from app.core.metrics import metrics
 from app.outbox.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
 from app.trail.recorder import record
 from app.webhooks.egress import AddressNotAllowed, check_url, delivery_client, error_class
@@ -197,6 +198,7 @@ async def finish(claim: Claim, outcome: Outcome) -> str | None:
             await record(session, None, action, "webhook_delivery", claim.delivery_id,
                          outcome="success" if outcome.ok else "failed", agency_id=claim.agency_id)
         await session.commit()
+    metrics.delivery_attempted("retry" if status == "pending" else status)
     log.info("webhook delivery attempt", extra={
         "delivery_id": str(claim.delivery_id), "attempt": claim.attempts, "status": status,
         "status_code": outcome.status_code, "error_class": outcome.error})

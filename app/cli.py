@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ from app import (
 from app.audit import commands as audit_commands
 from app.auth.tokens import rotate_local_keys
 from app.cases import commands as cases_commands
-from app.core.config import get_settings
+from app.core.config import KeysNotConfigured, get_settings, project_root, require_keys
 from app.core.db import dispose_engine
 from app.core.http import purge_expired_idempotency
 from app.seed import create_platform_admin, print_logins, seed_demo, worked_example_state
@@ -33,7 +34,7 @@ from app.webhooks import delivery
 if TYPE_CHECKING:
     from alembic.config import Config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 
 # Commands a domain offers (its commands.py: NAME, HELP, add_arguments(parser), run(args) -> exit code).
 DOMAIN_COMMANDS: tuple[ModuleType, ...] = (audit_commands, cases_commands)
@@ -81,9 +82,22 @@ def _run_seed(args: Any) -> int:
 def _run_serve(args: Any) -> int:
     import uvicorn
 
+    require_keys(get_settings())  # before any worker process starts: one clear message, not a traceback each
     uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True,
                 log_config=None)
     return 0
+
+
+def _run_start(args: Any) -> int:
+    """The container's command: serve on 0.0.0.0:8000 (TANDEM_WORKERS workers, default 2). On the embedded
+    SQLite default the one container owns its database file, so it migrates it first; with DATABASE_URL set
+    migrations are `tandem migrate`, run once per release, never by each replica."""
+    if get_settings().is_sqlite:
+        _run_migrate(args)
+    args.host = os.environ.get("TANDEM_HOST", "0.0.0.0")
+    args.port = int(os.environ.get("TANDEM_PORT", "8000"))
+    args.workers = int(os.environ.get("TANDEM_WORKERS", "2"))
+    return _run_serve(args)
 
 
 def _run_demo(args: Any) -> int:
@@ -186,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=8000)
         p.add_argument("--workers", type=int, default=1)
         p.set_defaults(func=func)
+    sub.add_parser("start", help="what the container runs: migrate the embedded SQLite file only, then serve "
+                   "on 0.0.0.0:8000").set_defaults(func=_run_start)
     p = sub.add_parser("openapi", help="write openapi/openapi.json (or --check it)")
     p.add_argument("--output", default=str(ROOT / "openapi" / "openapi.json"))
     p.add_argument("--check", action="store_true")
@@ -208,7 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except KeysNotConfigured as e:
+        print(f"tandem: refusing to start: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from app.cases.router import router as cases_router
 from app.checklists.router import router as checklists_router
 from app.consent.metrics import consent_families
 from app.consent.router import router as consent_router
-from app.core.config import get_settings
+from app.core.config import get_settings, require_keys
 from app.core.db import dispose_engine
 from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
@@ -64,6 +64,7 @@ class Tandem(FastAPI):
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
+    require_keys(settings)  # refuse to start rather than generate keys no other replica has
     app = Tandem(title="Tandem", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # served from installed assets: install_docs
                   generate_unique_id_function=operation_id,

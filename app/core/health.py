@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import hmac
 from functools import lru_cache
-from pathlib import Path
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from app.core.config import get_settings
+from app.core.config import get_settings, project_root
 from app.core.db import get_engine, sessionmaker
 from app.core.errors import Unauthorized
 from app.core.metrics import Family, metrics, pool_families
 
 router = APIRouter(tags=["health"])
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 @lru_cache
@@ -26,7 +24,7 @@ def script_head() -> str:
     from alembic.script import ScriptDirectory
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(project_root() / "migrations"))
     head = ScriptDirectory.from_config(cfg).get_current_head()
     if head is None:
         raise RuntimeError("the migrations have no revision")

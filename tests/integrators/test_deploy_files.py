@@ -43,3 +43,20 @@ def test_every_metric_is_documented():
     documented = {_base(m) for m in METRIC.findall(section)}
     assert EXPECTED <= documented, EXPECTED - documented
 
+
+def test_compose_runs_migrations_once_before_two_replicas_and_the_worker():
+    compose = yaml.safe_load((DEPLOY.parent / "compose.yaml").read_text())
+    services = compose["services"]
+    assert services["migrate"]["command"] == ["tandem", "migrate"]
+    apis = [s for name, s in services.items() if name.startswith("api-")]
+    assert len(apis) == 2
+    for svc in [*apis, services["worker"]]:
+        assert svc["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert "migrate" not in svc["command"] and svc["environment"]["TANDEM_WEBHOOK_WORKER_ENABLED"] == "false"
+        assert svc["environment"]["DATABASE_URL"].startswith("postgresql+asyncpg://")
+    assert services["worker"]["command"][:2] == ["tandem", "deliver"]
+    assert "healthcheck" in services["db"]
+    dockerfile = (DEPLOY.parent / "Dockerfile").read_text()
+    assert "HEALTHCHECK" in dockerfile and "/readyz" in dockerfile and "VOLUME" in dockerfile
+    assert "--require-hashes" in dockerfile and "pip install -e" not in dockerfile
+    assert 'CMD ["tandem", "start"]' in dockerfile

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import uuid
 
 from sqlalchemy import func, select
@@ -214,9 +215,11 @@ def worked_example_text(state: tuple[str, str, list[str]] | None) -> str:
         return ""
     rid, status, actions = state
     url = f"/api/v1/referrals/{rid}"
-    lines = [f"Worked example (case {DEMO_CASE_REFERENCE}): an active agreement between Riverside CPS and Harbor "
-             "House, the survivor's written consent, an urgent referral to Harbor House, an investigation "
-             "checklist, and Alex Advocate on duty weekdays 09:00-17:00 at the north field office.",
+    lines = [*textwrap.wrap(
+                 f"Worked example (case {DEMO_CASE_REFERENCE}): an active agreement between Riverside CPS and "
+                 "Harbor House, the survivor's written consent, an urgent referral to Harbor House, an "
+                 "investigation checklist, and Alex Advocate on duty weekdays 09:00-17:00 at the north field "
+                 "office.", 110),
              f"The referral is {status} now. As {ADVOCATE}:",
              "  GET  /api/v1/referrals?box=incoming"]
     if status == "sent":

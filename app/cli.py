@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -24,16 +25,16 @@ from app import (
 from app.audit import commands as audit_commands
 from app.auth.tokens import rotate_local_keys
 from app.cases import commands as cases_commands
-from app.core.config import get_settings
+from app.core.config import KeysNotConfigured, get_settings, project_root, require_keys
 from app.core.db import dispose_engine
 from app.core.http import purge_expired_idempotency
-from app.seed import create_platform_admin, print_logins, seed_demo
+from app.seed import create_platform_admin, print_logins, seed_demo, worked_example_state
 from app.webhooks import delivery
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 
 # Commands a domain offers (its commands.py: NAME, HELP, add_arguments(parser), run(args) -> exit code).
 DOMAIN_COMMANDS: tuple[ModuleType, ...] = (audit_commands, cases_commands)
@@ -67,17 +68,36 @@ def _run_create_admin(args: Any) -> int:
 
 
 def _run_seed(args: Any) -> int:
-    logins = asyncio.run(seed_demo())
-    print_logins(logins)
+    async def go() -> tuple[list[tuple[str, str, str]], tuple[str, str, list[str]] | None]:
+        try:
+            return await seed_demo(), await worked_example_state()
+        finally:
+            await dispose_engine()  # its connections belong to this event loop, which ends here
+
+    logins, state = asyncio.run(go())
+    print_logins(logins, state)
     return 0
 
 
 def _run_serve(args: Any) -> int:
     import uvicorn
 
+    require_keys(get_settings())  # before any worker process starts: one clear message, not a traceback each
     uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True,
                 log_config=None)
     return 0
+
+
+def _run_start(args: Any) -> int:
+    """The container's command: serve on 0.0.0.0:8000 (TANDEM_WORKERS workers, default 2). On the embedded
+    SQLite default the one container owns its database file, so it migrates it first; with DATABASE_URL set
+    migrations are `tandem migrate`, run once per release, never by each replica."""
+    if get_settings().is_sqlite:
+        _run_migrate(args)
+    args.host = os.environ.get("TANDEM_HOST", "0.0.0.0")
+    args.port = int(os.environ.get("TANDEM_PORT", "8000"))
+    args.workers = int(os.environ.get("TANDEM_WORKERS", "2"))
+    return _run_serve(args)
 
 
 def _run_demo(args: Any) -> int:
@@ -127,9 +147,11 @@ def _run_purge_idempotency(args: Any) -> int:
     return 0
 
 
-async def _deliver(once: bool, batch_size: int) -> int:
+async def _deliver(once: bool, batch_size: int, metrics_host: str = "0.0.0.0", metrics_port: int = 0) -> int:
     """`tandem deliver`: one pass of webhook delivery (--once), or the background worker's loop (every job)
-    until SIGINT or SIGTERM."""
+    until SIGINT or SIGTERM; with a metrics port, its /metrics served there meanwhile."""
+    import uvicorn
+
     try:
         if once:
             n = await delivery.run_once(batch_size)
@@ -140,7 +162,15 @@ async def _deliver(once: bool, batch_size: int) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         print("delivering webhooks; Ctrl-C to stop")
+        server = None
+        if metrics_port:
+            server = uvicorn.Server(uvicorn.Config(worker.metrics_endpoint, host=metrics_host, port=metrics_port,
+                                                   lifespan="off", log_config=None, access_log=False))
+            serving = asyncio.create_task(server.serve())
         await worker.run_forever(stop, batch_size)
+        if server is not None:
+            server.should_exit = True
+            await serving
         return 0
     finally:
         await dispose_engine()
@@ -150,7 +180,7 @@ def _run_deliver(args: Any) -> int:
     if args.batch_size < 1:
         print("--batch-size must be at least 1")
         return 2
-    return asyncio.run(_deliver(args.once, args.batch_size))
+    return asyncio.run(_deliver(args.once, args.batch_size, args.metrics_host, args.metrics_port))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -170,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=8000)
         p.add_argument("--workers", type=int, default=1)
         p.set_defaults(func=func)
+    sub.add_parser("start", help="what the container runs: migrate the embedded SQLite file only, then serve "
+                   "on 0.0.0.0:8000").set_defaults(func=_run_start)
     p = sub.add_parser("openapi", help="write openapi/openapi.json (or --check it)")
     p.add_argument("--output", default=str(ROOT / "openapi" / "openapi.json"))
     p.add_argument("--check", action="store_true")
@@ -180,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("deliver", help="run the webhook delivery worker (alone, or --once)")
     p.add_argument("--once", action="store_true", help="make a single pass over due deliveries and exit")
     p.add_argument("--batch-size", type=int, default=20, help="deliveries claimed per pass (default 20)")
+    p.add_argument("--metrics-port", type=int, default=0, help="serve this worker's /metrics on this port")
+    p.add_argument("--metrics-host", default="0.0.0.0", help="address of the metrics port (default all)")
     p.set_defaults(func=_run_deliver)
     for commands in DOMAIN_COMMANDS:
         p = sub.add_parser(commands.NAME, help=commands.HELP)
@@ -190,7 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except KeysNotConfigured as e:
+        print(f"tandem: refusing to start: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -17,21 +17,25 @@ from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.auth.router import public as auth_public
 from app.auth.router import router as auth_router
+from app.auth.router import token_router
 from app.cases.router import router as cases_router
 from app.checklists import sources as checklist_sources
 from app.checklists.router import router as checklists_router
 from app.children.router import router as children_router
 from app.children.sources import register as register_children_sources
+from app.consent.metrics import consent_families
 from app.consent.router import router as consent_router
 from app.contacts.router import router as contacts_router
 from app.contacts.sources import register as register_contact_sources
-from app.core.config import get_settings
+from app.core.config import get_settings, require_keys
 from app.core.db import dispose_engine
+from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
+from app.core.metrics import metrics
 from app.core.middleware import RequestContextMiddleware
-from app.core.openapi import install_openapi
+from app.core.openapi import install_openapi, operation_id
 from app.core.validation import refuse_nul
 from app.court import sources as court_sources
 from app.court.router import router as court_router
@@ -39,6 +43,7 @@ from app.notes.router import router as notes_router
 from app.notes.sources import register as register_notes_sources
 from app.protective_orders import sources as protective_orders_sources
 from app.protective_orders.router import router as protective_orders_router
+from app.referrals.metrics import referral_families
 from app.referrals.router import router as referrals_router
 from app.reports.router import router as reports_router
 from app.safety_plans.router import router as safety_plans_router
@@ -47,6 +52,8 @@ from app.services import sources as services_sources
 from app.services.router import router as services_router
 from app.treatment import sources as treatment_sources
 from app.treatment.router import router as treatment_router
+from app.webhooks.catalogue import document_webhooks
+from app.webhooks.metrics import outbox_families
 from app.webhooks.router import router as webhooks_router
 from app.worker import start_background_worker
 
@@ -84,21 +91,26 @@ class Tandem(FastAPI):
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
+    require_keys(settings)  # refuse to start rather than generate keys no other replica has
     app = Tandem(title="Tandem", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-                  swagger_ui_parameters={"persistAuthorization": True},
+                  docs_url=None, redoc_url=None,  # served from installed assets: install_docs
+                  generate_unique_id_function=operation_id,
                   # Before any route's own dependencies: refused input never reaches a service or the database.
                   dependencies=[Depends(refuse_nul)])
     install_error_handlers(app)
     for register in SOURCE_REGISTRATIONS:
         register()
     for r in (
-        health_router, auth_public, auth_router, agencies_router, agreements_router, cases_router,
+        health_router, auth_public, token_router, auth_router, agencies_router, agreements_router, cases_router,
         consent_router, referrals_router, checklists_router, advocates_router, audit_router,
         webhooks_router, reports_router, services_router, treatment_router, protective_orders_router,
         court_router, assessments_router, safety_plans_router, children_router, contacts_router, notes_router,
     ):
         app.include_router(r)
-    install_openapi(app)
+    install_openapi(app, extensions=[document_webhooks])
+    install_docs(app)
+    for collect in (outbox_families, referral_families, consent_families):  # database gauges on /metrics
+        metrics.register(collect)
     return app
 
 

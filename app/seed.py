@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -40,7 +41,9 @@ from app.notes.schemas import NoteCreate
 from app.notes.service import create_note
 from app.protective_orders.schemas import OrderCreate
 from app.protective_orders.service import create_order
-from app.referrals.lifecycle import create_referral, transition
+from app.referrals.access import referral_actions_for
+from app.referrals.lifecycle import create_referral, legal_actions, transition
+from app.referrals.models import Referral
 from app.referrals.schemas import ReferralCreate
 from app.services.schemas import ServiceCreate
 from app.services.service import create_service
@@ -249,19 +252,59 @@ async def _demo_records(
         audience="shared", category="services", person_id=survivor_id))
 
 
-def print_logins(logins: list[tuple[str, str, str]]) -> None:
+ADVOCATE = "dv.advocate@harborhouse.example"
+NEXT_STEP = {"acknowledge": "acknowledge", "accept": "accept", "decline": "decline (with a reason)"}
+
+
+async def worked_example_state() -> tuple[str, str, list[str]] | None:
+    """The demo referral as it is now: (id, status, the actions Alex Advocate may take on it), or None
+    without the worked example. What an earlier run of the demo did to it stays done."""
+    async with sessionmaker()() as session:
+        referral = (await session.execute(
+            select(Referral).join(Case, Case.id == Referral.case_id)
+            .where(Case.reference == DEMO_CASE_REFERENCE).order_by(Referral.created_at))).scalars().first()
+        user = (await session.execute(select(User).where(User.email == ADVOCATE))).scalar_one_or_none()
+        if referral is None or user is None:
+            return None
+        advocate = _as(user, await session.get(Agency, user.agency_id) if user.agency_id else None)
+        actions = referral_actions_for(advocate, referral, legal_actions(referral.status))
+        return str(referral.id), referral.status, actions
+
+
+def worked_example_text(state: tuple[str, str, list[str]] | None) -> str:
+    """What to try next, from the referral's state now (a second run of the demo says what is still open)."""
+    if state is None:
+        return ""
+    rid, status, actions = state
+    url = f"/api/v1/referrals/{rid}"
+    lines = [*textwrap.wrap(
+                 f"Worked example (case {DEMO_CASE_REFERENCE}): an active agreement between Riverside CPS and "
+                 "Harbor House, the survivor's written consent, an urgent referral to Harbor House, an "
+                 "investigation checklist, Alex Advocate on duty weekdays 09:00-17:00 at the north field "
+                 "office, and what CPS recorded about the family (a protective order, the next dependency hearing, "
+                 "a safety assessment, a shelter stay at Harbor House, safe-contact preferences, a shared note).",
+                 110),
+             f"The referral is {status} now. As {ADVOCATE}:",
+             "  GET  /api/v1/referrals?box=incoming"]
+    if status == "sent":
+        lines += [f"  POST {url}/acknowledge   then   POST {url}/accept"]
+    elif actions:
+        lines += [f"  POST {url}/{a}" for a in actions]
+    else:
+        lines += [f"  (nothing is left for Harbor House to do on it: it is {status})"]
+    lines += [f"  GET  {url}/people   (released through the survivor's consent, and accounted for)",
+              "  POST /api/v1/disclosures  {\"person_id\": <Maria's person_id from the people above>,",
+              "       \"purpose\": \"safety_planning\", \"categories\": [\"protective_orders\", \"court\", "
+              "\"services\", \"case_status\"]}",
+              "       (what CPS recorded: the protective order, the next hearing, the shelter stay and a note filed",
+              "       under services, the stage of the case; each with as_of and the agency that holds it)"]
+    return "\n".join(lines)
+
+
+def print_logins(logins: list[tuple[str, str, str]], state: tuple[str, str, list[str]] | None = None) -> None:
     print("Demo logins (password grant at /api/v1/auth/token, or Authorize in /docs):")
     for who, secret, roles in logins:
         print(f"  {who:45} {secret:30} {roles}")
-    print(f"""
-Worked example (case {DEMO_CASE_REFERENCE}): an active agreement between Riverside CPS and Harbor House,
-the survivor's written consent, an urgent referral sent to Harbor House, an investigation checklist, and
-Alex Advocate on duty weekdays 09:00-17:00 at the north field office, and what CPS recorded about the family:
-a protective order, the next dependency hearing, a safety assessment, a shelter stay at Harbor House, a note
-filed under services, her safe-contact preferences.
-Try, as dv.advocate@harborhouse.example:
-  GET /api/v1/referrals?box=incoming   then   POST /api/v1/referrals/{{id}}/acknowledge
-  GET /api/v1/referrals/{{id}}/people   (released through the survivor's consent, and accounted for)
-  POST /api/v1/disclosures  {{"person_id": <Maria's person_id from the people above>,
-    "purpose": "safety_planning", "categories": ["protective_orders", "court", "services", "case_status"]}}
-    (the order, the next hearing and the shelter stay; each with as_of and the agency that holds it)""")
+    text = worked_example_text(state)
+    if text:
+        print("\n" + text)

@@ -10,16 +10,20 @@ TANDEM_WEBHOOK_POLL_SECONDS after a pass that delivered nothing.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 
 import httpx
+from starlette.types import Receive, Scope, Send
 
 from app.advocates.routing import route_all_queued
 from app.core.config import get_settings
+from app.core.db import get_engine
 from app.core.http import purge_idempotency_if_due
+from app.core.metrics import metrics, pool_families
 from app.webhooks import delivery
 
 log = logging.getLogger("tandem.worker")
@@ -50,8 +54,10 @@ async def run_pass(pass_jobs: list[Job]) -> dict[str, int]:
     for job in pass_jobs:
         try:
             done[job.name] = await job.run()
+            metrics.job_ran(job.name, ok=True)
         except Exception as e:  # keep the worker alive; the database may be briefly unavailable
             log.error(job.failure, extra={"error_class": type(e).__name__})
+            metrics.job_ran(job.name, ok=False)
             done[job.name] = 0
     return done
 
@@ -90,3 +96,22 @@ class BackgroundWorker:
 
 def start_background_worker() -> BackgroundWorker:
     return BackgroundWorker()
+
+
+async def metrics_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    """`GET /metrics` of a worker running on its own (`tandem deliver --metrics-port`): its job and delivery
+    counters, its process and its pool; TANDEM_METRICS_TOKEN applies as on the API."""
+    if scope["type"] != "http":
+        return
+    expected = get_settings().metrics_token
+    given = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+    status, body = 200, b""
+    if scope["path"] != "/metrics":
+        status = 404
+    elif expected and not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        status = 401
+    else:
+        body = metrics.render(pool_families(get_engine().sync_engine.pool)).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; version=0.0.4")]})
+    await send({"type": "http.response.body", "body": body})

@@ -52,6 +52,7 @@ class BenchDatabase:
             "DATABASE_URL": self.dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
             "TANDEM_VAR_DIR": str(self.tmp / "var"),
             "TANDEM_DATA_KEYS": f"bench:{data_key}",
+            "TANDEM_ALLOW_LOCAL_KEYS": "true",  # the signing key is generated in the throwaway var dir
             "TANDEM_ACCESS_TOKEN_TTL_SECONDS": "7200",
             "TANDEM_LOG_LEVEL": os.environ.get("TANDEM_LOG_LEVEL", "INFO"),
             "PYTHONUNBUFFERED": "1",

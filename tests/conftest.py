@@ -27,6 +27,7 @@ else:
     os.environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{_TMP}/tandem.db"
 os.environ["TANDEM_VAR_DIR"] = str(_TMP / "var")
 os.environ["TANDEM_WEBHOOK_WORKER_ENABLED"] = "false"
+os.environ["TANDEM_ALLOW_LOCAL_KEYS"] = "true"  # one host, one var dir: keys may be generated (PostgreSQL too)
 os.environ.setdefault("TANDEM_LOG_LEVEL", "WARNING")
 
 import httpx  # noqa: E402

@@ -46,9 +46,14 @@ from app.core.types import Timestamp
 router = APIRouter(prefix="/api/v1", tags=["advocates"], dependencies=[Depends(current_principal)])
 
 
-class Box(StrEnum):
+class ConsultationBox(StrEnum):
+    """Which consultations a list shows: all you may see, or only yours."""
+
     all = "all"
     mine = "mine"
+
+
+Box = ConsultationBox  # the name the domain uses; ConsultationBox is its name in the OpenAPI document
 
 
 # ------------------------------------------------------------------ assignments

@@ -9,13 +9,16 @@ from enum import StrEnum
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.core.types import Input
+from app.core.types import Input, unique_items
 
 
-class Urgency(StrEnum):
+class ConsultationUrgency(StrEnum):
     emergency = "emergency"
     urgent = "urgent"
     routine = "routine"
+
+
+Urgency = ConsultationUrgency  # the name the domain uses; ConsultationUrgency is its name in the OpenAPI document
 
 
 # Queue order: the most urgent first, then the oldest.
@@ -54,6 +57,7 @@ class AssignmentCreate(Input):
 
     @field_validator("weekdays")
     @classmethod
+    @unique_items
     def _weekdays(cls, v: list[int]) -> list[int]:
         if any(d < 0 or d > 6 for d in v):
             raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")

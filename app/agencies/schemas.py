@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from app.auth.permissions import AgencyKind, Role
-from app.core.types import Input
+from app.core.types import Input, NotNull
 
 Name = Field(min_length=1, max_length=200)
 
@@ -22,8 +23,8 @@ class AgencyCreate(Input):
 
 
 class AgencyUpdate(Input):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    jurisdiction: str | None = Field(None, max_length=200)
+    name: Annotated[str | None, NotNull] = Field(None, min_length=1, max_length=200)
+    jurisdiction: Annotated[str | None, NotNull] = Field(None, max_length=200)
 
 
 class AgencyRead(BaseModel):
@@ -66,9 +67,9 @@ class UserCreate(Input):
 
 
 class UserUpdate(Input):
-    full_name: str | None = Field(None, min_length=1, max_length=200)
-    roles: list[Role] | None = Field(None, min_length=1, max_length=7)
-    password: str | None = Field(None, min_length=12, max_length=256)
+    full_name: Annotated[str | None, NotNull] = Field(None, min_length=1, max_length=200)
+    roles: Annotated[list[Role] | None, NotNull] = Field(None, min_length=1, max_length=7)
+    password: Annotated[str | None, NotNull] = Field(None, min_length=12, max_length=256)
 
 
 class UserRead(BaseModel):

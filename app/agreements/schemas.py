@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from app.core.types import Input
+from app.core.types import Input, unique_items
 from app.core.vocab import DataCategory, Purpose
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -23,6 +23,7 @@ class AgreementStatus(StrEnum):
     terminated = "terminated"
 
 
+@unique_items
 def _unique(values: list[Any]) -> list[Any]:
     if len(set(values)) != len(values):
         raise ValueError("values must not repeat")

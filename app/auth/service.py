@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 from typing import TypedDict, TypeVar
 
@@ -11,15 +12,49 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import throttle
+from app.auth.oauth import ClientCredentials, TokenRequest, client_credentials
 from app.auth.passwords import verify_secret
-from app.auth.principal import PrincipalKind
+from app.auth.principal import Principal, PrincipalKind
 from app.auth.tokens import issue_access_token
 from app.core.db import own_transaction
-from app.core.errors import AppError, Invalid
+from app.core.errors import OAuthError
 from app.identity.models import Agency, ApiClient, User
 from app.trail.recorder import record
 
 Account = TypeVar("Account", User, ApiClient)
+
+
+class Identity(TypedDict):
+    """Who the caller is, for GET /me: names to show beside the ids."""
+
+    id: str
+    kind: str
+    email: str | None
+    client_id: str | None
+    name: str | None
+    agency_id: str | None
+    agency_name: str | None
+    agency_kind: str | None
+    roles: list[str]
+
+
+async def whoami(session: AsyncSession, principal: Principal) -> Identity:
+    """The caller with the names a person expects to see: a staff user's full name (an agency system's own
+    name; none for an external provider's user) and the agency's name and kind."""
+    # A staff user's or an agency system's own row (an external provider's user has neither: a string id).
+    account = principal.id if isinstance(principal.id, uuid.UUID) else None
+    user = await session.get(User, account) if account else None
+    client = await session.get(ApiClient, account) if account and not user else None
+    name = user.full_name if user else client.name if client else None
+    agency = await session.get(Agency, principal.agency_id) if principal.agency_id else None
+    return {
+        "id": str(principal.id), "kind": principal.kind.value, "email": principal.email,
+        "client_id": principal.client_id, "name": name,
+        "agency_id": str(principal.agency_id) if principal.agency_id else None,
+        "agency_name": agency.name if agency else None,
+        "agency_kind": principal.agency_kind.value if principal.agency_kind else None,
+        "roles": sorted(r.value for r in principal.roles),
+    }
 
 
 class TokenGrant(TypedDict):
@@ -30,15 +65,12 @@ class TokenGrant(TypedDict):
     expires_in: int
 
 
-class InvalidGrant(AppError):
-    status, title, slug = 400, "Invalid credentials", "invalid-grant"
-
-    def __init__(self) -> None:
-        super().__init__("The credentials are not valid.", error="invalid_grant")
+def invalid_grant() -> OAuthError:
+    return OAuthError("invalid_grant", "The credentials are not valid.")
 
 
-class UnsupportedGrant(AppError):
-    status, title, slug = 400, "Unsupported grant type", "unsupported-grant-type"
+def invalid_client() -> OAuthError:
+    return OAuthError("invalid_client", "Client authentication failed.")
 
 
 _argon2_slots: anyio.CapacityLimiter | None = None
@@ -81,22 +113,22 @@ async def _claim_and_load(name: str, stmt: Select[Account]) -> Account | None:
 
 
 async def _check(name: str, stmt: Select[Account], secret_of: Callable[[Account], str],
-                 secret: str) -> Account:
-    """The account if `secret` is its secret, else InvalidGrant (429 first when no attempt is left)."""
+                 secret: str, refused: Callable[[], OAuthError]) -> Account:
+    """The account if `secret` is its secret, else `refused()` (429 first when no attempt is left)."""
     async with throttle.one_check_at_a_time(name):
         row = await _claim_and_load(name, stmt)
         ok = await _verify(secret_of(row) if row is not None else None, secret)
     if not ok or row is None or not row.active:
-        raise InvalidGrant()  # unknown account and wrong secret answer alike
+        raise refused()  # unknown account and wrong secret answer alike
     return row
 
 
 async def _still_current(session: AsyncSession, model: type[Account], checked: Account,
-                         secret_of: Callable[[Account], str]) -> Account:
+                         secret_of: Callable[[Account], str], refused: Callable[[], OAuthError]) -> Account:
     """Re-read the account in the request's transaction: deactivated or re-keyed meanwhile means no token."""
     row = await session.get(model, checked.id)
     if row is None or not row.active or secret_of(row) != secret_of(checked):
-        raise InvalidGrant()
+        raise refused()
     return row
 
 
@@ -111,35 +143,41 @@ def _client_secret(c: Account) -> str:
 
 
 async def password_grant(session: AsyncSession, username: str, password: str) -> TokenGrant:
-    """A staff token, or InvalidGrant / TooManyRequests (the attempt is counted either way)."""
+    """A staff token, or `invalid_grant` / TooManyRequests (the attempt is counted either way)."""
     name = username.strip().lower()[:320]
-    checked = await _check(name, select(User).where(func.lower(User.email) == name), _password, password)
-    user = await _still_current(session, User, checked, _password)
+    checked = await _check(name, select(User).where(func.lower(User.email) == name), _password, password,
+                           invalid_grant)
+    user = await _still_current(session, User, checked, _password, invalid_grant)
     await throttle.release(session, name)
     await record(session, None, "auth.login", "user", user.id, agency_id=user.agency_id)
     return await _token_for(session, user, PrincipalKind.user)
 
 
 async def client_credentials_grant(session: AsyncSession, client_id: str, secret: str) -> TokenGrant:
-    """An agency system's token, or InvalidGrant / TooManyRequests (the attempt is counted either way)."""
+    """An agency system's token, or `invalid_client` (401) / TooManyRequests (the attempt is counted either
+    way)."""
     name = f"client:{client_id.strip()[:64]}"
-    stmt = select(ApiClient).where(ApiClient.client_id == client_id.strip())
-    checked = await _check(name, stmt, _client_secret, secret)
-    client = await _still_current(session, ApiClient, checked, _client_secret)
+    stmt = select(ApiClient).where(ApiClient.client_id == client_id.strip()[:64])
+    checked = await _check(name, stmt, _client_secret, secret, invalid_client)
+    client = await _still_current(session, ApiClient, checked, _client_secret, invalid_client)
     await throttle.release(session, name)
     return await _token_for(session, client, PrincipalKind.client)
 
 
-async def grant(
-    session: AsyncSession, grant_type: str, *, username: str | None = None, password: str | None = None,
-    client_id: str | None = None, client_secret: str | None = None,
-) -> TokenGrant:
-    """The token endpoint: `password` for staff, `client_credentials` for agency systems; a grant without its
-    credentials is 422, another grant type 400."""
-    if grant_type == "password" and username and password:
-        return await password_grant(session, username, password)
-    if grant_type == "client_credentials" and client_id and client_secret:
-        return await client_credentials_grant(session, client_id, client_secret)
-    if grant_type in ("password", "client_credentials"):
-        raise Invalid("The grant is missing its credentials.", loc=["body"])
-    raise UnsupportedGrant("grant_type must be password or client_credentials.", error="unsupported_grant_type")
+async def grant(session: AsyncSession, form: TokenRequest, basic: ClientCredentials | None) -> TokenGrant:
+    """The token endpoint: `password` for staff, `client_credentials` for agency systems (the client
+    authenticated by HTTP Basic or in the form). Refusals in RFC 6749 form: a grant without its credentials is
+    `invalid_request`, another grant type `unsupported_grant_type`."""
+    if not form.grant_type:
+        raise OAuthError("invalid_request", "grant_type is required.")
+    if form.grant_type == "password":
+        if not form.username or not form.password:
+            raise OAuthError("invalid_request", "The password grant needs username and password.")
+        return await password_grant(session, form.username, form.password)
+    if form.grant_type == "client_credentials":
+        creds = client_credentials(form, basic)
+        if creds is None:
+            raise OAuthError("invalid_client", "Authenticate the client with HTTP Basic (client_secret_basic) "
+                             "or client_id and client_secret in the form (client_secret_post).")
+        return await client_credentials_grant(session, creds.client_id, creds.client_secret)
+    raise OAuthError("unsupported_grant_type", "grant_type must be password or client_credentials.")

@@ -19,7 +19,7 @@ from jose.backends.base import Key
 from jose.exceptions import JOSEError
 
 from app.core.clock import utcnow
-from app.core.config import ExternalIdPConfig, Settings, get_settings, parse_external_idps
+from app.core.config import ExternalIdPConfig, Settings, get_settings, parse_external_idps, require_keys
 from app.core.files import PRIVATE_FILE, create_private_file, key_dir, replace_private_file, tighten
 
 log = logging.getLogger("tandem.auth")
@@ -79,10 +79,11 @@ class KeyRing:
     def load(cls, settings: Settings) -> KeyRing:
         previous_pems: list[bytes] = []
         if settings.jwt_private_key:
-            private_pem = settings.jwt_private_key.encode()
+            private_pem = settings.jwt_private_key.replace("\\n", "\n").encode()  # one-line env files
             if settings.jwt_previous_public_key:
                 previous_pems.append(settings.jwt_previous_public_key.encode())
         else:
+            require_keys(settings)
             keys = key_dir(settings.var_dir)
             current = keys / "jwt-current.pem"
             if not current.exists():

@@ -6,11 +6,11 @@ import re
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from app.core.types import Input
+from app.core.types import Input, NotNull, unique_items
 from app.core.vocab import CaseRole, CaseStage
 
 
@@ -56,12 +56,14 @@ class AddressKind(StrEnum):
     acp_substitute = "acp_substitute"  # address confidentiality program substitute address
 
 
+@unique_items
 def _unique(values: list[Any] | None) -> list[Any] | None:
     if values is not None and len(set(values)) != len(values):
         raise ValueError("values must not repeat")
     return values
 
 
+@unique_items
 def _race_ethnicity(values: list[Any] | None) -> list[Any] | None:
     _unique(values)
     if values and RaceEthnicity.declined in values and len(values) > 1:
@@ -93,11 +95,11 @@ class CaseCreate(Input):
 class CaseUpdate(Input):
     """Ownership (agency) never changes; `office_id: null` detaches the case from its office."""
 
-    reference: str | None = Field(None, min_length=1, max_length=100)
-    dv_indicators: list[DvIndicator] | None = Field(None, max_length=len(DvIndicator))
+    reference: Annotated[str | None, NotNull] = Field(None, min_length=1, max_length=100)
+    dv_indicators: Annotated[list[DvIndicator] | None, NotNull] = Field(None, max_length=len(DvIndicator))
     office_id: uuid.UUID | None = None
-    status: CaseStatus | None = None
-    stage: CaseStage | None = Field(None, description=Stage.description)
+    status: Annotated[CaseStatus | None, NotNull] = None
+    stage: Annotated[CaseStage | None, NotNull] = Field(None, description=Stage.description)
     assigned_worker_id: uuid.UUID | None = Field(None, description=AssignedWorker.description)
 
     _u = field_validator("dv_indicators")(_unique)
@@ -170,10 +172,10 @@ class PersonCreate(Input):
 class PersonUpdate(Input):
     """Send only the fields to change; `contact`/`address` replace the whole value, null clears it."""
 
-    case_role: CaseRole | None = None
-    full_name: str | None = Field(None, min_length=1, max_length=200)
+    case_role: Annotated[CaseRole | None, NotNull] = None
+    full_name: Annotated[str | None, NotNull] = Field(None, min_length=1, max_length=200)
     date_of_birth: date | None = None
-    race_ethnicity: list[RaceEthnicity] | None = Field(None, max_length=len(RaceEthnicity))
+    race_ethnicity: Annotated[list[RaceEthnicity] | None, NotNull] = Field(None, max_length=len(RaceEthnicity))
     language: str | None = Field(None, min_length=1, max_length=40)
     contact: Contact | None = None
     address: Address | None = None

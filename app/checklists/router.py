@@ -22,13 +22,13 @@ from app.checklists.defaults import Juncture
 from app.checklists.dependencies import ChecklistForUpdate, ChecklistVisible, ItemKey
 from app.checklists.schemas import (
     ChecklistCreate,
+    ChecklistNoteCreate,
     ChecklistRead,
     ChecklistSummary,
     ItemEventRead,
     ItemUpdate,
     JunctureCreate,
     JunctureRead,
-    NoteCreate,
     TemplateCreate,
     TemplateRead,
 )
@@ -98,7 +98,7 @@ async def update_item(
 @router.post("/checklists/{checklist_id}/items/{key}/notes", status_code=status.HTTP_201_CREATED,
              response_model=ItemEventRead)
 async def add_note(
-    checklist_id: uuid.UUID, key: ItemKey, data: NoteCreate, session: SessionDep,
+    checklist_id: uuid.UUID, key: ItemKey, data: ChecklistNoteCreate, session: SessionDep,
     idem: IdempotencyDep, principal: RequiresChecklistWork,
 ) -> dict[str, Any]:
     return await idem.create(principal.ref, lambda: service.add_note(session, principal, checklist_id, key, data),

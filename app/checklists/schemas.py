@@ -65,7 +65,7 @@ class ItemUpdate(Input):
     note: str | None = Field(None, max_length=2000, description="Required for not_applicable.")
 
 
-class NoteCreate(Input):
+class ChecklistNoteCreate(Input):
     text: str = Field(min_length=1, max_length=2000)
 
 

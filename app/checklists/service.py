@@ -24,9 +24,9 @@ from app.checklists.models import (
 )
 from app.checklists.schemas import (
     ChecklistCreate,
+    ChecklistNoteCreate,
     ItemStatus,
     ItemUpdate,
-    NoteCreate,
 )
 from app.checklists.templates import latest_template
 from app.consent import rules
@@ -149,7 +149,7 @@ async def update_item(
 
 
 async def add_note(
-    session: AsyncSession, principal: Principal, checklist_id: uuid.UUID, key: str, data: NoteCreate
+    session: AsyncSession, principal: Principal, checklist_id: uuid.UUID, key: str, data: ChecklistNoteCreate
 ) -> ChecklistItemEvent:
     """A note on an item, by staff on the case or a linked DV advocate; the item's status is unchanged. Loads
     the checklist itself (404 when hidden): it runs inside an idempotent create, which a retry replays."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.types import Input, Timestamp
+from app.core.types import Input, Timestamp, unique_items
 from app.core.vocab import DataCategory, Purpose
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -68,6 +68,7 @@ class TaskOutcome(StrEnum):
     unreachable = "unreachable"
 
 
+@unique_items
 def _unique(values: list[Any] | None) -> list[Any] | None:
     if values is not None and len(set(values)) != len(values):
         raise ValueError("values must not repeat")

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Signature algorithms an external identity provider may use: public-key ones only (an HMAC secret shared
@@ -70,8 +80,9 @@ def parse_external_idps(raw: str) -> list[ExternalIdPConfig]:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TANDEM_", extra="ignore")
 
+    # Empty: the embedded SQLite file `tandem.db` in var_dir.
     database_url: str = Field(
-        default="sqlite+aiosqlite:///./var/tandem.db",
+        default="",
         validation_alias=AliasChoices("DATABASE_URL", "TANDEM_DATABASE_URL"),
     )
     db_pool_size: int = 10
@@ -80,8 +91,12 @@ class Settings(BaseSettings):
     db_pool_recycle: int = 1800
     db_echo: bool = False
 
-    # Local state for the embedded default: generated signing and data keys live here.
+    # Local state for the embedded default: the SQLite file and the generated signing and data keys.
     var_dir: Path = Path("var")
+    # With PostgreSQL, keys come from TANDEM_JWT_PRIVATE_KEY and TANDEM_DATA_KEYS: generated ones would live in
+    # one replica's var_dir only. True lets keys be generated under var_dir anyway (one host with a
+    # persistent var_dir shared by every process; the test suite).
+    allow_local_keys: bool = False
 
     # Tokens
     jwt_issuer: str = "tandem"
@@ -144,9 +159,49 @@ class Settings(BaseSettings):
         parse_external_idps(v)  # refuse to start with a provider that names no agency
         return v
 
+    @model_validator(mode="after")
+    def _embedded_default(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.var_dir}/tandem.db"
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def missing_keys(self) -> list[str]:
+        """The key settings that must be given because keys may not be generated here (PostgreSQL without
+        TANDEM_ALLOW_LOCAL_KEYS); empty when nothing is missing."""
+        if self.is_sqlite or self.allow_local_keys:
+            return []
+        return [name for name, value in (("TANDEM_JWT_PRIVATE_KEY", self.jwt_private_key),
+                                         ("TANDEM_DATA_KEYS", self.data_keys)) if not value.strip()]
+
+
+class KeysNotConfigured(RuntimeError):
+    """Tandem refuses to run against PostgreSQL with keys it would have to generate: every replica would
+    make its own, and sealed data written by one could not be read by another (or by a new container)."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(
+            f"{' and '.join(missing)} must be set when DATABASE_URL is PostgreSQL: keys generated in one "
+            "container would not exist in the others. Generate them once (README, \"Keys\"), give the same "
+            "values to every process, or set TANDEM_ALLOW_LOCAL_KEYS=true for a single host with a persistent "
+            "TANDEM_VAR_DIR.")
+
+
+def require_keys(settings: Settings) -> None:
+    """KeysNotConfigured when keys would have to be generated where they must not be."""
+    missing = settings.missing_keys()
+    if missing:
+        raise KeysNotConfigured(missing)
+
+
+def project_root() -> Path:
+    """Where alembic.ini and migrations/ are: the source tree this package runs from, or TANDEM_HOME when the
+    package is installed elsewhere (the container installs it into site-packages, the tree stays in
+    /opt/tandem)."""
+    return Path(os.environ.get("TANDEM_HOME") or Path(__file__).resolve().parents[2])
 
 
 @lru_cache

@@ -15,7 +15,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from app.core.config import Settings, get_settings
+from app.core.config import Settings, get_settings, require_keys
 from app.core.files import PRIVATE_FILE, create_private_file, key_dir, tighten
 
 
@@ -40,6 +40,7 @@ class DataKeys:
     def load(cls, settings: Settings) -> DataKeys:
         spec = settings.data_keys.strip()
         if not spec:
+            require_keys(settings)
             path = key_dir(settings.var_dir) / "data-keys.txt"
             if not path.exists():
                 create_private_file(path, (new_key_spec() + "\n").encode())

@@ -18,6 +18,32 @@ log = logging.getLogger("tandem.errors")
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://tandem.example/problems/"
 
+# Every problem `type` Tandem answers: TYPE_BASE + slug -> (status, when). docs/integrating.md lists them and
+# tests/core/test_problem_types.py keeps the three (errors raised, this table, the guide) in step.
+PROBLEM_TYPES: dict[str, tuple[int, str]] = {
+    "invalid": (422, "The request did not pass validation: `errors` names each place (`loc`), never the value."),
+    "unauthorized": (401, "No bearer token, or one that is invalid, expired or revoked."),
+    "forbidden": (403, "You can see the object, but your role or agency may not do this."),
+    "not-found": (404, "No such object, or not yours to see (the two are never told apart)."),
+    "method-not-allowed": (405, "The path exists, the method does not."),
+    "conflict": (409, "The object's state does not allow this (an illegal transition names `current_status` "
+                      "and `allowed`), a safety gate is unmet, or a concurrent change won."),
+    "precondition-failed": (412, "`If-Match` names another version: fetch the object again."),
+    "precondition-required": (428, "A PUT that replaces what exists needs `If-Match` (the ETag of its GET)."),
+    "payload-too-large": (413, "The body is over `TANDEM_MAX_BODY_BYTES`."),
+    "too-many-requests": (429, "Slow down: `Retry-After` says when to try again (logins, audit verification)."),
+    "internal": (500, "A bug: report the `X-Request-ID` of the response."),
+    "unavailable": (503, "The database is unreachable: retry after `Retry-After` seconds."),
+    "oauth-invalid-request": (400, "Token endpoint: a parameter is missing, repeated or malformed."),
+    "oauth-invalid-client": (401, "Token endpoint: client authentication failed."),
+    "oauth-invalid-grant": (400, "Token endpoint: the username and password are not valid."),
+    "oauth-unauthorized-client": (400, "Token endpoint: this client may not use this grant."),
+    "oauth-unsupported-grant-type": (400, "Token endpoint: grant_type is neither password nor client_credentials."),
+    "oauth-invalid-scope": (400, "Token endpoint: the scope is not valid."),
+}
+HTTP_SLUGS = {401: "unauthorized", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large",
+              422: "invalid", 429: "too-many-requests"}
+
 
 class AppError(Exception):
     status: int = 400
@@ -27,6 +53,8 @@ class AppError(Exception):
     # the session dependency commits the request's writes before the error is answered, instead of rolling
     # them back. Raise such an error only after everything else the request wrote is meant to be kept.
     keep_writes: bool = False
+    # The media type of the rendered error: problem+json, except where a standard fixes another (OAuth 2).
+    media_type: str = PROBLEM
 
     def __init__(
         self,
@@ -89,6 +117,31 @@ class TooManyRequests(AppError):
     status, title, slug = 429, "Too many requests", "too-many-requests"
 
 
+OAUTH_ERRORS = {
+    "invalid_request": (400, "Invalid token request"),
+    "invalid_client": (401, "Client authentication failed"),
+    "invalid_grant": (400, "Invalid credentials"),
+    "unauthorized_client": (400, "Grant not allowed for this client"),
+    "unsupported_grant_type": (400, "Unsupported grant type"),
+    "invalid_scope": (400, "Invalid scope"),
+}
+
+
+class OAuthError(AppError):
+    """An error of the token endpoint in RFC 6749 section 5.2 form: `application/json` with `error` and
+    `error_description` (OAuth clients read these), beside the problem fields every other error carries. An
+    `invalid_client` is a 401 with a `WWW-Authenticate: Basic` challenge."""
+
+    media_type = "application/json"
+
+    def __init__(self, error: str, description: str, **kw: Any) -> None:
+        self.status, title = OAUTH_ERRORS[error]
+        self.slug = "oauth-" + error.replace("_", "-")
+        if error == "invalid_client":
+            kw.setdefault("headers", {"WWW-Authenticate": 'Basic realm="tandem", charset="UTF-8"'})
+        super().__init__(description, title=title, error=error, error_description=description, **kw)
+
+
 def problem(
     status: int,
     title: str,
@@ -98,6 +151,7 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
+    media_type: str = PROBLEM,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": TYPE_BASE + (slug or str(status)),
@@ -109,7 +163,7 @@ def problem(
         body["errors"] = errors
     if extra:
         body.update(extra)
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=media_type)
 
 
 def clean_validation_errors(errors: Any) -> list[dict[str, Any]]:
@@ -126,7 +180,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return problem(exc.status, exc.title, exc.detail, slug=exc.slug, errors=exc.errors,
-                       headers=exc.headers, extra=exc.extra)
+                       headers=exc.headers, extra=exc.extra, media_type=exc.media_type)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -142,7 +196,7 @@ def install_error_handlers(app: FastAPI) -> None:
         titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated", 400: "Bad request"}
         detail = exc.detail if isinstance(exc.detail, str) else titles.get(exc.status_code, "Error")
         return problem(exc.status_code, titles.get(exc.status_code, "Error"), detail,
-                       headers=getattr(exc, "headers", None))
+                       slug=HTTP_SLUGS.get(exc.status_code), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import hmac
 from functools import lru_cache
-from pathlib import Path
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from app.core.config import get_settings
-from app.core.db import get_engine
+from app.core.config import get_settings, project_root
+from app.core.db import get_engine, sessionmaker
 from app.core.errors import Unauthorized
-from app.core.metrics import metrics
+from app.core.metrics import Family, metrics, pool_families
 
 router = APIRouter(tags=["health"])
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 @lru_cache
@@ -26,19 +24,19 @@ def script_head() -> str:
     from alembic.script import ScriptDirectory
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(project_root() / "migrations"))
     head = ScriptDirectory.from_config(cfg).get_current_head()
     if head is None:
         raise RuntimeError("the migrations have no revision")
     return head
 
 
-@router.get("/healthz")
+@router.get("/healthz", operation_id="health.live")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Not ready"}})
+@router.get("/readyz", operation_id="health.ready", responses={503: {"description": "Not ready"}})
 async def readyz() -> JSONResponse:
     try:
         async with get_engine().connect() as conn:
@@ -63,8 +61,23 @@ def metrics_access(request: Request) -> None:
         raise Unauthorized("A valid metrics token is required.", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
 
 
-@router.get("/metrics", response_class=PlainTextResponse, dependencies=[Depends(metrics_access)], responses={
+@router.get("/metrics", operation_id="health.metrics", response_class=PlainTextResponse, dependencies=[Depends(metrics_access)], responses={
     401: {"description": "TANDEM_METRICS_TOKEN is set and the request does not carry it",
           "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}})
 async def prometheus_metrics() -> PlainTextResponse:
-    return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+    return PlainTextResponse(await scrape(), media_type="text/plain; version=0.0.4")
+
+
+async def scrape() -> str:
+    """This process's metrics and its pool, and the database gauges the domains registered; a database that
+    does not answer leaves those out and says so (`tandem_metrics_database_up 0`)."""
+    extra = pool_families(get_engine().sync_engine.pool)
+    up = 1
+    try:
+        async with sessionmaker()() as session:
+            gauges = [f for collect in metrics.collectors for f in await collect(session)]
+    except Exception:
+        gauges, up = [], 0
+    extra.append(Family("tandem_metrics_database_up", "1 when the database gauges below could be read.", "gauge",
+                        [({}, up)]))
+    return metrics.render([*extra, *gauges])

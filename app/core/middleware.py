@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import get_settings
 from app.core.context import request_id_var
+from app.core.errors import HTTP_SLUGS, TYPE_BASE
 from app.core.metrics import metrics
 
 log = logging.getLogger("tandem.access")
@@ -45,7 +46,7 @@ def _json_too_deep(body: bytes, limit: int) -> bool:
 
 
 async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
-    body = json.dumps({"type": f"https://tandem.example/problems/{status}", "title": title, "status": status,
+    body = json.dumps({"type": TYPE_BASE + HTTP_SLUGS[status], "title": title, "status": status,
                        "detail": detail}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/problem+json"),

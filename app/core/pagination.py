@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Invalid
@@ -19,18 +19,29 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"  # base64url without padding, as encode_cursor writes it
 
 
 class Page(BaseModel, Generic[T]):
+    """One page of a list; `next_cursor` is null on the last page."""
+
     items: list[T]
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """`Page[ReferralSummary]` is `ReferralSummaryPage` in the OpenAPI document (`Page[AgencyRead]`:
+        `AgencyPage`), not `Page_ReferralSummary_`."""
+        name = getattr(params[0], "__name__", str(params[0]))
+        return f"{name.removesuffix('Read')}Page"
 
 
 class PageParams:
     def __init__(
         self,
         limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size (1-200)."),
-        cursor: str | None = Query(None, max_length=200, description="Opaque cursor from next_cursor."),
+        cursor: str | None = Query(None, max_length=200, pattern=CURSOR_PATTERN,
+                                   description="Opaque cursor: the `next_cursor` of the previous page."),
     ) -> None:
         self.limit = limit
         self.cursor = cursor

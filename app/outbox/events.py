@@ -6,26 +6,82 @@ import fnmatch
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
 from app.outbox.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-EVENT_TYPES = (
-    "referral.created", "referral.sent", "referral.acknowledged", "referral.accepted", "referral.declined",
-    "referral.withdrawn", "referral.closed", "consent.revoked", "consultation.opened",
-    "consultation.routed", "consultation.accepted", "consultation.responded", "consultation.closed",
-    "agreement.created", "agreement.signed", "agreement.activated", "agreement.suspended",
-    "agreement.terminated", "service.created", "service.updated", "treatment.created", "treatment.updated",
-    "protective_order.created", "protective_order.updated", "court_event.created",
-    "court_event.updated", "assessment.created", "assessment.updated",
-    "safety_plan_summary.created", "safety_plan_summary.updated",
-    "child_details.created", "child_details.updated", "contact_preferences.created",
-    "contact_preferences.updated", "contact_attempt.created", "note.created", "note.updated",
-)
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One webhook event type: what happened, the fields of its `data` (ids, times and status codes only,
+    see check_payload) and which of them names its subject: one subject's events reach an endpoint in the
+    order they were emitted."""
+
+    description: str
+    fields: tuple[str, ...]
+    subject: str
+
+
+_REFERRAL = ("referral_id", "status", "at")
+_CONSULTATION = ("consultation_id", "office_id")
+_AGREEMENT = ("agreement_id", "status")
+
+# The event catalogue: the OpenAPI document's `webhooks` and docs/integrating.md are written from it, and
+# emit() refuses an event or a data field that is not in it.
+EVENTS: dict[str, EventSpec] = {
+    "referral.created": EventSpec("A referral was drafted (sent only to the referring agency).",
+                                  ("referral_id",), "referral_id"),
+    "referral.sent": EventSpec("A referral was sent to the receiving agency; its response clock runs.",
+                               _REFERRAL, "referral_id"),
+    "referral.acknowledged": EventSpec("The receiving agency acknowledged a referral.", _REFERRAL, "referral_id"),
+    "referral.accepted": EventSpec("The receiving agency accepted a referral.", _REFERRAL, "referral_id"),
+    "referral.declined": EventSpec("The receiving agency declined a referral.", _REFERRAL, "referral_id"),
+    "referral.withdrawn": EventSpec("The referring agency withdrew a referral (a draft's withdrawal reaches the "
+                                    "referring agency only).", _REFERRAL, "referral_id"),
+    "referral.closed": EventSpec("A referral was closed with an outcome.", _REFERRAL, "referral_id"),
+    "consent.revoked": EventSpec("A consent naming your agency (or recorded by it) was revoked: stop using what "
+                                 "it released.", ("consent_id", "revoked_at"), "consent_id"),
+    "consultation.opened": EventSpec("A case consultation was opened in a CPS office.", _CONSULTATION,
+                                     "consultation_id"),
+    "consultation.routed": EventSpec("A consultation was routed to an on-duty advocate.",
+                                     (*_CONSULTATION, "advocate_id"), "consultation_id"),
+    "consultation.accepted": EventSpec("The advocate accepted a consultation.", _CONSULTATION, "consultation_id"),
+    "consultation.responded": EventSpec("The advocate answered a consultation.", _CONSULTATION, "consultation_id"),
+    "consultation.closed": EventSpec("A consultation was closed.", _CONSULTATION, "consultation_id"),
+    "agreement.created": EventSpec("A data-sharing agreement naming your agency was drafted.", _AGREEMENT,
+                                   "agreement_id"),
+    "agreement.signed": EventSpec("A party signed a data-sharing agreement.", _AGREEMENT, "agreement_id"),
+    "agreement.activated": EventSpec("Every party has signed (or a suspension ended): the agreement is active.",
+                                     _AGREEMENT, "agreement_id"),
+    "agreement.suspended": EventSpec("A data-sharing agreement was suspended.", _AGREEMENT, "agreement_id"),
+    "agreement.terminated": EventSpec("A data-sharing agreement was terminated.", _AGREEMENT, "agreement_id"),
+    # Casework records: announced to the agency that holds them only, by id (the data is read through the API).
+    "protective_order.created": EventSpec("Your agency recorded a protective order.", ('protective_order_id', 'case_id', 'person_id'), "protective_order_id"),
+    "protective_order.updated": EventSpec("Your agency changed a protective order.", ('protective_order_id', 'case_id', 'person_id'), "protective_order_id"),
+    "court_event.created": EventSpec("Your agency recorded a court event (hearing) of a case.", ('court_event_id', 'case_id'), "court_event_id"),
+    "court_event.updated": EventSpec("Your agency changed a court event (hearing) of a case.", ('court_event_id', 'case_id'), "court_event_id"),
+    "assessment.created": EventSpec("Your agency recorded an assessment.", ('assessment_id', 'case_id', 'person_id'), "assessment_id"),
+    "assessment.updated": EventSpec("Your agency changed an assessment.", ('assessment_id', 'case_id', 'person_id'), "assessment_id"),
+    "service.created": EventSpec("Your agency recorded a service for a person.", ('service_id', 'person_id', 'case_id'), "service_id"),
+    "service.updated": EventSpec("Your agency changed a service for a person.", ('service_id', 'person_id', 'case_id'), "service_id"),
+    "treatment.created": EventSpec("Your agency recorded a treatment participation record.", ('treatment_id', 'person_id', 'case_id'), "treatment_id"),
+    "treatment.updated": EventSpec("Your agency changed a treatment participation record.", ('treatment_id', 'person_id', 'case_id'), "treatment_id"),
+    "safety_plan_summary.created": EventSpec("Your agency recorded a safety-plan summary.", ('safety_plan_summary_id', 'person_id'), "safety_plan_summary_id"),
+    "safety_plan_summary.updated": EventSpec("Your agency changed a safety-plan summary.", ('safety_plan_summary_id', 'person_id'), "safety_plan_summary_id"),
+    "child_details.created": EventSpec("Your agency recorded a child's details.", ('child_details_id', 'person_id'), "child_details_id"),
+    "child_details.updated": EventSpec("Your agency changed a child's details.", ('child_details_id', 'person_id'), "child_details_id"),
+    "contact_preferences.created": EventSpec("Your agency recorded a person's safe-contact preferences.", ('contact_preferences_id', 'person_id'), "contact_preferences_id"),
+    "contact_preferences.updated": EventSpec("Your agency changed a person's safe-contact preferences.", ('contact_preferences_id', 'person_id'), "contact_preferences_id"),
+    "note.created": EventSpec("Your agency recorded a case note.", ('note_id', 'case_id'), "note_id"),
+    "note.updated": EventSpec("Your agency changed a case note.", ('note_id', 'case_id'), "note_id"),
+    "contact_attempt.created": EventSpec("Your agency logged an attempt to contact a person.", ("contact_attempt_id", "person_id"), "contact_attempt_id"),
+}
+EVENT_TYPES = tuple(EVENTS)
 
 
 _STATUS = re.compile(r"^[a-z_]{1,40}$")
@@ -59,9 +115,13 @@ async def emit(
     session: AsyncSession, event_type: str, agency_ids: Iterable[uuid.UUID | None], data: dict[str, str]
 ) -> None:
     """Queue `event_type` for each agency's subscribed endpoints. `data` holds ids and times only
-    (see check_payload; anything else raises ValueError)."""
+    (see check_payload; anything else raises ValueError), and only the fields the catalogue lists."""
+    spec = EVENTS.get(event_type)
+    if spec is None or not set(data) <= set(spec.fields):
+        raise ValueError(f"webhook event {event_type!r} or its fields are not in the catalogue")
     check_payload(data)
     now = utcnow()
+    subject = f"{spec.subject.removesuffix('_id')}:{data[spec.subject]}"
     for agency_id in {a for a in agency_ids if a is not None}:
         endpoints = (
             await session.execute(
@@ -71,7 +131,12 @@ async def emit(
         targets = [e for e in endpoints if any(fnmatch.fnmatchcase(event_type, p) for p in e.events)]
         if not targets:
             continue
-        ev = WebhookEvent(agency_id=agency_id, type=event_type, data=data, created_at=now)
+        last = (await session.execute(
+            select(func.max(WebhookEvent.subject_seq))
+            .where(WebhookEvent.agency_id == agency_id, WebhookEvent.subject == subject)
+        )).scalar_one()
+        ev = WebhookEvent(agency_id=agency_id, type=event_type, data=data, created_at=now, subject=subject,
+                          subject_seq=(last or 0) + 1)
         session.add(ev)
         await session.flush()
         for ep in targets:

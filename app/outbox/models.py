@@ -39,12 +39,17 @@ class WebhookEvent(SQLModel, table=True):
     """One domain event for one agency, written in the same transaction as the change (the outbox)."""
 
     __tablename__ = "webhook_events"
+    __table_args__ = (sa.Index("ix_webhook_events_subject", "agency_id", "subject", "subject_seq"),)
 
     id: uuid.UUID = id_field()
     agency_id: uuid.UUID = Field(index=True)
     type: str = Field(max_length=60)
     data: dict = json_field(dict)  # ids and timestamps only, never personal data
     created_at: datetime = created_field()
+    # What the event is about ("referral:<id>") and its place among that subject's events for this agency
+    # (1, 2, ...): deliveries of one subject to an endpoint go out in this order (delivery.claim_due).
+    subject: str | None = Field(default=None, max_length=100)
+    subject_seq: int | None = None
 
 
 class WebhookDelivery(SQLModel, table=True):

@@ -29,7 +29,7 @@ class OrderJurisdiction(StrEnum):
     criminal = "criminal"
 
 
-class ServiceStatus(StrEnum):
+class OrderServiceStatus(StrEnum):
     """Whether the restrained person has been served (an unserved order is often unenforceable)."""
 
     not_served = "not_served"
@@ -98,7 +98,7 @@ class OrderCreate(Input):
     issued_on: date
     expires_on: date | None = None
     terms: list[Term] = Field(default_factory=list, max_length=20)
-    service_status: ServiceStatus = ServiceStatus.unknown
+    service_status: OrderServiceStatus = OrderServiceStatus.unknown
     served_on: date | None = None
 
     _u = field_validator("protected_person_ids")(_unique_ids)
@@ -122,7 +122,7 @@ class OrderUpdate(Input):
     expires_on: date | None = None
     vacated_on: date | None = None
     terms: Annotated[list[Term], Field(max_length=20)] | SkipJsonSchema[None] = None
-    service_status: ServiceStatus | SkipJsonSchema[None] = None
+    service_status: OrderServiceStatus | SkipJsonSchema[None] = None
     served_on: date | None = None
 
     _u = field_validator("protected_person_ids")(_unique_ids)
@@ -156,7 +156,7 @@ class OrderRead(BaseModel):
     expires_on: date | None
     vacated_on: date | None
     terms: list[TermRead]
-    service_status: ServiceStatus
+    service_status: OrderServiceStatus
     served_on: date | None
     status: OrderStatus
     in_force: bool
@@ -173,7 +173,7 @@ class OrderSummary(BaseModel):
     person_id: uuid.UUID
     kind: OrderKind
     jurisdiction: OrderJurisdiction
-    service_status: ServiceStatus
+    service_status: OrderServiceStatus
     status: OrderStatus
     issued_on: date
     expires_on: date | None

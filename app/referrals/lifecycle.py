@@ -303,13 +303,15 @@ async def list_events(
 # ------------------------------------------------------------------ transitions
 
 
-def _ensure_legal(referral: Referral, action: str) -> str:
+def _ensure_legal(principal: Principal, referral: Referral, action: str) -> str:
+    """The target status, or 409 naming the current status and what the caller may do from it: `allowed`
+    is the referral's `allowed_actions` for this caller, never the other agency's moves."""
     starts, target = TRANSITIONS[action]
     if referral.status not in starts:
+        allowed = access.referral_actions_for(principal, referral, legal_actions(referral.status))
         raise Conflict(
-            f"A referral in status {referral.status} cannot {action}; allowed from here: "
-            f"{', '.join(legal_actions(referral.status)) or 'none'}.",
-            current_status=referral.status, allowed=legal_actions(referral.status),
+            f"A referral in status {referral.status} cannot {action}; you may: {', '.join(allowed) or 'nothing'}.",
+            current_status=referral.status, allowed=allowed,
         )
     return target
 
@@ -344,7 +346,7 @@ async def transition(
     winner."""
     access.ensure_may_act_on_referral(principal, referral, action)
     check_if_match(if_match, referral)
-    target = _ensure_legal(referral, action)
+    target = _ensure_legal(principal, referral, action)
     now = utcnow()
     from_status = referral.status
     note: str | None = None

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.types import Input
+from app.core.types import Input, unique_items
 
 
 class ReferralStatus(StrEnum):
@@ -22,12 +22,15 @@ class ReferralStatus(StrEnum):
     withdrawn = "withdrawn"
 
 
-class Urgency(StrEnum):
+class ReferralUrgency(StrEnum):
     """How soon the receiving agency must answer once the referral is sent (see settings referral_*)."""
 
     emergency = "emergency"
     urgent = "urgent"
     routine = "routine"
+
+
+Urgency = ReferralUrgency  # the name the domain uses; ReferralUrgency is its name in the OpenAPI document
 
 
 class DeclineReasonCode(StrEnum):
@@ -54,9 +57,14 @@ class OutcomeCode(StrEnum):
     other = "other"
 
 
-class Box(StrEnum):
+class ReferralBox(StrEnum):
+    """Which referrals a list shows: sent to your agency, or sent by it."""
+
     incoming = "incoming"
     outgoing = "outgoing"
+
+
+Box = ReferralBox  # the name the domain uses; ReferralBox is its name in the OpenAPI document
 
 
 MAX_PEOPLE = 20
@@ -74,6 +82,7 @@ class ReferralCreate(Input):
 
     @field_validator("person_ids")
     @classmethod
+    @unique_items
     def _unique(cls, v: list[uuid.UUID]) -> list[uuid.UUID]:
         if len(set(v)) != len(v):
             raise ValueError("each person may be named once")

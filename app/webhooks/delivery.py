@@ -24,11 +24,13 @@ from typing import Any, cast
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import aliased
 
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import DecryptionError, decrypt
 from app.core.db import sessionmaker
+from app.core.metrics import metrics
 from app.outbox.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
 from app.trail.recorder import record
 from app.webhooks.egress import AddressNotAllowed, check_url, delivery_client, error_class
@@ -86,17 +88,32 @@ def payload(claim: Claim) -> bytes:
 
 
 async def claim_due(batch_size: int = DEFAULT_BATCH) -> list[Claim]:
-    """Claim up to `batch_size` due deliveries of active endpoints in one short transaction."""
+    """Claim up to `batch_size` due deliveries of active endpoints in one short transaction.
+
+    Per subject in order: a delivery waits while the same endpoint still has an earlier event of the same
+    subject (`referral:<id>`) pending or in flight, so `referral.sent` never overtakes `referral.created`, and
+    a delivery being retried holds back its subject's later events (a delivered or failed one does not)."""
     now = utcnow()
     async with sessionmaker()() as session:
         active = sa.select(WebhookEndpoint.id).where(WebhookEndpoint.active)
+        earlier_d = aliased(WebhookDelivery)
+        earlier_e = aliased(WebhookEvent)
+        waits = (
+            sa.select(earlier_d.id)
+            .join(earlier_e, earlier_e.id == earlier_d.event_id)
+            .where(earlier_d.endpoint_id == WebhookDelivery.endpoint_id,
+                   earlier_d.status.in_(("pending", "in_flight")),
+                   earlier_e.subject == WebhookEvent.subject,
+                   earlier_e.subject_seq < WebhookEvent.subject_seq)
+        )
         ids = (await session.execute(
             sa.select(WebhookDelivery.id)
+            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
             .where(WebhookDelivery.status.in_(("pending", "in_flight")), WebhookDelivery.next_attempt_at <= now,
-                   WebhookDelivery.endpoint_id.in_(active))
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                   WebhookDelivery.endpoint_id.in_(active), ~sa.exists(waits))
+            .order_by(WebhookDelivery.next_attempt_at, WebhookEvent.subject_seq, WebhookDelivery.id)
             .limit(batch_size)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=WebhookDelivery)
         )).scalars().all()
         if not ids:
             await session.rollback()
@@ -181,6 +198,7 @@ async def finish(claim: Claim, outcome: Outcome) -> str | None:
             await record(session, None, action, "webhook_delivery", claim.delivery_id,
                          outcome="success" if outcome.ok else "failed", agency_id=claim.agency_id)
         await session.commit()
+    metrics.delivery_attempted("retry" if status == "pending" else status)
     log.info("webhook delivery attempt", extra={
         "delivery_id": str(claim.delivery_id), "attempt": claim.attempts, "status": status,
         "status_code": outcome.status_code, "error_class": outcome.error})

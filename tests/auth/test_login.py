@@ -19,8 +19,9 @@ async def test_password_login_and_me(client, world):
     assert body["token_type"] == "bearer" and body["expires_in"] == get_settings().access_token_ttl_seconds
     me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
-    assert me.json() == {"id": str(actor.id), "email": actor.user.email, "client_id": None,
-                         "agency_id": str(agency.id), "agency_kind": "cps", "roles": ["cps_worker"]}
+    assert me.json() == {"id": str(actor.id), "kind": "user", "email": actor.user.email, "client_id": None,
+                         "name": actor.user.full_name, "agency_id": str(agency.id), "agency_name": agency.name,
+                         "agency_kind": "cps", "roles": ["cps_worker"]}
 
 
 async def test_token_carries_the_contract_claims(client, world):
@@ -94,15 +95,17 @@ async def test_deactivated_user_cannot_log_in(client, world):
     assert (await _login(client, actor.user.email, PASSWORD)).status_code == 400
 
 
-@pytest.mark.parametrize("data", [
-    {"grant_type": "password", "username": "a@b.example"},
-    {"grant_type": "client_credentials", "client_id": "x"},
-    {"username": "a@b.example", "password": "x"},
+@pytest.mark.parametrize("data, status, error", [
+    ({"grant_type": "password", "username": "a@b.example"}, 400, "invalid_request"),
+    ({"grant_type": "client_credentials", "client_id": "x"}, 401, "invalid_client"),
+    ({"username": "a@b.example", "password": "x"}, 400, "invalid_request"),
+    ({"grant_type": "password", "username": "a" * 400, "password": "x"}, 400, "invalid_request"),
 ])
-async def test_incomplete_grants_are_422(client, data):
+async def test_incomplete_grants_are_rfc6749_errors(client, data, status, error):
     r = await client.post(TOKEN, data=data)
-    assert r.status_code == 422
-    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.status_code == status
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json()["error"] == error and r.json()["error_description"]
 
 
 async def test_unsupported_grant_type(client):
@@ -129,7 +132,7 @@ async def test_client_credentials_and_secret_rotation(client, world):
     assert rotated.status_code == 200 and rotated.json()["client_secret"] != created["client_secret"]
     # the old token and the old secret stop working at once
     assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).status_code == 401
-    assert (await client.post(TOKEN, data=grant)).status_code == 400
+    assert (await client.post(TOKEN, data=grant)).status_code == 401
     grant["client_secret"] = rotated.json()["client_secret"]
     assert (await client.post(TOKEN, data=grant)).status_code == 200
 

@@ -51,3 +51,21 @@ async def test_seed_is_idempotent_and_the_worked_example_is_usable(world):
     assert body["released"]["case_status"]["stage"] == "investigation"
     assert all(m["agency_id"] == str(case.agency_id) for m in body["released_meta"].values())
     assert "Robert Example" not in r.text  # the restrained person is named by id only
+
+    # What the demo prints matches what can be done: first the open steps, and on a later run (the data kept)
+    # what is left, never a step the referral has gone past.
+    from app.seed import worked_example_state, worked_example_text
+
+    url = f"/api/v1/referrals/{mine[0]['id']}"
+    text = worked_example_text(await worked_example_state())
+    assert "The referral is sent now" in text and f"{url}/acknowledge" in text and f"{url}/accept" in text
+    assert (await world.post(advocate, f"{url}/acknowledge")).status_code == 200
+    await seed_demo()  # the second run
+    state = await worked_example_state()
+    text = worked_example_text(state)
+    assert state is not None and state[1] == "acknowledged" and state[2] == ["accept", "decline"]
+    assert "The referral is acknowledged now" in text and f"{url}/acknowledge" not in text
+    assert (await world.post(advocate, f"{url}/accept")).status_code == 200
+    text = worked_example_text(await worked_example_state())
+    assert "The referral is accepted now" in text and f"{url}/accept" not in text
+    assert "nothing is left for Harbor House" in text

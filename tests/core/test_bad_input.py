@@ -72,9 +72,11 @@ async def test_nul_in_a_path_parameter_is_refused(world):
 
 
 async def test_nul_in_a_form_field_of_the_token_endpoint_is_refused(client):
+    """The token endpoint answers bad input in RFC 6749 form (400 invalid_request), naming where it was."""
     r = await client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "someone\u0000@x.example",
                                                       "password": "correct horse battery staple"})
-    assert _locs(r) == [["body", "username"]]
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+    assert [e["loc"] for e in r.json()["errors"]] == [["body", "username"]]
 
 
 async def test_an_escaped_backslash_before_u0000_is_ordinary_text(world):

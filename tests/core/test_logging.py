@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 
 from app.core.logging import JsonFormatter
 
@@ -36,3 +37,28 @@ def test_exception_logs_keep_frames_but_not_messages():
     out = json.loads(JsonFormatter().format(rec))
     assert out["error_class"] == "ValueError" and out["frames"]
     assert "Hidden Lane" not in json.dumps(out)
+
+
+def _documented_fields() -> set[str]:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "operating.md").read_text()
+    section = doc.split("## Logs", 1)[1].split("\n## ", 1)[0]
+    return {f for row in section.splitlines() if row.startswith("| `")
+            for f in re.findall(r"`([a-z_]+)`", row.split("|")[1])}
+
+
+def test_every_json_log_field_is_documented():
+    """The fields every line has (the formatter's own) and every `extra=` field the app logs are in the table
+    of docs/operating.md: an operator can rely on what a field means."""
+    import ast
+    from pathlib import Path
+
+    used = set(json.loads(JsonFormatter().format(logging.LogRecord("t", logging.INFO, "", 1, "m", None, None))))
+    used |= {"error_class", "frames"}  # what the formatter adds for a record with an exception
+    for path in (Path(__file__).resolve().parents[2] / "app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "extra" and isinstance(node.value, ast.Dict):
+                used |= {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+    assert "request_id" in used and "route" in used and "delivery_id" in used
+    assert used - _documented_fields() == set()

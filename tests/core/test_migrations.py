@@ -212,7 +212,7 @@ def test_referral_consent_key_keeps_referrals_and_refuses_dangling_ones(scratch_
     assert _on(scratch_url, _counts) == ("audit_checkpoints", 1, 1, 1)
     _on(scratch_url, lambda c: _referral(c, ids, uuid.uuid4()))  # without the key a dangling one goes in
     with pytest.raises((sa.exc.IntegrityError, RuntimeError)):
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "referral_consent_fk")
     assert _on(scratch_url, _counts) == ("audit_checkpoints", 2, 2, 2)
 
 

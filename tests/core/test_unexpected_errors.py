@@ -60,3 +60,29 @@ async def test_a_500_body_carries_no_exception_text(failing_app, caplog):
     assert "Hidden Lane" not in r.text and "RuntimeError" not in r.text
     text = "\n".join(JsonFormatter().format(rec) for rec in caplog.records)
     assert "Hidden Lane" not in text
+
+
+async def test_under_a_real_server_every_error_line_of_a_500_names_its_request_id(failing_app, caplog):
+    """Served by uvicorn over a socket: the server logs nothing of its own about the failure (which would
+    carry no request id), and every error line carries the id the response carried."""
+    import asyncio
+    import socket
+
+    import uvicorn
+
+    caplog.set_level(logging.INFO)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    server = uvicorn.Server(uvicorn.Config(failing_app, lifespan="off", log_config=None, access_log=False))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}") as c:
+            r = await c.get("/test-only/boom")
+    finally:
+        server.should_exit = True
+        await task
+    assert r.status_code == 500
+    rid = r.headers["x-request-id"]
+    errors = [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
+    assert errors and all(rec.request_id == rid for rec in errors), [(e.name, e.getMessage()) for e in errors]

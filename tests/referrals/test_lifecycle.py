@@ -78,7 +78,10 @@ async def _check_state(s, state):
             if want == 409:
                 body = r.json()
                 assert body["current_status"] == status_of(state)
-                assert body["allowed"] == allowed_from(status_of(state))
+                mine = [a for a in allowed_from(status_of(state)) if (a in SENDER_ACTIONS) == (actor in SENDERS)]
+                assert body["allowed"] == mine
+                # the same list the referral itself gives this caller
+                assert body["allowed"] == (await world.get(s[actor], url)).json()["allowed_actions"]
     # Nothing that failed changed the probe.
     r = await world.get(s["cps_supervisor"], url)
     assert r.json()["status"] == status_of(state) and r.json()["version"] == probe["version"]

@@ -322,3 +322,50 @@ async def test_worker_runs_in_the_background_and_in_the_app_lifespan(world, rece
     assert len(receiver.at(path)) == 1
     [d] = await deliveries(world, admin, hook["id"])
     assert d["status"] == "delivered"
+
+
+async def test_one_subjects_events_arrive_in_order_and_a_retry_holds_back_its_successors(
+        world, receiver, allow_private, clock):
+    """`referral.sent` never overtakes `referral.created`: an endpoint gets one subject's events in the order
+    they were emitted (the same clock reading for all, as within a fast sequence of requests), a retried one
+    holds back only its own subject's later events."""
+    t = now_utc()
+    clock.set(t)
+    a = await world.agency("cps")
+    admin = await world.user(a, "agency_admin")
+    hook, path = await endpoint(world, receiver, admin)
+    receiver.plans[path] = [500]  # the first attempt (referral.created of `first`) fails
+    first, other = str(uuid.uuid4()), str(uuid.uuid4())
+    await emit_one("referral.created", a.id, {"referral_id": first})
+    for status in ("sent", "acknowledged"):
+        await emit_one(f"referral.{status}", a.id, {"referral_id": first, "status": status, "at": t.isoformat()})
+
+    def seen() -> list[tuple[str, str]]:
+        return [(json.loads(r.body)["type"], json.loads(r.body)["data"]["referral_id"]) for r in receiver.at(path)]
+
+    await worker.run_until_idle()
+    assert seen() == [("referral.created", first)]  # failed; its subject's later events wait for its retry
+    # Another subject's event, while `first` waits for its retry: it is not held back.
+    await emit_one("referral.created", a.id, {"referral_id": other})
+    await worker.run_until_idle()
+    assert seen() == [("referral.created", first), ("referral.created", other)]
+
+    clock.set(t + timedelta(seconds=10 * get_settings().webhook_backoff_base_seconds))
+    await worker.run_until_idle()
+    assert [e for e in seen() if e[1] == first] == [
+        ("referral.created", first), ("referral.created", first), ("referral.sent", first),
+        ("referral.acknowledged", first)]
+    assert {d["status"] for d in await deliveries(world, admin, hook["id"])} == {"delivered"}
+
+
+async def test_events_of_a_referral_made_through_the_api_arrive_created_then_sent(world, receiver, allow_private,
+                                                                               clock):
+    from tests.referrals.scene import build_scene
+
+    clock.set(now_utc())
+    s = await build_scene(world)
+    hook, path = await endpoint(world, receiver, s["cps_admin"])
+    ref = await s.referral("sent")
+    await worker.run_until_idle()
+    got = [json.loads(r.body)["type"] for r in receiver.at(path) if json.loads(r.body)["data"]["referral_id"] == ref["id"]]
+    assert got == ["referral.created", "referral.sent"]

@@ -19,7 +19,8 @@ from app.cases.models import Person
 from app.cases.service import get_person_for_owner
 from app.core.clock import utcnow
 from app.core.crypto import decrypt_json, encrypt_json
-from app.core.errors import Invalid, NotFound
+from app.core.db import one_or_404
+from app.core.errors import Invalid
 from app.core.pagination import PageParams, paginate
 from app.outbox.events import emit
 from app.trail.recorder import record
@@ -88,11 +89,8 @@ async def _announce(session: AsyncSession, principal: Principal, a: Assessment, 
 
 async def get_assessment(session: AsyncSession, principal: Principal, assessment_id: uuid.UUID) -> Assessment:
     """The assessment if the caller may see its case, else 404."""
-    a = (await session.execute(sa.select(Assessment).where(
-        Assessment.id == assessment_id, access.assessment_visible_clause(principal)))).scalar_one_or_none()
-    if a is None:
-        raise NotFound("assessment")
-    return a
+    return await one_or_404(session, sa.select(Assessment).where(
+        Assessment.id == assessment_id, access.assessment_visible_clause(principal)), "assessment")
 
 
 async def list_assessments(

@@ -17,6 +17,7 @@ from app.contacts.models import PREFERENCES_SEALED, ContactAttempt, ContactPrefe
 from app.contacts.schemas import ContactAttemptCreate, ContactPreferencesPut
 from app.core.clock import utcnow
 from app.core.crypto import decrypt_json, encrypt_json
+from app.core.db import one_or_404
 from app.core.errors import Invalid, NotFound
 from app.core.http import check_put_precondition
 from app.core.pagination import PageParams, paginate
@@ -144,11 +145,8 @@ async def log_attempt(
 
 
 async def get_attempt(session: AsyncSession, principal: Principal, attempt_id: uuid.UUID) -> ContactAttempt:
-    found = (await session.execute(sa.select(ContactAttempt).where(
-        ContactAttempt.id == attempt_id, access.attempt_visible_clause(principal)))).scalar_one_or_none()
-    if found is None:
-        raise NotFound("contact attempt")
-    return found
+    return await one_or_404(session, sa.select(ContactAttempt).where(
+        ContactAttempt.id == attempt_id, access.attempt_visible_clause(principal)), "contact attempt")
 
 
 async def list_attempts(

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends
@@ -21,7 +21,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
 from app.core.config import Settings, get_settings
-from app.core.errors import AppError
+from app.core.errors import AppError, NotFound
 from app.core.files import private_sqlite_file
 
 NAMING_CONVENTION = {
@@ -234,3 +234,15 @@ async def end_reads(session: AsyncSession) -> None:
     if session.new or session.dirty or session.deleted or session.info.get("wrote"):
         raise RuntimeError("end_reads on a session that has written")
     await session.rollback()
+
+
+_Row = TypeVar("_Row")
+
+
+async def one_or_404(session: AsyncSession, stmt: sa.Select[_Row], what: str) -> _Row:
+    """The one object a visibility-filtered select finds, or 404 naming `what` (another agency's object, or
+    one the caller may not see, is not found)."""
+    found = (await session.execute(stmt)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(what)
+    return found

@@ -15,7 +15,8 @@ from app.cases.access import get_visible_case
 from app.cases.models import Person
 from app.core.clock import utcnow
 from app.core.crypto import decrypt_json, encrypt_json
-from app.core.errors import Invalid, NotFound
+from app.core.db import one_or_404
+from app.core.errors import Invalid
 from app.core.pagination import PageParams, paginate
 from app.court import access
 from app.court.models import EVENT_SEALED, CourtEvent, CourtFinding, event_aad, finding_aad
@@ -85,11 +86,8 @@ async def _announce(session: AsyncSession, principal: Principal, event: CourtEve
 
 async def get_event(session: AsyncSession, principal: Principal, event_id: uuid.UUID) -> CourtEvent:
     """The court event if the caller may see its case, else 404."""
-    event = (await session.execute(sa.select(CourtEvent).where(
-        CourtEvent.id == event_id, access.event_visible_clause(principal)))).scalar_one_or_none()
-    if event is None:
-        raise NotFound("court event")
-    return event
+    return await one_or_404(session, sa.select(CourtEvent).where(
+        CourtEvent.id == event_id, access.event_visible_clause(principal)), "court event")
 
 
 async def list_events(

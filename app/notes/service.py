@@ -14,7 +14,8 @@ from app.cases.access import get_visible_case
 from app.cases.models import Case, Person
 from app.core.clock import utcnow
 from app.core.crypto import decrypt_text, encrypt_json
-from app.core.errors import Invalid, NotFound
+from app.core.db import one_or_404
+from app.core.errors import Invalid
 from app.core.pagination import PageParams, paginate
 from app.notes import access
 from app.notes.models import CaseNote, note_text_aad
@@ -78,11 +79,8 @@ async def create_note(session: AsyncSession, principal: Principal, case_id: uuid
 
 
 async def get_note(session: AsyncSession, principal: Principal, note_id: uuid.UUID) -> CaseNote:
-    found = (await session.execute(sa.select(CaseNote).where(
-        CaseNote.id == note_id, access.note_visible_clause(principal)))).scalar_one_or_none()
-    if found is None:
-        raise NotFound("note")
-    return found
+    return await one_or_404(session, sa.select(CaseNote).where(
+        CaseNote.id == note_id, access.note_visible_clause(principal)), "note")
 
 
 async def update_note(

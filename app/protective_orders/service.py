@@ -17,7 +17,8 @@ from app.cases.models import Person
 from app.cases.service import get_person_for_owner
 from app.core.clock import today, utcnow
 from app.core.crypto import decrypt_json, encrypt_json
-from app.core.errors import Invalid, NotFound
+from app.core.db import one_or_404
+from app.core.errors import Invalid
 from app.core.pagination import PageParams, paginate
 from app.outbox.events import emit
 from app.protective_orders import access
@@ -111,11 +112,8 @@ async def _announce(session: AsyncSession, principal: Principal, order: Protecti
 
 async def get_order(session: AsyncSession, principal: Principal, order_id: uuid.UUID) -> ProtectiveOrder:
     """The order if the caller may see its case, else 404."""
-    order = (await session.execute(sa.select(ProtectiveOrder).where(
-        ProtectiveOrder.id == order_id, access.order_visible_clause(principal)))).scalar_one_or_none()
-    if order is None:
-        raise NotFound("protective order")
-    return order
+    return await one_or_404(session, sa.select(ProtectiveOrder).where(
+        ProtectiveOrder.id == order_id, access.order_visible_clause(principal)), "protective order")
 
 
 async def list_orders(

@@ -21,7 +21,8 @@ from app.cases.models import Person
 from app.cases.service import get_person_for_owner
 from app.core.clock import utcnow
 from app.core.crypto import decrypt_text, encrypt_json
-from app.core.errors import Invalid, NotFound
+from app.core.db import one_or_404
+from app.core.errors import Invalid
 from app.core.pagination import PageParams, paginate
 from app.identity.models import Agency
 from app.outbox.events import emit
@@ -113,11 +114,8 @@ async def create_service(
 
 async def get_service(session: AsyncSession, principal: Principal, service_id: uuid.UUID) -> Service:
     """The service if the caller may see its case, else 404."""
-    service = (await session.execute(sa.select(Service).where(
-        Service.id == service_id, access.service_visible_clause(principal)))).scalar_one_or_none()
-    if service is None:
-        raise NotFound("service")
-    return service
+    return await one_or_404(session, sa.select(Service).where(
+        Service.id == service_id, access.service_visible_clause(principal)), "service")
 
 
 async def list_services(

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.cases.service import get_person_for_owner
 from app.core.clock import utcnow
-from app.core.errors import Invalid, NotFound
+from app.core.db import one_or_404
+from app.core.errors import Invalid
 from app.core.pagination import PageParams, paginate
 from app.outbox.events import emit
 from app.trail.recorder import record
@@ -64,11 +65,8 @@ async def create_treatment(
 
 async def get_treatment(session: AsyncSession, principal: Principal, treatment_id: uuid.UUID) -> Treatment:
     """The record if the caller may see its case, else 404."""
-    row = (await session.execute(sa.select(Treatment).where(
-        Treatment.id == treatment_id, access.treatment_visible_clause(principal)))).scalar_one_or_none()
-    if row is None:
-        raise NotFound("treatment record")
-    return row
+    return await one_or_404(session, sa.select(Treatment).where(
+        Treatment.id == treatment_id, access.treatment_visible_clause(principal)), "treatment record")
 
 
 async def list_treatment(

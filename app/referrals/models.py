@@ -15,6 +15,8 @@ from sqlmodel import Field, SQLModel
 from app.core.crypto import register_sealed
 from app.core.db import UTCDateTime, Versioned, created_field, id_field, json_field, time_field
 
+# Sent at some point (the incoming box), as the predicate of its partial index below.
+SENT_SQL = "sent_at IS NOT NULL"
 # Sent and not yet answered (service.AWAITING_ANSWER), as the predicate of the partial indexes below.
 AWAITING_SQL = "status IN ('sent', 'acknowledged')"
 
@@ -25,7 +27,10 @@ class Referral(Versioned, table=True):
         # Each box is read newest first by (created_at, id): the index order is the list order, and a cursor
         # seeks straight to its row (migration referral_list_indexes).
         sa.Index("ix_referrals_from_agency_created", "from_agency_id", "created_at", "id"),
-        sa.Index("ix_referrals_to_agency_created", "to_agency_id", "created_at", "id"),
+        # The incoming box shows sent referrals only (`sent_at` set, referrals/access.py): its index leaves the
+        # drafts out, so a pile of drafts addressed to an agency cannot slow its inbox.
+        sa.Index("ix_referrals_to_agency_created", "to_agency_id", "created_at", "id",
+                 postgresql_where=sa.text(SENT_SQL), sqlite_where=sa.text(SENT_SQL)),
         # Overdue lists read only the referrals still awaiting an answer (AWAITING_SQL in the query too).
         sa.Index("ix_referrals_from_agency_awaiting", "from_agency_id", "created_at", "id",
                  postgresql_where=sa.text(AWAITING_SQL), sqlite_where=sa.text(AWAITING_SQL)),

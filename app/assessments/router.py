@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["assessments"], dependencies=[Depends
 async def create_assessment(
     person_id: uuid.UUID, data: AssessmentCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresRecordWrite,
-) -> Any:
+) -> dict[str, Any]:
     return await idem.create(principal.ref, lambda: service.create_assessment(session, principal, person_id, data),
                              lambda assessment_id: service.get_assessment(session, principal, assessment_id),
                              service.assessment_read)
@@ -32,7 +32,7 @@ async def create_assessment(
 async def list_assessments(
     person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresRecordRead,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_assessments(session, principal, person_id, page)
     return page_of(items, cursor, AssessmentSummary)
 
@@ -40,7 +40,7 @@ async def list_assessments(
 @router.get("/assessments/{assessment_id}", response_model=AssessmentRead)
 async def get_assessment(
     session: SessionDep, response: Response, principal: RequiresRecordRead, assessment: AssessmentVisible,
-) -> Any:
+) -> dict[str, Any]:
     return tagged(response, assessment, await service.read_assessment(session, principal, assessment))
 
 
@@ -48,5 +48,5 @@ async def get_assessment(
 async def update_assessment(
     data: AssessmentUpdate, session: SessionDep, response: Response, principal: RequiresRecordWrite,
     assessment: AssessmentForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     return tagged(response, assessment, await service.update_assessment(session, principal, assessment, data))

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from app.auth import service
 from app.auth.dependencies import Caller
 from app.auth.oauth import BasicClient, OAuthRoute, TokenForm
+from app.auth.service import Identity, TokenGrant
 from app.auth.tokens import jwks
 from app.core.db import SessionDep
 
@@ -42,7 +43,7 @@ public = APIRouter(tags=["auth"])
 
 
 @token_router.post("/auth/token", response_model=TokenResponse)
-async def token(session: SessionDep, form: TokenForm, basic: BasicClient) -> Any:
+async def token(session: SessionDep, form: TokenForm, basic: BasicClient) -> TokenGrant:
     """OAuth 2 token endpoint (RFC 6749): `password` for staff, `client_credentials` for agency systems, the
     client authenticated by HTTP Basic (`client_secret_basic`) or in the form (`client_secret_post`). Errors
     are RFC 6749 `{"error", "error_description"}` (401 with `WWW-Authenticate` for `invalid_client`)."""
@@ -51,7 +52,7 @@ async def token(session: SessionDep, form: TokenForm, basic: BasicClient) -> Any
 
 
 @router.get("/me", response_model=Me)
-async def me(session: SessionDep, principal: Caller) -> Any:
+async def me(session: SessionDep, principal: Caller) -> Identity:
     """Who you are: your name, your agency's name and kind, and your roles."""
     return await service.whoami(session, principal)
 

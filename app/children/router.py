@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1", tags=["children"], dependencies=[Depends(cu
 async def put_details(
     person_id: uuid.UUID, data: ChildDetailsPut, session: SessionDep, response: Response,
     principal: RequiresRecordWrite, if_match: str | None = IfMatch,
-) -> Any:
+) -> dict[str, Any]:
     row, body, created = await service.put_details(session, principal, person_id, data, if_match)
     response.status_code = 201 if created else 200
     return tagged(response, row, body)
@@ -33,5 +33,5 @@ async def put_details(
 
 @router.get("/people/{person_id}/child-details", response_model=ChildDetailsRead,
             description="A child's details (404 when none are on file; 422 when the person is not a child).")
-async def get_details(principal: RequiresRecordRead, row: ChildDetailsVisible, response: Response) -> Any:
+async def get_details(principal: RequiresRecordRead, row: ChildDetailsVisible, response: Response) -> dict[str, Any]:
     return tagged(response, row, service.details_read(row))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Response, status
 
 from app.auth.dependencies import RequiresRecordRead, RequiresRecordWrite, current_principal
 from app.contacts import service
+from app.contacts.models import ContactAttempt
 from app.contacts.schemas import (
     ContactAttemptCreate,
     ContactAttemptRead,
@@ -32,7 +33,7 @@ router = APIRouter(prefix="/api/v1", tags=["safe contact"], dependencies=[Depend
 async def put_preferences(
     person_id: uuid.UUID, data: ContactPreferencesPut, session: SessionDep, response: Response,
     principal: RequiresRecordWrite, if_match: str | None = IfMatch,
-) -> Any:
+) -> dict[str, Any]:
     row, body, created = await service.put_preferences(session, principal, person_id, data, if_match)
     response.status_code = 201 if created else 200
     return tagged(response, row, body)
@@ -52,7 +53,7 @@ async def get_preferences(person_id: uuid.UUID, session: SessionDep, response: R
 async def log_attempt(
     person_id: uuid.UUID, data: ContactAttemptCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresRecordWrite,
-) -> Any:
+) -> ContactAttempt:
     return await idem.create(principal.ref, lambda: service.log_attempt(session, principal, person_id, data),
                              lambda attempt_id: service.get_attempt(session, principal, attempt_id))
 
@@ -61,6 +62,6 @@ async def log_attempt(
 async def list_attempts(
     person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresRecordRead,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_attempts(session, principal, person_id, page)
     return page_of(items, cursor, ContactAttemptRead)

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["court"], dependencies=[Depends(curre
 async def create_event(
     case_id: uuid.UUID, data: CourtEventCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresRecordWrite,
-) -> Any:
+) -> dict[str, Any]:
     return await idem.create(principal.ref, lambda: service.create_event(session, principal, case_id, data),
                              lambda event_id: service.get_event(session, principal, event_id),
                              lambda event: service.event_read(session, event))
@@ -32,7 +32,7 @@ async def create_event(
 async def list_events(
     case_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresRecordRead,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_events(session, principal, case_id, page)
     return page_of(items, cursor, CourtEventSummary)
 
@@ -40,7 +40,7 @@ async def list_events(
 @router.get("/court-events/{event_id}", response_model=CourtEventRead)
 async def get_event(
     session: SessionDep, response: Response, principal: RequiresRecordRead, event: CourtEventVisible,
-) -> Any:
+) -> dict[str, Any]:
     return tagged(response, event, await service.read_event(session, principal, event))
 
 
@@ -48,5 +48,5 @@ async def get_event(
 async def update_event(
     data: CourtEventUpdate, session: SessionDep, response: Response, principal: RequiresRecordWrite,
     event: CourtEventForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     return tagged(response, event, await service.update_event(session, principal, event, data))

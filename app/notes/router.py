@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["notes"], dependencies=[Depends(curre
 async def create_note(
     case_id: uuid.UUID, data: NoteCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresRecordWrite,
-) -> Any:
+) -> dict[str, Any]:
     return await idem.create(principal.ref, lambda: service.create_note(session, principal, case_id, data),
                              lambda note_id: service.get_note(session, principal, note_id), service.note_read)
 
@@ -37,14 +37,14 @@ async def list_notes(
     case_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresRecordRead, audience: Audience | None = None,
     category: DataCategory | None = Query(None),
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_notes(session, principal, case_id, page, audience=audience,
                                              category=category.value if category else None)
     return page_of(items, cursor, NoteSummary)
 
 
 @router.get("/notes/{note_id}", response_model=NoteRead)
-async def get_note(principal: RequiresRecordRead, note: NoteVisible, response: Response) -> Any:
+async def get_note(principal: RequiresRecordRead, note: NoteVisible, response: Response) -> dict[str, Any]:
     return tagged(response, note, service.note_read(note))
 
 
@@ -52,6 +52,6 @@ async def get_note(principal: RequiresRecordRead, note: NoteVisible, response: R
 async def update_note(
     data: NoteUpdate, session: SessionDep, response: Response, principal: RequiresRecordWrite,
     note: NoteForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     note, body = await service.update_note(session, principal, note, data)
     return tagged(response, note, body)

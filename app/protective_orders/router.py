@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["protective orders"], dependencies=[D
 async def create_order(
     person_id: uuid.UUID, data: OrderCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresRecordWrite,
-) -> Any:
+) -> dict[str, Any]:
     return await idem.create(principal.ref, lambda: service.create_order(session, principal, person_id, data),
                              lambda order_id: service.get_order(session, principal, order_id), service.order_read)
 
@@ -31,13 +31,13 @@ async def create_order(
 async def list_orders(
     person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresRecordRead,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_orders(session, principal, person_id, page)
     return page_of(items, cursor, OrderSummary)
 
 
 @router.get("/protective-orders/{order_id}", response_model=OrderRead)
-async def get_order(session: SessionDep, response: Response, principal: RequiresRecordRead, order: OrderVisible) -> Any:
+async def get_order(session: SessionDep, response: Response, principal: RequiresRecordRead, order: OrderVisible) -> dict[str, Any]:
     return tagged(response, order, await service.read_order(session, principal, order))
 
 
@@ -45,5 +45,5 @@ async def get_order(session: SessionDep, response: Response, principal: Requires
 async def update_order(
     data: OrderUpdate, session: SessionDep, response: Response, principal: RequiresRecordWrite,
     order: OrderForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     return tagged(response, order, await service.update_order(session, principal, order, data))

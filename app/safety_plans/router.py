@@ -28,7 +28,7 @@ _PUT_DOC = ("Replace the survivor's safety-plan summary (DV agencies; 403 for ot
 async def put_summary(
     person_id: uuid.UUID, data: SafetyPlanSummaryPut, session: SessionDep, response: Response,
     principal: RequiresRecordWrite, if_match: str | None = IfMatch,
-) -> Any:
+) -> dict[str, Any]:
     row, body, created = await service.put_summary(session, principal, person_id, data, if_match)
     response.status_code = 201 if created else 200
     return tagged(response, row, body)
@@ -37,5 +37,5 @@ async def put_summary(
 @router.get("/people/{person_id}/safety-plan-summary", response_model=SafetyPlanSummaryRead,
             description="The survivor's safety-plan summary, as her DV agency holds it (404 when none is on file; "
                         "403 for a caller outside a DV agency).")
-async def get_summary(principal: RequiresRecordRead, row: SummaryVisible, response: Response) -> Any:
+async def get_summary(principal: RequiresRecordRead, row: SummaryVisible, response: Response) -> dict[str, Any]:
     return tagged(response, row, service.summary_read(row))

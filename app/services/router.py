@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/v1", tags=["services"], dependencies=[Depends(cu
 async def create_service(
     person_id: uuid.UUID, data: ServiceCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresRecordWrite,
-) -> Any:
+) -> dict[str, Any]:
     """Record a service of a person of your agency. 422 names every invalid element; nothing is written."""
     return await idem.create(principal.ref, lambda: service.create_service(session, principal, person_id, data),
                              lambda service_id: service.get_service(session, principal, service_id),
@@ -40,14 +40,14 @@ async def create_service(
 async def list_services(
     person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresRecordRead, kind: ServiceKind | None = None, status: ServiceStatus | None = None,
-) -> Any:
+) -> dict[str, Any]:
     """The person's services, newest first: ids, codes and times (no provider name)."""
     items, cursor = await service.list_services(session, principal, person_id, page, kind=kind, status=status)
     return page_of(items, cursor, ServiceSummary)
 
 
 @router.get("/services/{service_id}", response_model=ServiceRead)
-async def get_service(principal: RequiresRecordRead, svc: ServiceVisible, response: Response) -> Any:
+async def get_service(principal: RequiresRecordRead, svc: ServiceVisible, response: Response) -> dict[str, Any]:
     return tagged(response, svc, service.service_read(svc))
 
 
@@ -55,6 +55,6 @@ async def get_service(principal: RequiresRecordRead, svc: ServiceVisible, respon
 async def update_service(
     data: ServiceUpdate, session: SessionDep, response: Response, principal: RequiresRecordWrite,
     svc: ServiceForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     """Change the fields sent (`If-Match` from a GET; 412 when stale)."""
     return tagged(response, svc, await service.update_service(session, principal, svc, data))

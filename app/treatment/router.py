@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1", tags=["treatment"], dependencies=[Depends(c
 async def create_treatment(
     person_id: uuid.UUID, data: TreatmentCreate, session: SessionDep, idem: IdempotencyDep,
     principal: RequiresRecordWrite,
-) -> Any:
+) -> dict[str, Any]:
     """Record treatment participation (program kind, status, dates; never clinical notes)."""
     return await idem.create(principal.ref, lambda: service.create_treatment(session, principal, person_id, data),
                              lambda treatment_id: service.get_treatment(session, principal, treatment_id),
@@ -39,7 +39,7 @@ async def create_treatment(
 async def list_treatment(
     person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
     principal: RequiresRecordRead, domain: TreatmentDomain | None = None,
-) -> Any:
+) -> dict[str, Any]:
     items, cursor = await service.list_treatment(session, principal, person_id, page, domain=domain)
     return page_of(items, cursor, TreatmentRead)
 
@@ -47,7 +47,7 @@ async def list_treatment(
 @router.get("/treatment/{treatment_id}", response_model=TreatmentDetail)
 async def get_treatment(
     session: SessionDep, principal: RequiresRecordRead, row: TreatmentVisible, response: Response,
-) -> Any:
+) -> dict[str, Any]:
     return tagged(response, row, await service.read_treatment(session, principal, row))
 
 
@@ -55,6 +55,6 @@ async def get_treatment(
 async def update_treatment(
     data: TreatmentUpdate, session: SessionDep, response: Response, principal: RequiresRecordWrite,
     row: TreatmentForUpdate,
-) -> Any:
+) -> dict[str, Any]:
     """Change the fields sent (`If-Match` from a GET; 412 when stale)."""
     return tagged(response, row, await service.update_treatment(session, principal, row, data))

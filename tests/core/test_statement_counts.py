@@ -17,7 +17,7 @@ from tests.factories import PASSWORD
 from tests.referrals.scene import build_scene
 
 # Measured 2026-12-04 (SQLite / PostgreSQL): read 14 / 15, incoming list 4 / 3, disclosure 13 / 13,
-# create 16 / 16, token 10 / 9 (SQLite's BEGIN is a statement of its own).
+# create 16 / 16, token 10 / 9; each ceiling is the larger of the two.
 CEILINGS = {
     "referral read (receiver)": 15,
     "incoming list": 4,

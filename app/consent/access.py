@@ -32,6 +32,36 @@ def register_person_link(name: str, link: PersonLink) -> None:
     PERSON_LINKS[name] = link
 
 
+# async (session, agency_id, person_ids) -> {a person of another agency: the agency's own person linked to it}.
+# The person-link domain registers its resolver here (`register_linked_person`); until it does, no person is
+# linked and `GET /shared-with-us` gives the holding agency's person id alone.
+LinkedPersons = Callable[[AsyncSession, uuid.UUID, list[uuid.UUID]], Awaitable[dict[uuid.UUID, uuid.UUID]]]
+LINKED_PERSONS: list[LinkedPersons] = []
+
+
+def register_linked_person(resolver: LinkedPersons) -> None:
+    """Let the domain that links two agencies' person records say which of an agency's own people is linked to
+    a person of another agency (registered once)."""
+    if resolver not in LINKED_PERSONS:
+        LINKED_PERSONS.append(resolver)
+
+
+async def linked_persons(
+    session: AsyncSession, agency_id: uuid.UUID, person_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """For each person of another agency, the agency's own person linked to it (where a link exists)."""
+    out: dict[uuid.UUID, uuid.UUID] = {}
+    for resolver in LINKED_PERSONS:
+        out.update(await resolver(session, agency_id, person_ids))
+    return out
+
+
+def shared_recipient(principal: Principal) -> uuid.UUID | None:
+    """The agency whose received consents and mandates the caller lists: its own, when its role may request
+    disclosures (the same staff who could ask); None otherwise."""
+    return disclosure_requester(principal)
+
+
 def consent_visible_clause(principal: Principal, case_id_col: sa.SQLColumnExpression[uuid.UUID]) -> sa.ColumnElement[bool]:
     """Consents, mandates and notification tasks the caller sees: those of cases it may see."""
     return case_scoped_clause(principal, case_id_col)

@@ -127,6 +127,8 @@ class Disclosure(SQLModel, table=True):
     categories_released: list[str] = json_field()
     withheld: list[dict[str, Any]] = json_field()  # [{"category", "reason"}]
     released_basis: dict[str, Any] = json_field(dict)  # {category: basis}
+    # {category: [element, ...]} for each category released under a consent naming some of its elements.
+    released_elements: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     basis: str = Field(max_length=16)  # own_agency | legal_mandate | consent | mixed | none
     outcome: str = Field(max_length=16)  # released | partial | withheld | refused
     consent_ids: list[str] = json_field()

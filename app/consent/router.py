@@ -17,7 +17,7 @@ from app.auth.dependencies import (
     RequiresMandateRecord,
     current_principal,
 )
-from app.consent import consents, disclosures, mandates
+from app.consent import consents, disclosures, mandates, shared
 from app.consent.dependencies import (
     ConsentForUpdate,
     ConsentVisible,
@@ -26,7 +26,7 @@ from app.consent.dependencies import (
     TaskForUpdate,
     TaskVisible,
 )
-from app.consent.disclosures import DisclosureResult
+from app.consent.disclosures import DisclosureResult, PreviewResult
 from app.consent.models import NotificationTask
 from app.consent.schemas import (
     ConsentCreate,
@@ -35,6 +35,8 @@ from app.consent.schemas import (
     ConsentStatus,
     ConsentSummary,
     CourtOrder,
+    DisclosurePreviewRead,
+    DisclosurePreviewRequest,
     DisclosureRead,
     DisclosureRecord,
     DisclosureRequest,
@@ -42,6 +44,7 @@ from app.consent.schemas import (
     MandateRead,
     MandateSummary,
     MandateWithdraw,
+    SharedItem,
     TaskComplete,
     TaskKind,
     TaskRead,
@@ -106,6 +109,19 @@ async def request_disclosure(
     return await disclosures.disclose(session, principal, data.person_id, data.purpose, data.categories)
 
 
+@router.post("/people/{person_id}/disclosure-preview", response_model=DisclosurePreviewRead)
+async def preview_disclosure(
+    person_id: uuid.UUID, data: DisclosurePreviewRequest, session: SessionDep, principal: RequiresConsentRecord,
+) -> PreviewResult:
+    """What the named recipient agency would receive about the person now, for a purpose (the owning agency's
+    staff who can see the person): the same rule, evaluated for that agency, and the same element cut, to show
+    her before she signs or to explain a release. Nothing is released and nothing enters the accounting of
+    disclosures; the preview is audited. A recipient with no link to her (no consent or mandate naming it, no
+    referral) would be refused: every category is withheld as `no_link`."""
+    return await disclosures.preview(session, principal, person_id, data.recipient_agency_id, data.purpose,
+                                     data.categories)
+
+
 @router.get("/people/{person_id}/disclosures", response_model=Page[DisclosureRecord])
 async def list_disclosures(
     person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
@@ -114,6 +130,21 @@ async def list_disclosures(
     """The accounting of disclosures: when, to whom, what, why, on what basis (never the data released)."""
     items, cursor = await disclosures.list_disclosures(session, principal, person_id, page)
     return page_of(items, cursor, DisclosureRecord)
+
+
+# ------------------------------------------------------------------ shared with us
+
+
+@router.get("/shared-with-us", response_model=Page[SharedItem])
+async def list_shared_with_us(
+    session: SessionDep, page: Annotated[PageParams, Depends()], principal: RequiresDisclosureRequest,
+    status: shared.SharedStatus | None = None,
+) -> dict[str, Any]:
+    """Consents and legal mandates of other agencies naming the caller's agency as recipient, newest first: the
+    person (the holder's id, and the caller's own linked person where a link exists), categories and elements,
+    purposes, valid until, status. No names or other personal data. So a worker knows what to ask for."""
+    items, cursor = await shared.list_shared_with_us(session, principal, page, status)
+    return page_of(items, cursor, SharedItem)
 
 
 # ------------------------------------------------------------------ legal mandates

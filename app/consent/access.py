@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.permissions import P
 from app.auth.principal import Principal, PrincipalKind
 from app.cases.access import case_scoped_clause, person_visible_to
-from app.consent.models import Consent, LegalMandate
+from app.consent.models import Consent, ConsentWording, LegalMandate
 from app.core.errors import Forbidden
 
 # async (session, person_id, agency_id) -> whether the agency has that kind of link to the person.
@@ -60,6 +60,20 @@ def shared_recipient(principal: Principal) -> uuid.UUID | None:
     """The agency whose received consents and mandates the caller lists: its own, when its role may request
     disclosures (the same staff who could ask); None otherwise."""
     return disclosure_requester(principal)
+
+
+def wording_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
+    """Consent wordings the caller sees: its own agency's."""
+    if principal.agency_id is None:
+        return sa.false()
+    return ConsentWording.agency_id == principal.agency_id
+
+
+def wording_agency(principal: Principal) -> uuid.UUID:
+    """The agency whose consent wording the caller manages (its own; a caller with no agency may not)."""
+    if principal.agency_id is None:
+        raise Forbidden("Consent wording belongs to an agency; act as its admin.")
+    return principal.agency_id
 
 
 def consent_visible_clause(principal: Principal, case_id_col: sa.SQLColumnExpression[uuid.UUID]) -> sa.ColumnElement[bool]:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.cases.models import Person
 from app.cases.service import get_person_for_owner
-from app.consent import access, elements, rules
+from app.consent import access, elements, rules, wordings
 from app.consent.models import Consent, consent_aad
 from app.consent.rules import consent_active_clause, consent_status
 from app.consent.schemas import (
@@ -132,6 +132,7 @@ async def create_consent(
     errors += await _grantor_errors(session, person, data)
     errors += _part2_errors(data)
     errors += await _element_errors(session, person, data)
+    errors += await wordings.wording_version_errors(session, person.agency_id, data.wording_version)
     if errors:
         raise Invalid("The consent is missing or has invalid elements; see errors.", errors=errors)
     consent = Consent(
@@ -141,7 +142,11 @@ async def create_consent(
         signed_at=data.signed_at, signature_method=data.signature_method.value,
         risks_explained=data.risks_explained, language=data.language, grantor_person_id=data.grantor.person_id,
         grantor_relationship=data.grantor.relationship.value, recorded_by=principal.ref,
+        document_sha256=data.document_sha256, wording_version=data.wording_version,
+        risks=None if data.risks is None else [r.value for r in data.risks],
     )
+    if data.witness is not None:
+        consent.witness_enc = encrypt_json(data.witness.model_dump(), consent_aad(consent.id, "witness"))
     if data.part2 is not None:
         consent.part2_disclosing_program_enc = encrypt_json(data.part2.disclosing_program,
                                                             consent_aad(consent.id, "part2_disclosing_program"))
@@ -214,6 +219,9 @@ def consent_read(consent: Consent, *, full: bool = True) -> dict[str, Any]:
             "revocation_reason": decrypt_json(consent.revocation_reason_enc,
                                               consent_aad(consent.id, "revocation_reason")),
             "part2": _part2_read(consent),
+            "document_sha256": consent.document_sha256, "wording_version": consent.wording_version,
+            "risks": consent.risks,
+            "witness": decrypt_json(consent.witness_enc, consent_aad(consent.id, "witness")),
         })
     return out
 

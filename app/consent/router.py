@@ -15,9 +15,11 @@ from app.auth.dependencies import (
     RequiresDisclosureRead,
     RequiresDisclosureRequest,
     RequiresMandateRecord,
+    RequiresWordingManage,
+    RequiresWordingRead,
     current_principal,
 )
-from app.consent import consents, disclosures, mandates, shared
+from app.consent import consents, disclosures, mandates, shared, wordings
 from app.consent.dependencies import (
     ConsentForUpdate,
     ConsentVisible,
@@ -25,9 +27,10 @@ from app.consent.dependencies import (
     MandateVisible,
     TaskForUpdate,
     TaskVisible,
+    WordingVisible,
 )
 from app.consent.disclosures import DisclosureResult, PreviewResult
-from app.consent.models import NotificationTask
+from app.consent.models import ConsentWording, NotificationTask
 from app.consent.schemas import (
     ConsentCreate,
     ConsentRead,
@@ -49,6 +52,8 @@ from app.consent.schemas import (
     TaskKind,
     TaskRead,
     TaskStatus,
+    WordingCreate,
+    WordingRead,
 )
 from app.core.db import SessionDep
 from app.core.http import IdempotencyDep, tagged
@@ -93,6 +98,42 @@ async def revoke_consent(
     """Revoke a consent (written or oral); it stops working on the very next request."""
     consent = await consents.revoke_consent(session, principal, consent, data)
     return tagged(response, consent, consents.consent_read(consent))
+
+
+# ------------------------------------------------------------------ consent wordings
+
+
+@router.post("/consent-wordings", status_code=status.HTTP_201_CREATED, response_model=WordingRead)
+async def create_consent_wording(
+    data: WordingCreate, session: SessionDep, idem: IdempotencyDep, principal: RequiresWordingManage,
+) -> ConsentWording:
+    """A new version of the agency's consent wording, in one language (the agency admin); 409 if that version
+    exists in that language. Consents name the version they used (`wording_version`)."""
+    return await idem.create(principal.ref, lambda: wordings.create_wording(session, principal, data),
+                             lambda wording_id: wordings.get_wording(session, principal, wording_id))
+
+
+@router.get("/consent-wordings", response_model=Page[WordingRead])
+async def list_consent_wordings(
+    session: SessionDep, page: Annotated[PageParams, Depends()], principal: RequiresWordingRead,
+    retired: bool | None = None,
+) -> dict[str, Any]:
+    """The agency's versions of its consent wording, newest first (`retired=false`: those still in use)."""
+    items, cursor = await wordings.list_wordings(session, principal, page, retired)
+    return page_of(items, cursor, WordingRead)
+
+
+@router.get("/consent-wordings/{wording_id}", response_model=WordingRead)
+async def get_consent_wording(principal: RequiresWordingRead, wording: WordingVisible) -> ConsentWording:
+    return wording
+
+
+@router.post("/consent-wordings/{wording_id}/retire", response_model=WordingRead)
+async def retire_consent_wording(
+    session: SessionDep, principal: RequiresWordingManage, wording: WordingVisible,
+) -> ConsentWording:
+    """Retire a version: new consents can no longer name it (409 if already retired)."""
+    return await wordings.retire_wording(session, principal, wording)
 
 
 # ------------------------------------------------------------------ disclosures

@@ -83,7 +83,35 @@ def _sha(v: str) -> str:
     return v
 
 
+def _sha_or_none(v: str | None) -> str | None:
+    return None if v is None else _sha(v)
+
+
 # ------------------------------------------------------------------ consents
+
+
+class RiskCode(StrEnum):
+    """The specific risks of sharing explained to her before she signed.
+
+    perpetrator_access_to_records: the person using violence may obtain the records (e.g. in discovery).
+    court_subpoena: the recipient's records can be subpoenaed or ordered into court.
+    mandated_reporting: the recipient must report child abuse or neglect it learns of.
+    data_breach: records held elsewhere may be exposed by a breach.
+    other: another risk, explained in person.
+    """
+
+    perpetrator_access_to_records = "perpetrator_access_to_records"
+    court_subpoena = "court_subpoena"
+    mandated_reporting = "mandated_reporting"
+    data_breach = "data_breach"
+    other = "other"
+
+
+class Witness(Input):
+    """Who witnessed her signature (sealed at rest)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=1, max_length=100, description="e.g. advocate, interpreter, notary.")
 
 
 class Grantor(Input):
@@ -162,7 +190,19 @@ class ConsentCreate(Input):
         None, description="Required when `categories` names substance_use (42 CFR 2.31), each element named in the "
                           "422 when missing; refused (422) on a consent that does not name substance_use.")
 
-    _u = field_validator("purposes")(_unique)
+    document_sha256: str | None = Field(None, min_length=64, max_length=64,
+                                        description="SHA-256 of the signed consent form (64 hex characters).")
+    wording_version: str | None = Field(
+        None, min_length=1, max_length=40,
+        description="The version of the owning agency's consent wording used (POST /consent-wordings); an "
+                    "unknown or retired version is a 422.")
+    risks: list[RiskCode] | None = Field(None, min_length=1, max_length=len(RiskCode),
+                                         description="The specific risks explained (non-empty when given).")
+    witness: Witness | None = Field(None, description="Who witnessed the signature (sealed; shown on the consent "
+                                                      "read, never in lists).")
+
+    _u = field_validator("purposes", "risks")(_unique)
+    _s = field_validator("document_sha256")(_sha_or_none)
 
     @field_validator("categories")
     @classmethod
@@ -209,6 +249,11 @@ class Part2Read(BaseModel):
     revocation_explained: bool
 
 
+class WitnessRead(BaseModel):
+    name: str
+    role: str
+
+
 class ConsentRead(ConsentSummary):
     risks_explained: bool
     language: str
@@ -217,6 +262,35 @@ class ConsentRead(ConsentSummary):
     revocation_method: RevocationMethod | None = None
     revocation_reason: str | None = None
     part2: Part2Read | None = Field(None, description="The 42 CFR 2.31 elements of a consent naming substance_use.")
+    document_sha256: str | None = None
+    wording_version: str | None = None
+    risks: list[RiskCode] | None = None
+    witness: WitnessRead | None = None
+
+
+# ------------------------------------------------------------------ consent wordings
+
+
+class WordingCreate(Input):
+    version: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$",
+                         description="The version's label, e.g. 2026-11 or v3 (letters, digits, . _ -).")
+    language: str = Field(min_length=1, max_length=40, description="The language of this text, e.g. es.")
+    text: str = Field(min_length=1, max_length=20000, description="The wording itself (no personal data).")
+
+
+class WordingRead(BaseModel):
+    """A version of the agency's consent wording in one language; `retired` ones are no longer used."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    version: str
+    language: str
+    text: str
+    created_by: str | None = None
+    created_at: datetime
+    retired_at: datetime | None = None
+    retired_by: str | None = None
 
 
 class ConsentRevoke(Input):

@@ -12,7 +12,10 @@ Public contract for other domains (referrals, checklists):
   `referral_active` reach.
 
 Every disclosure, whichever door it comes through, takes one path (`_apply_rule`): `rules.decide` gives each
-category a basis or a `Reason`, one accounting row is written, and the request is audited in one place.
+category a basis or a `Reason` (and, under a consent naming some elements, those elements), `_evaluate` reads
+what was released and cuts it down to the consented elements (`elements.restrict`), one accounting row is
+written, and the request is audited in one place. `preview` evaluates the same rule for a named recipient
+agency (`rules.decide_for_agency`) and the same `_evaluate`, and writes only an audit event.
 """
 
 from __future__ import annotations

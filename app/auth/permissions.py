@@ -60,6 +60,8 @@ class P(StrEnum):
     consent_revoke = "consent:revoke"
     disclosure_request = "disclosure:request"
     disclosure_read = "disclosure:read"
+    wording_manage = "consent_wording:manage"  # the agency's versions of its consent wording
+    wording_read = "consent_wording:read"
     mandate_record = "mandate:record"
     referral_write = "referral:write"
     referral_respond = "referral:respond"
@@ -89,7 +91,7 @@ _CASEWORK = {
     P.case_create, P.case_read, P.case_update, P.person_write, P.person_read,
     P.consent_record, P.consent_read, P.consent_revoke, P.disclosure_request, P.disclosure_read,
     P.referral_write, P.referral_respond, P.referral_read, P.checklist_work, P.checklist_read,
-    P.record_write, P.record_read,
+    P.record_write, P.record_read, P.wording_read,
     P.onduty_read, P.assignment_read, P.consultation_read, P.agreement_read,
 }
 
@@ -104,7 +106,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
     Role.agency_admin: frozenset(_DIRECTORY | {
         P.agency_update, P.office_manage, P.user_manage, P.user_read, P.client_manage, P.agreement_manage,
         P.agreement_read, P.audit_read, P.webhook_manage, P.template_publish, P.assignment_manage,
-        P.assignment_read, P.report_read,
+        P.assignment_read, P.report_read, P.wording_manage, P.wording_read,
     }),
     Role.auditor: frozenset(_DIRECTORY | {P.user_read, P.agreement_read, P.audit_read, P.report_read}),
     Role.cps_worker: frozenset(_DIRECTORY | _CASEWORK | {P.juncture_record, P.consultation_open}),

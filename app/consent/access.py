@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.permissions import P
 from app.auth.principal import Principal, PrincipalKind
 from app.cases.access import case_scoped_clause, person_visible_to
-from app.consent.models import Consent, LegalMandate
+from app.consent.models import Consent, ConsentWording, LegalMandate
 from app.core.errors import Forbidden
 
 # async (session, person_id, agency_id) -> whether the agency has that kind of link to the person.
@@ -30,6 +30,50 @@ PERSON_LINKS: dict[str, PersonLink] = {}
 def register_person_link(name: str, link: PersonLink) -> None:
     """Let a domain above consent count its own link between an agency and a person (registered once by name)."""
     PERSON_LINKS[name] = link
+
+
+# async (session, agency_id, person_ids) -> {a person of another agency: the agency's own person linked to it}.
+# The person-link domain registers its resolver here (`register_linked_person`); until it does, no person is
+# linked and `GET /shared-with-us` gives the holding agency's person id alone.
+LinkedPersons = Callable[[AsyncSession, uuid.UUID, list[uuid.UUID]], Awaitable[dict[uuid.UUID, uuid.UUID]]]
+LINKED_PERSONS: list[LinkedPersons] = []
+
+
+def register_linked_person(resolver: LinkedPersons) -> None:
+    """Let the domain that links two agencies' person records say which of an agency's own people is linked to
+    a person of another agency (registered once)."""
+    if resolver not in LINKED_PERSONS:
+        LINKED_PERSONS.append(resolver)
+
+
+async def linked_persons(
+    session: AsyncSession, agency_id: uuid.UUID, person_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """For each person of another agency, the agency's own person linked to it (where a link exists)."""
+    out: dict[uuid.UUID, uuid.UUID] = {}
+    for resolver in LINKED_PERSONS:
+        out.update(await resolver(session, agency_id, person_ids))
+    return out
+
+
+def shared_recipient(principal: Principal) -> uuid.UUID | None:
+    """The agency whose received consents and mandates the caller lists: its own, when its role may request
+    disclosures (the same staff who could ask); None otherwise."""
+    return disclosure_requester(principal)
+
+
+def wording_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
+    """Consent wordings the caller sees: its own agency's."""
+    if principal.agency_id is None:
+        return sa.false()
+    return ConsentWording.agency_id == principal.agency_id
+
+
+def wording_agency(principal: Principal) -> uuid.UUID:
+    """The agency whose consent wording the caller manages (its own; a caller with no agency may not)."""
+    if principal.agency_id is None:
+        raise Forbidden("Consent wording belongs to an agency; act as its admin.")
+    return principal.agency_id
 
 
 def consent_visible_clause(principal: Principal, case_id_col: sa.SQLColumnExpression[uuid.UUID]) -> sa.ColumnElement[bool]:

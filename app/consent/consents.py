@@ -16,16 +16,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.cases.models import Person
 from app.cases.service import get_person_for_owner
-from app.consent import access, rules
+from app.consent import access, elements, rules, wordings
 from app.consent.models import Consent, consent_aad
 from app.consent.rules import consent_active_clause, consent_status
-from app.consent.schemas import PART2_ELEMENTS, ConsentCreate, ConsentRevoke, ConsentStatus
+from app.consent.schemas import (
+    PART2_ELEMENTS,
+    CategoryElements,
+    ConsentCreate,
+    ConsentRevoke,
+    ConsentStatus,
+    category_names,
+)
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import decrypt_json, decrypt_text, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
-from app.core.vocab import DataCategory
+from app.core.vocab import CaseRole, DataCategory
 from app.identity.models import Agency
 from app.outbox.events import emit
 from app.trail.recorder import record
@@ -85,7 +92,7 @@ def _term_errors(data: ConsentCreate) -> list[dict[str, Any]]:
 def _part2_errors(data: ConsentCreate) -> list[dict[str, Any]]:
     """A consent naming substance_use holds the 42 CFR 2.31 elements (`part2`; each one missing is named); a
     consent not naming it takes none (refused rather than ignored, so nothing is kept that does not apply)."""
-    names_substance_use = DataCategory.substance_use in data.categories
+    names_substance_use = DataCategory.substance_use.value in category_names(data.categories)
     if names_substance_use and data.part2 is None:
         return [{"loc": ["body", "part2", element], "type": "part2_element_missing",
                  "msg": "A consent naming substance_use must hold this 42 CFR 2.31 element."}
@@ -94,6 +101,25 @@ def _part2_errors(data: ConsentCreate) -> list[dict[str, Any]]:
         return [{"loc": ["body", "part2"], "type": "part2_without_substance_use",
                  "msg": "Only a consent naming substance_use takes part2."}]
     return []
+
+
+async def _element_errors(session: AsyncSession, person: Person, data: ConsentCreate) -> list[dict[str, Any]]:
+    """A `children` element naming a person must name a child recorded in the same case."""
+    errors: list[dict[str, Any]] = []
+    for i, entry in enumerate(data.categories):
+        if not isinstance(entry, CategoryElements) or entry.category != DataCategory.children:
+            continue
+        for child_id in elements.child_ids(entry.elements):
+            child = await session.get(Person, child_id)
+            if child is None or child.case_id != person.case_id or child.case_role != CaseRole.child:
+                errors.append({"loc": ["body", "categories", i, "elements"], "type": "unknown_child",
+                               "msg": f"'{child_id}' is not a child recorded in this case."})
+    return errors
+
+
+def _stored_categories(data: ConsentCreate) -> list[Any]:
+    return [{"category": c.category.value, "elements": list(c.elements)} if isinstance(c, CategoryElements)
+            else c.value for c in data.categories]
 
 
 async def create_consent(
@@ -105,16 +131,22 @@ async def create_consent(
     errors += _term_errors(data)
     errors += await _grantor_errors(session, person, data)
     errors += _part2_errors(data)
+    errors += await _element_errors(session, person, data)
+    errors += await wordings.wording_version_errors(session, person.agency_id, data.wording_version)
     if errors:
         raise Invalid("The consent is missing or has invalid elements; see errors.", errors=errors)
     consent = Consent(
         person_id=person.id, case_id=person.case_id, agency_id=person.agency_id,
         recipient_agency_id=data.recipient_agency_id, purposes=[p.value for p in data.purposes],
-        categories=[c.value for c in data.categories], valid_from=data.valid_from, expires_at=data.expires_at,
+        categories=_stored_categories(data), valid_from=data.valid_from, expires_at=data.expires_at,
         signed_at=data.signed_at, signature_method=data.signature_method.value,
         risks_explained=data.risks_explained, language=data.language, grantor_person_id=data.grantor.person_id,
         grantor_relationship=data.grantor.relationship.value, recorded_by=principal.ref,
+        document_sha256=data.document_sha256, wording_version=data.wording_version,
+        risks=None if data.risks is None else [r.value for r in data.risks],
     )
+    if data.witness is not None:
+        consent.witness_enc = encrypt_json(data.witness.model_dump(), consent_aad(consent.id, "witness"))
     if data.part2 is not None:
         consent.part2_disclosing_program_enc = encrypt_json(data.part2.disclosing_program,
                                                             consent_aad(consent.id, "part2_disclosing_program"))
@@ -187,6 +219,9 @@ def consent_read(consent: Consent, *, full: bool = True) -> dict[str, Any]:
             "revocation_reason": decrypt_json(consent.revocation_reason_enc,
                                               consent_aad(consent.id, "revocation_reason")),
             "part2": _part2_read(consent),
+            "document_sha256": consent.document_sha256, "wording_version": consent.wording_version,
+            "risks": consent.risks,
+            "witness": decrypt_json(consent.witness_enc, consent_aad(consent.id, "witness")),
         })
     return out
 
@@ -217,6 +252,6 @@ async def find_active_consent(
     for c in await rules.consents_in_effect(session, person, recipient_agency_id):
         if consent_status(c, now) != "active" or str(purpose) not in c.purposes:
             continue
-        if category is None or str(category) in c.categories:
+        if category is None or str(category) in elements.names(c.categories):
             return c
     return None

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.auth.dependencies import Caller
-from app.consent import consents, mandates
-from app.consent.models import Consent, LegalMandate, NotificationTask
+from app.consent import consents, mandates, wordings
+from app.consent.models import Consent, ConsentWording, LegalMandate, NotificationTask
 from app.core.db import SessionDep
 from app.core.http import for_update
 
@@ -27,6 +27,11 @@ async def visible_task(task_id: uuid.UUID, session: SessionDep, principal: Calle
     return await mandates.get_task(session, principal, task_id)
 
 
+async def visible_wording(wording_id: uuid.UUID, session: SessionDep, principal: Caller) -> ConsentWording:
+    return await wordings.get_wording(session, principal, wording_id)
+
+
+WordingVisible = Annotated[ConsentWording, Depends(visible_wording)]
 ConsentVisible = Annotated[Consent, Depends(visible_consent)]
 ConsentForUpdate = Annotated[Consent, Depends(for_update(visible_consent))]
 MandateVisible = Annotated[LegalMandate, Depends(visible_mandate)]

@@ -12,7 +12,10 @@ Public contract for other domains (referrals, checklists):
   `referral_active` reach.
 
 Every disclosure, whichever door it comes through, takes one path (`_apply_rule`): `rules.decide` gives each
-category a basis or a `Reason`, one accounting row is written, and the request is audited in one place.
+category a basis or a `Reason` (and, under a consent naming some elements, those elements), `_evaluate` reads
+what was released and cuts it down to the consented elements (`elements.restrict`), one accounting row is
+written, and the request is audited in one place. `preview` evaluates the same rule for a named recipient
+agency (`rules.decide_for_agency`) and the same `_evaluate`, and writes only an audit event.
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.cases.models import Case, Person
 from app.cases.service import get_person_for_owner, person_payload
-from app.consent import access, rules
+from app.consent import access, elements, rules
 from app.consent.models import Disclosure, NotificationTask
 from app.consent.rules import Basis, Reason
-from app.core.errors import NotFound
+from app.core.clock import utcnow
+from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import DataCategory, Purpose
-from app.identity.models import Office, User
+from app.identity.models import Agency, Office, User
 from app.trail.recorder import record
 
 REDISCLOSURE_NOTICE = (
@@ -289,6 +293,53 @@ async def disclose_held(
                              rules.Reach(referral_active=referral_active))
 
 
+@dataclass
+class _Outcome:
+    """What the rule and the sources give for one request, before anything is written."""
+
+    decisions: list[rules.CategoryDecision]
+    released: dict[str, Any]
+    released_basis: dict[str, str]
+    released_meta: dict[str, ReleasedMeta]
+    released_elements: dict[str, list[str]]
+    withheld: list[WithheldItem]
+    consent_ids: set[str]
+    mandate_ids: set[str]
+
+    @property
+    def notice(self) -> str | None:
+        return REDISCLOSURE_NOTICE if DataCategory.substance_use.value in self.released else None
+
+
+async def _evaluate(
+    session: AsyncSession, person: Person, cats: list[str], decisions: list[rules.CategoryDecision],
+    fetch: Callable[[str], Awaitable[Sourced | None]],
+) -> _Outcome:
+    """Read the data of each category the rule released (`fetch`), cut down to the consented elements."""
+    out = _Outcome(decisions, {}, {}, {}, {}, [], set(), set())
+    for d in decisions:
+        found = await fetch(d.category) if d.released else None
+        if found is not None and d.elements is not None:
+            # A consent to some elements: cut what the sources hold down to those, here and nowhere else.
+            data, kept = elements.restrict(d.category, found.data, d.elements)
+            found = Sourced(data, found.as_of, tuple(kept)) if data else None
+            if found is not None:
+                out.released_elements[d.category] = kept
+        if found is None:
+            out.withheld.append(WithheldItem(category=d.category, reason=d.reason or Reason.no_data))
+            continue
+        out.released[d.category] = found.data
+        out.released_meta[d.category] = ReleasedMeta(as_of=found.as_of, agency_id=person.agency_id,
+                                                     elements=list(found.elements))
+        assert d.basis is not None
+        out.released_basis[d.category] = d.basis.value
+        if d.consent_id:
+            out.consent_ids.add(str(d.consent_id))
+        if d.mandate_id:
+            out.mandate_ids.add(str(d.mandate_id))
+    return out
+
+
 async def _apply_rule(
     session: AsyncSession, principal: Principal, person: Person, purpose: str, cats: list[str],
     ctx: dict[str, str], fetch: Callable[[str], Awaitable[Sourced | None]], reach: rules.Reach,
@@ -297,34 +348,16 @@ async def _apply_rule(
     (`fetch`), write the accounting row and the audit, and open a notification task for what a legal mandate
     released. A refused request (no link) is answered 404 once written."""
     decisions = await rules.decide(session, principal, person, purpose, cats, reach)
-    released: dict[str, Any] = {}
-    released_basis: dict[str, str] = {}
-    released_meta: dict[str, ReleasedMeta] = {}
-    withheld: list[WithheldItem] = []
-    consent_ids: set[str] = set()
-    mandate_ids: set[str] = set()
-    for d in decisions:
-        found = await fetch(d.category) if d.released else None
-        if found is None:
-            withheld.append(WithheldItem(category=d.category, reason=d.reason or Reason.no_data))
-            continue
-        released[d.category] = found.data
-        released_meta[d.category] = ReleasedMeta(as_of=found.as_of, agency_id=person.agency_id,
-                                                 elements=list(found.elements))
-        assert d.basis is not None
-        released_basis[d.category] = d.basis.value
-        if d.consent_id:
-            consent_ids.add(str(d.consent_id))
-        if d.mandate_id:
-            mandate_ids.add(str(d.mandate_id))
-
-    notice = REDISCLOSURE_NOTICE if DataCategory.substance_use.value in released else None
+    ev = await _evaluate(session, person, cats, decisions, fetch)
+    released_basis, mandate_ids = ev.released_basis, ev.mandate_ids
+    notice = ev.notice
     row = Disclosure(
         person_id=person.id, agency_id=person.agency_id, **_requester(principal), purpose=purpose,
-        categories_requested=cats, categories_released=list(released),
-        withheld=[w.model_dump(mode="json") for w in withheld],
-        released_basis=released_basis, basis=_overall_basis(released_basis), outcome=_outcome(decisions, released),
-        consent_ids=sorted(consent_ids), mandate_ids=sorted(mandate_ids), context=ctx,
+        categories_requested=cats, categories_released=list(ev.released),
+        withheld=[w.model_dump(mode="json") for w in ev.withheld],
+        released_basis=released_basis, released_elements=ev.released_elements or None,
+        basis=_overall_basis(released_basis), outcome=_outcome(decisions, ev.released),
+        consent_ids=sorted(ev.consent_ids), mandate_ids=sorted(mandate_ids), context=ctx,
         redisclosure_notice=notice is not None,
     )
     session.add(row)
@@ -333,8 +366,8 @@ async def _apply_rule(
     if row.outcome == "refused":
         raise PersonNotLinked()
     result = DisclosureResult(id=row.id, person_id=person.id, purpose=purpose, created_at=row.created_at,
-                              released=released, withheld=withheld, released_basis=released_basis,
-                              released_meta=released_meta, basis=row.basis, redisclosure_notice=notice)
+                              released=ev.released, withheld=ev.withheld, released_basis=released_basis,
+                              released_meta=ev.released_meta, basis=row.basis, redisclosure_notice=notice)
     mandated = [c for c, b in released_basis.items() if b == Basis.legal_mandate.value]
     if mandated:
         task = NotificationTask(kind="release_notice", person_id=person.id, case_id=person.case_id,
@@ -347,6 +380,55 @@ async def _apply_rule(
                      agency_id=person.agency_id)
         result.notification_task_id = task.id
     return result
+
+
+class PreviewResult(BaseModel):
+    """What a named recipient agency would receive now for a purpose: the shape of a disclosure, with
+    `preview: true`. Nothing was released and nothing accounted."""
+
+    preview: bool = True
+    person_id: uuid.UUID
+    recipient_agency_id: uuid.UUID
+    purpose: str
+    created_at: datetime
+    released: dict[str, Any] = Field(default_factory=dict)
+    withheld: list[WithheldItem] = Field(default_factory=list)
+    released_basis: dict[str, str] = Field(default_factory=dict)
+    released_meta: dict[str, ReleasedMeta] = Field(default_factory=dict)
+    basis: str = "none"
+    redisclosure_notice: str | None = None
+
+
+async def preview(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, recipient_agency_id: uuid.UUID,
+    purpose: str, categories: Iterable[str],
+) -> PreviewResult:
+    """What `recipient_agency_id` would receive about the person now, for the owning agency's staff who can see
+    the person (404 otherwise): the same rule (`rules.decide_for_agency`, evaluated for the recipient, not the
+    caller) and the same element cut, the data read but not released. No accounting row, no notification
+    task; the preview is audited (`disclosure.preview`)."""
+    person = await get_person_for_owner(session, principal, person_id)
+    recipient = await session.get(Agency, recipient_agency_id)
+    if recipient is None or recipient.id == person.agency_id:
+        raise Invalid("Preview what another agency would receive; see errors.", errors=[{
+            "loc": ["body", "recipient_agency_id"], "type": "unknown_agency" if recipient is None else "own_agency",
+            "msg": "No agency with that id." if recipient is None else "Must be another agency."}])
+    purpose = Purpose(purpose).value
+    cats = list(dict.fromkeys(DataCategory(c).value for c in categories))
+    linked = await access.person_linked_to_agency(session, person, recipient.id)
+    decisions = await rules.decide_for_agency(session, recipient.id, person, purpose, cats,
+                                              rules.Reach(linked=linked))
+    payload = person_payload(person)
+
+    async def from_record(category: str) -> Sourced | None:
+        return await read_category(session, person, payload, category)
+
+    ev = await _evaluate(session, person, cats, decisions, from_record)
+    await record(session, principal, "disclosure.preview", "person", person.id, agency_id=person.agency_id)
+    return PreviewResult(person_id=person.id, recipient_agency_id=recipient.id, purpose=purpose,
+                         created_at=utcnow(), released=ev.released, withheld=ev.withheld,
+                         released_basis=ev.released_basis, released_meta=ev.released_meta,
+                         basis=_overall_basis(ev.released_basis), redisclosure_notice=ev.notice)
 
 
 async def list_disclosures(

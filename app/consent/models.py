@@ -52,6 +52,12 @@ class Consent(Versioned, table=True):
     part2_disclosing_program_enc: str | None = Field(default=None, sa_type=sa.Text)
     part2_amount_and_kind_enc: str | None = Field(default=None, sa_type=sa.Text)
     part2_revocation_explained: bool | None = Field(default=None)
+    # The signed form and how it was explained: its SHA-256, the version of the agency's consent wording used,
+    # the specific risks explained (codes), and who witnessed it ({"name", "role"}, sealed). None: not given.
+    document_sha256: str | None = Field(default=None, max_length=64)
+    wording_version: str | None = Field(default=None, max_length=40)
+    risks: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    witness_enc: str | None = Field(default=None, sa_type=sa.Text)
 
 
 def consent_aad(consent_id: object, field: str) -> bytes:
@@ -62,6 +68,26 @@ def consent_aad(consent_id: object, field: str) -> bytes:
 register_sealed(Consent, "revocation_reason_enc", lambda row: consent_aad(row.id, "revocation_reason"))
 register_sealed(Consent, "part2_disclosing_program_enc", lambda row: consent_aad(row.id, "part2_disclosing_program"))
 register_sealed(Consent, "part2_amount_and_kind_enc", lambda row: consent_aad(row.id, "part2_amount_and_kind"))
+register_sealed(Consent, "witness_enc", lambda row: consent_aad(row.id, "witness"))
+
+
+class ConsentWording(SQLModel, table=True):
+    """A version of an agency's consent wording (the text a survivor is read or given), in one language,
+    managed by the agency admin. A consent names the version it used; a retired version is no longer named by
+    new consents (consents that named it keep it). Never edited: a change is a new version."""
+
+    __tablename__ = "consent_wordings"
+    __table_args__ = (sa.UniqueConstraint("agency_id", "version", "language", name="uq_consent_wordings_version"),)
+
+    id: uuid.UUID = id_field()
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
+    version: str = Field(max_length=40)
+    language: str = Field(max_length=40)
+    text: str = Field(sa_type=sa.Text)
+    created_by: str | None = Field(default=None, max_length=300)
+    created_at: datetime = created_field()
+    retired_at: datetime | None = time_field()
+    retired_by: str | None = Field(default=None, max_length=300)
 
 
 class LegalMandate(Versioned, table=True):
@@ -127,6 +153,8 @@ class Disclosure(SQLModel, table=True):
     categories_released: list[str] = json_field()
     withheld: list[dict[str, Any]] = json_field()  # [{"category", "reason"}]
     released_basis: dict[str, Any] = json_field(dict)  # {category: basis}
+    # {category: [element, ...]} for each category released under a consent naming some of its elements.
+    released_elements: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     basis: str = Field(max_length=16)  # own_agency | legal_mandate | consent | mixed | none
     outcome: str = Field(max_length=16)  # released | partial | withheld | refused
     consent_ids: list[str] = json_field()

@@ -15,9 +15,11 @@ from app.auth.dependencies import (
     RequiresDisclosureRead,
     RequiresDisclosureRequest,
     RequiresMandateRecord,
+    RequiresWordingManage,
+    RequiresWordingRead,
     current_principal,
 )
-from app.consent import consents, disclosures, mandates
+from app.consent import consents, disclosures, mandates, shared, wordings
 from app.consent.dependencies import (
     ConsentForUpdate,
     ConsentVisible,
@@ -25,9 +27,10 @@ from app.consent.dependencies import (
     MandateVisible,
     TaskForUpdate,
     TaskVisible,
+    WordingVisible,
 )
-from app.consent.disclosures import DisclosureResult
-from app.consent.models import NotificationTask
+from app.consent.disclosures import DisclosureResult, PreviewResult
+from app.consent.models import ConsentWording, NotificationTask
 from app.consent.schemas import (
     ConsentCreate,
     ConsentRead,
@@ -35,6 +38,8 @@ from app.consent.schemas import (
     ConsentStatus,
     ConsentSummary,
     CourtOrder,
+    DisclosurePreviewRead,
+    DisclosurePreviewRequest,
     DisclosureRead,
     DisclosureRecord,
     DisclosureRequest,
@@ -42,10 +47,13 @@ from app.consent.schemas import (
     MandateRead,
     MandateSummary,
     MandateWithdraw,
+    SharedItem,
     TaskComplete,
     TaskKind,
     TaskRead,
     TaskStatus,
+    WordingCreate,
+    WordingRead,
 )
 from app.core.db import SessionDep
 from app.core.http import IdempotencyDep, tagged
@@ -92,6 +100,42 @@ async def revoke_consent(
     return tagged(response, consent, consents.consent_read(consent))
 
 
+# ------------------------------------------------------------------ consent wordings
+
+
+@router.post("/consent-wordings", status_code=status.HTTP_201_CREATED, response_model=WordingRead)
+async def create_consent_wording(
+    data: WordingCreate, session: SessionDep, idem: IdempotencyDep, principal: RequiresWordingManage,
+) -> ConsentWording:
+    """A new version of the agency's consent wording, in one language (the agency admin); 409 if that version
+    exists in that language. Consents name the version they used (`wording_version`)."""
+    return await idem.create(principal.ref, lambda: wordings.create_wording(session, principal, data),
+                             lambda wording_id: wordings.get_wording(session, principal, wording_id))
+
+
+@router.get("/consent-wordings", response_model=Page[WordingRead])
+async def list_consent_wordings(
+    session: SessionDep, page: Annotated[PageParams, Depends()], principal: RequiresWordingRead,
+    retired: bool | None = None,
+) -> dict[str, Any]:
+    """The agency's versions of its consent wording, newest first (`retired=false`: those still in use)."""
+    items, cursor = await wordings.list_wordings(session, principal, page, retired)
+    return page_of(items, cursor, WordingRead)
+
+
+@router.get("/consent-wordings/{wording_id}", response_model=WordingRead)
+async def get_consent_wording(principal: RequiresWordingRead, wording: WordingVisible) -> ConsentWording:
+    return wording
+
+
+@router.post("/consent-wordings/{wording_id}/retire", response_model=WordingRead)
+async def retire_consent_wording(
+    session: SessionDep, principal: RequiresWordingManage, wording: WordingVisible,
+) -> ConsentWording:
+    """Retire a version: new consents can no longer name it (409 if already retired)."""
+    return await wordings.retire_wording(session, principal, wording)
+
+
 # ------------------------------------------------------------------ disclosures
 
 
@@ -106,6 +150,19 @@ async def request_disclosure(
     return await disclosures.disclose(session, principal, data.person_id, data.purpose, data.categories)
 
 
+@router.post("/people/{person_id}/disclosure-preview", response_model=DisclosurePreviewRead)
+async def preview_disclosure(
+    person_id: uuid.UUID, data: DisclosurePreviewRequest, session: SessionDep, principal: RequiresConsentRecord,
+) -> PreviewResult:
+    """What the named recipient agency would receive about the person now, for a purpose (the owning agency's
+    staff who can see the person): the same rule, evaluated for that agency, and the same element cut, to show
+    her before she signs or to explain a release. Nothing is released and nothing enters the accounting of
+    disclosures; the preview is audited. A recipient with no link to her (no consent or mandate naming it, no
+    referral) would be refused: every category is withheld as `no_link`."""
+    return await disclosures.preview(session, principal, person_id, data.recipient_agency_id, data.purpose,
+                                     data.categories)
+
+
 @router.get("/people/{person_id}/disclosures", response_model=Page[DisclosureRecord])
 async def list_disclosures(
     person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
@@ -114,6 +171,21 @@ async def list_disclosures(
     """The accounting of disclosures: when, to whom, what, why, on what basis (never the data released)."""
     items, cursor = await disclosures.list_disclosures(session, principal, person_id, page)
     return page_of(items, cursor, DisclosureRecord)
+
+
+# ------------------------------------------------------------------ shared with us
+
+
+@router.get("/shared-with-us", response_model=Page[SharedItem])
+async def list_shared_with_us(
+    session: SessionDep, page: Annotated[PageParams, Depends()], principal: RequiresDisclosureRequest,
+    status: shared.SharedStatus | None = None,
+) -> dict[str, Any]:
+    """Consents and legal mandates of other agencies naming the caller's agency as recipient, newest first: the
+    person (the holder's id, and the caller's own linked person where a link exists), categories and elements,
+    purposes, valid until, status. No names or other personal data. So a worker knows what to ask for."""
+    items, cursor = await shared.list_shared_with_us(session, principal, page, status)
+    return page_of(items, cursor, SharedItem)
 
 
 # ------------------------------------------------------------------ legal mandates

@@ -16,7 +16,10 @@ category by category, and denies by default:
    hours have passed (`mandate_notice_pending`), unless the court ordered immediate release.
 4. Otherwise an active data-sharing agreement between the owner and X must cover C and U today, and an
    active consent of P (or, for a child, a non-abusive parent or guardian) must name X, U and C, be within
-   valid_from..expires_at and not be revoked (basis `consent`).
+   valid_from..expires_at and not be revoked (basis `consent`). A consent that names only some elements of
+   the category releases those (`CategoryDecision.elements`; the disclosure path cuts the data down to them,
+   `elements.restrict`); one naming children by person id releases nothing of another child
+   (`elements_not_consented`).
 
 Anything else is withheld with a reason code (`Reason`). Whether data exists (`no_data`) is checked after
 the rule, only for categories it released, so a refusal never reveals what is on file.
@@ -41,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agreements import access as agreements_access
 from app.auth.principal import Principal
 from app.cases.models import Person
-from app.consent import access
+from app.consent import access, elements
 from app.consent.models import Consent, LegalMandate, NotificationTask
 from app.core.clock import utcnow
 from app.core.config import get_settings
@@ -62,6 +65,7 @@ class Reason(StrEnum):
     consent_not_yet_valid = "consent_not_yet_valid"
     purpose_not_consented = "purpose_not_consented"
     category_not_consented = "category_not_consented"
+    elements_not_consented = "elements_not_consented"  # the consent names elements that do not reach this person
     mandate_notice_pending = "mandate_notice_pending"  # the survivor is still to be warned of the mandate
     mandate_expired = "mandate_expired"  # a mandate naming the category has run out
     mandate_withdrawn = "mandate_withdrawn"  # ... or was withdrawn
@@ -101,6 +105,8 @@ class CategoryDecision:
     reason: Reason | None = None
     consent_id: uuid.UUID | None = None
     mandate_id: uuid.UUID | None = None
+    # The elements the consent releases (None: the whole category; own agency and mandates release it whole).
+    elements: tuple[str, ...] | None = None
 
     @property
     def released(self) -> bool:
@@ -242,7 +248,7 @@ def _consent_match(
     """The active consent covering `category` for `purpose`, or the most specific reason there is none."""
     if not consents:
         return None, Reason.no_consent
-    covering = [c for c in consents if category in c.categories and purpose in c.purposes]
+    covering = [c for c in consents if category in elements.scope(c.categories) and purpose in c.purposes]
     if category == DataCategory.substance_use:
         # 42 CFR 2.31: only a consent holding the program, the amount and kind, and the right to revoke releases it.
         complete = [c for c in covering if c.part2_revocation_explained]
@@ -255,7 +261,7 @@ def _consent_match(
     if covering:  # newest first: the state of her latest word on this category and purpose
         return None, _STATUS_REASON[consent_status(covering[0], now)]
     pool = [c for c in consents if consent_status(c, now) == "active"] or consents
-    if any(category in c.categories for c in pool):
+    if any(category in elements.scope(c.categories) for c in pool):
         return None, Reason.purpose_not_consented
     return None, Reason.category_not_consented
 
@@ -278,6 +284,18 @@ async def decide(
         return [CategoryDecision(c, reason=Reason.no_link) for c in categories]
     if requester is None:
         return [CategoryDecision(c, reason=Reason.not_permitted) for c in categories]
+    return await decide_for_agency(session, requester, person, purpose, categories, reach)
+
+
+async def decide_for_agency(
+    session: AsyncSession, requester: uuid.UUID, person: Person, purpose: str, categories: Iterable[str],
+    reach: Reach = Reach(),
+) -> list[CategoryDecision]:
+    """The rule for a requesting agency (`decide` once the caller's own standing is checked; a preview names
+    the recipient agency it asks about). Deny by default."""
+    categories = list(categories)
+    if not reach.linked:
+        return [CategoryDecision(c, reason=Reason.no_link) for c in categories]
     if reach.referral_active is False:
         return [CategoryDecision(c, reason=Reason.referral_not_active) for c in categories]
     if requester == person.agency_id:
@@ -312,6 +330,10 @@ async def decide(
         consent, reason = _consent_match(consents, category, purpose, now)
         if consent is None:
             out.append(CategoryDecision(category, reason=mandate_reason or reason))
+            continue
+        named = elements.scope(consent.categories)[category]
+        if named is not None and not elements.applies_to(category, named, person.id):
+            out.append(CategoryDecision(category, reason=mandate_reason or Reason.elements_not_consented))
         else:
-            out.append(CategoryDecision(category, basis=Basis.consent, consent_id=consent.id))
+            out.append(CategoryDecision(category, basis=Basis.consent, consent_id=consent.id, elements=named))
     return out

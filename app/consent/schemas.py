@@ -8,8 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.consent import elements as element_vocab
 from app.core.types import Input, Timestamp, unique_items
 from app.core.vocab import DataCategory, Purpose
 
@@ -82,7 +83,35 @@ def _sha(v: str) -> str:
     return v
 
 
+def _sha_or_none(v: str | None) -> str | None:
+    return None if v is None else _sha(v)
+
+
 # ------------------------------------------------------------------ consents
+
+
+class RiskCode(StrEnum):
+    """The specific risks of sharing explained to her before she signed.
+
+    perpetrator_access_to_records: the person using violence may obtain the records (e.g. in discovery).
+    court_subpoena: the recipient's records can be subpoenaed or ordered into court.
+    mandated_reporting: the recipient must report child abuse or neglect it learns of.
+    data_breach: records held elsewhere may be exposed by a breach.
+    other: another risk, explained in person.
+    """
+
+    perpetrator_access_to_records = "perpetrator_access_to_records"
+    court_subpoena = "court_subpoena"
+    mandated_reporting = "mandated_reporting"
+    data_breach = "data_breach"
+    other = "other"
+
+
+class Witness(Input):
+    """Who witnessed her signature (sealed at rest)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=1, max_length=100, description="e.g. advocate, interpreter, notary.")
 
 
 class Grantor(Input):
@@ -113,12 +142,42 @@ class Part2(Input):
 PART2_ELEMENTS = ("disclosing_program", "amount_and_kind", "revocation_explained")
 
 
+class CategoryElements(Input):
+    """Some elements of one category (the rest of it is not released under this consent)."""
+
+    category: DataCategory
+    elements: list[str] = Field(min_length=1, max_length=40, description=(
+        "Elements of the category: " + element_vocab.description()))
+
+    @model_validator(mode="after")
+    def _known(self) -> CategoryElements:
+        if len(set(self.elements)) != len(self.elements):
+            raise ValueError("elements must not repeat")
+        bad = [m for m in (element_vocab.element_error(self.category.value, e) for e in self.elements) if m]
+        if bad:
+            raise ValueError("; ".join(bad))
+        return self
+
+
+class CategoryElementsRead(BaseModel):
+    category: DataCategory
+    elements: list[str]
+
+
+def category_names(entries: list[Any]) -> list[str]:
+    """The categories a consent names, whole or by elements."""
+    return [e.category.value if isinstance(e, CategoryElements) else DataCategory(e).value for e in entries]
+
+
 class ConsentCreate(Input):
     """Every element is required; a missing one is named in the 422 `errors` (all of them at once)."""
 
     recipient_agency_id: uuid.UUID
     purposes: list[Purpose] = Field(min_length=1, max_length=len(Purpose))
-    categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
+    categories: list[DataCategory | CategoryElements] = Field(
+        min_length=1, max_length=len(DataCategory),
+        description="Each a category (all of it) or `{\"category\", \"elements\"}` (only those elements; an unknown "
+                    "element is a 422 naming it). A category appears once.")
     valid_from: Timestamp = Field(description="At most one day before signed_at.")
     expires_at: Timestamp = Field(description="After valid_from, and at most the configured maximum (90 days by "
                                              "default) after signed_at.")
@@ -131,7 +190,27 @@ class ConsentCreate(Input):
         None, description="Required when `categories` names substance_use (42 CFR 2.31), each element named in the "
                           "422 when missing; refused (422) on a consent that does not name substance_use.")
 
-    _u = field_validator("purposes", "categories")(_unique)
+    document_sha256: str | None = Field(None, min_length=64, max_length=64,
+                                        description="SHA-256 of the signed consent form (64 hex characters).")
+    wording_version: str | None = Field(
+        None, min_length=1, max_length=40,
+        description="The version of the owning agency's consent wording used (POST /consent-wordings); an "
+                    "unknown or retired version is a 422.")
+    risks: list[RiskCode] | None = Field(None, min_length=1, max_length=len(RiskCode),
+                                         description="The specific risks explained (non-empty when given).")
+    witness: Witness | None = Field(None, description="Who witnessed the signature (sealed; shown on the consent "
+                                                      "read, never in lists).")
+
+    _u = field_validator("purposes", "risks")(_unique)
+    _s = field_validator("document_sha256")(_sha_or_none)
+
+    @field_validator("categories")
+    @classmethod
+    def _each_once(cls, v: list[DataCategory | CategoryElements]) -> list[DataCategory | CategoryElements]:
+        names = category_names(v)
+        if len(set(names)) != len(names):
+            raise ValueError("each category may appear once")
+        return v
 
     @field_validator("risks_explained")
     @classmethod
@@ -153,7 +232,7 @@ class ConsentSummary(BaseModel):
     person_id: uuid.UUID
     recipient_agency_id: uuid.UUID
     purposes: list[Purpose]
-    categories: list[DataCategory]
+    categories: list[DataCategory | CategoryElementsRead]
     valid_from: datetime
     expires_at: datetime
     signed_at: datetime
@@ -170,6 +249,11 @@ class Part2Read(BaseModel):
     revocation_explained: bool
 
 
+class WitnessRead(BaseModel):
+    name: str
+    role: str
+
+
 class ConsentRead(ConsentSummary):
     risks_explained: bool
     language: str
@@ -178,6 +262,35 @@ class ConsentRead(ConsentSummary):
     revocation_method: RevocationMethod | None = None
     revocation_reason: str | None = None
     part2: Part2Read | None = Field(None, description="The 42 CFR 2.31 elements of a consent naming substance_use.")
+    document_sha256: str | None = None
+    wording_version: str | None = None
+    risks: list[RiskCode] | None = None
+    witness: WitnessRead | None = None
+
+
+# ------------------------------------------------------------------ consent wordings
+
+
+class WordingCreate(Input):
+    version: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$",
+                         description="The version's label, e.g. 2026-11 or v3 (letters, digits, . _ -).")
+    language: str = Field(min_length=1, max_length=40, description="The language of this text, e.g. es.")
+    text: str = Field(min_length=1, max_length=20000, description="The wording itself (no personal data).")
+
+
+class WordingRead(BaseModel):
+    """A version of the agency's consent wording in one language; `retired` ones are no longer used."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    version: str
+    language: str
+    text: str
+    created_by: str | None = None
+    created_at: datetime
+    retired_at: datetime | None = None
+    retired_by: str | None = None
 
 
 class ConsentRevoke(Input):
@@ -225,6 +338,31 @@ class DisclosureRead(BaseModel):
     created_at: datetime
 
 
+class DisclosurePreviewRequest(Input):
+    recipient_agency_id: uuid.UUID = Field(description="The agency whose view is previewed (not the caller's).")
+    purpose: Purpose
+    categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
+
+    _u = field_validator("categories")(_unique)
+
+
+class DisclosurePreviewRead(BaseModel):
+    """What the recipient agency would receive now (the same rule and element cut as a disclosure); nothing was
+    released, nothing accounted."""
+
+    preview: bool = Field(True, description="Always true: nothing was released.")
+    person_id: uuid.UUID
+    recipient_agency_id: uuid.UUID
+    purpose: Purpose
+    released: dict[str, Any]
+    withheld: list[Withheld]
+    basis: str = Field(description="own_agency | legal_mandate | consent | mixed | none")
+    released_basis: dict[str, str]
+    released_meta: dict[str, ReleasedMetaRead] = Field(default_factory=dict)
+    redisclosure_notice: str | None = None
+    created_at: datetime
+
+
 class DisclosureRecord(BaseModel):
     """One row of the accounting of disclosures: when, to whom, what, why, on what basis (never the data)."""
 
@@ -241,11 +379,41 @@ class DisclosureRecord(BaseModel):
     withheld: list[Withheld]
     basis: str
     released_basis: dict[str, str]
+    released_elements: dict[str, list[str]] | None = Field(
+        None, description="For each category released under a consent naming some of its elements: those released.")
     outcome: str = Field(description="released | partial | withheld | refused")
     consent_ids: list[str]
     mandate_ids: list[str]
     context: dict[str, Any]
     redisclosure_notice: bool
+
+
+# ------------------------------------------------------------------ shared with us
+
+
+class SharedKind(StrEnum):
+    consent = "consent"
+    legal_mandate = "legal_mandate"
+
+
+class SharedItem(BaseModel):
+    """A consent or legal mandate naming the caller's agency as recipient: its terms, no personal data."""
+
+    kind: SharedKind
+    id: uuid.UUID
+    agency_id: uuid.UUID = Field(description="The agency that holds the person's record.")
+    person_id: uuid.UUID = Field(description="The holding agency's person id (what a disclosure request names).")
+    linked_person_id: uuid.UUID | None = Field(
+        None, description="The caller's own person record linked to that person, where a link exists.")
+    categories: list[DataCategory | CategoryElementsRead] = Field(
+        description="What may be asked for: categories, or some elements of one.")
+    purposes: list[Purpose] | None = Field(description="The purposes consented to; null for a mandate (any).")
+    basis: str = Field(description="consent | statute | court_order | subpoena")
+    valid_from: datetime
+    valid_until: datetime
+    status: str = Field(description="active | expired | revoked (a withdrawn mandate) | not_yet_valid | triage "
+                                    "(a subpoena waiting for its court order)")
+    created_at: datetime
 
 
 # ------------------------------------------------------------------ legal mandates

@@ -16,6 +16,7 @@ from app.agreements import access as agreements_access
 from app.auth.principal import Principal
 from app.cases import access as cases_access
 from app.cases.models import Case, CaseTeamMember, Person
+from app.consent import elements as consent_elements
 from app.consent.consents import find_active_consent
 from app.consent.models import Consent
 from app.core.clock import utcnow
@@ -353,7 +354,7 @@ async def transition(
     if action == "send":
         for rp, consent in await _send_gate(session, referral):
             rp.consent_id = consent.id
-            rp.categories = list(consent.categories)
+            rp.categories = consent_elements.names(consent.categories)
             if referral.consent_id is None:
                 referral.consent_id = consent.id
         tz = await _case_timezone(session, referral.case_id)

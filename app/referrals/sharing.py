@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.cases.models import Person
+from app.consent import elements as consent_elements
 from app.consent import rules
 from app.consent.consents import find_active_consent
 from app.consent.disclosures import disclose, disclose_held
@@ -135,7 +136,7 @@ async def read_people(
             categories = list(rp.categories)
         else:
             consent = await find_active_consent(session, rp.person_id, referral.to_agency_id, REFERRAL)
-            categories = list(consent.categories) if consent is not None else list(rp.categories)
+            categories = consent_elements.names(consent.categories) if consent is not None else list(rp.categories)
         if not categories:
             items.append({"person_id": rp.person_id})
             continue

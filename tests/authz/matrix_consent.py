@@ -121,6 +121,13 @@ async def _disclose(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
     return "/api/v1/disclosures", {"person_id": person["id"], "purpose": "referral", "categories": ["identity"]}
 
 
+async def _preview(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
+    person = await _person(scn, actor, rel)
+    return (f"/api/v1/people/{person['id']}/disclosure-preview",
+            {"recipient_agency_id": str(_other(scn, scn.target(actor, rel)).id), "purpose": "referral",
+             "categories": ["identity"]})
+
+
 async def _accounting(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
     return f"/api/v1/people/{(await _person(scn, actor, rel))['id']}/disclosures", None
 
@@ -172,11 +179,13 @@ ROWS: list[Row] = [
     # Another agency with no consent, mandate or referral naming it: 404, as if the person did not exist.
     Row("POST", "/api/v1/disclosures", _disclose, _each(CASEWORK, CREATED)),
     Row("GET", "/api/v1/people/{person_id}/disclosures", _accounting, _each(CASEWORK, OWN)),
+    Row("POST", "/api/v1/people/{person_id}/disclosure-preview", _preview, _each(CASEWORK, OWN)),
     Row("POST", "/api/v1/people/{person_id}/legal-mandates", _mandate_create, _each(SUPERVISORS, CREATED)),
     Row("GET", "/api/v1/people/{person_id}/legal-mandates", _mandates, _each(CASEWORK, OWN)),
     Row("GET", "/api/v1/legal-mandates/{mandate_id}", _mandate_get, _each(CASEWORK, OWN)),
     Row("POST", "/api/v1/legal-mandates/{mandate_id}/court-order", _court_order, _each(SUPERVISORS, OWN)),
     Row("POST", "/api/v1/legal-mandates/{mandate_id}/withdraw", _withdraw, _each(SUPERVISORS, OWN)),
+    Row("GET", "/api/v1/shared-with-us", static("/api/v1/shared-with-us"), _each(CASEWORK, 200)),
     Row("GET", "/api/v1/notification-tasks", static("/api/v1/notification-tasks"), _each(CASEWORK, 200)),
     Row("GET", "/api/v1/notification-tasks/{task_id}", _task_get, _each(CASEWORK, OWN)),
     Row("POST", "/api/v1/notification-tasks/{task_id}/complete", _task_complete, _each(CASEWORK, OWN)),

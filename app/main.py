@@ -50,6 +50,8 @@ from app.safety_plans.router import router as safety_plans_router
 from app.safety_plans.sources import register as register_safety_plan_sources
 from app.services import sources as services_sources
 from app.services.router import router as services_router
+from app.tasks import sources as task_sources
+from app.tasks.router import router as tasks_router
 from app.treatment import sources as treatment_sources
 from app.treatment.router import router as treatment_router
 from app.webhooks.catalogue import document_webhooks
@@ -100,11 +102,13 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for register in SOURCE_REGISTRATIONS:
         register()
+    task_sources.register()  # the task inbox listens to the events that open and close tasks
     for r in (
         health_router, auth_public, token_router, auth_router, agencies_router, agreements_router, cases_router,
         consent_router, referrals_router, checklists_router, advocates_router, audit_router,
         webhooks_router, reports_router, services_router, treatment_router, protective_orders_router,
         court_router, assessments_router, safety_plans_router, children_router, contacts_router, notes_router,
+        tasks_router,
     ):
         app.include_router(r)
     install_openapi(app, extensions=[document_webhooks])

@@ -17,5 +17,6 @@ from app.protective_orders import models as protective_orders  # noqa: F401
 from app.referrals import models as referrals  # noqa: F401
 from app.safety_plans import models as safety_plans  # noqa: F401
 from app.services import models as services  # noqa: F401
+from app.tasks import models as tasks  # noqa: F401
 from app.trail import models as trail  # noqa: F401
 from app.treatment import models as treatment  # noqa: F401

@@ -24,6 +24,8 @@ from app.core.config import get_settings
 from app.core.db import get_engine
 from app.core.http import purge_idempotency_if_due
 from app.core.metrics import metrics, pool_families
+from app.tasks import detect
+from app.tasks import sources as task_sources
 from app.webhooks import delivery
 
 log = logging.getLogger("tandem.worker")
@@ -40,10 +42,15 @@ class Job:
 
 def jobs(client: httpx.AsyncClient, batch_size: int = delivery.DEFAULT_BATCH) -> list[Job]:
     """What each pass does, in order: send due webhook deliveries, route consultations waiting in office
-    queues, purge expired idempotency records (at most every few minutes)."""
+    queues, open tasks for referrals gone overdue and consents about to expire, purge expired idempotency
+    records (at most every few minutes). The tasks opened by events (a routed consultation, ...) need the
+    task inbox listening in this process too."""
+    task_sources.register()
     return [
         Job("webhook delivery", lambda: delivery.run_once(batch_size, client), "webhook worker pass failed"),
         Job("consultation routing", route_all_queued, "consultation routing pass failed"),
+        Job("overdue referrals", detect.detect_overdue_referrals, "overdue referral detection failed"),
+        Job("expiring consents", detect.detect_expiring_consents, "expiring consent detection failed"),
         Job("idempotency purge", purge_idempotency_if_due, "idempotency purge failed"),
     ]
 

@@ -180,3 +180,4 @@ RequiresConsultationRead = Annotated[Principal, Depends(require(P.consultation_r
 RequiresAuditRead = Annotated[Principal, Depends(require(P.audit_read))]
 RequiresWebhookManage = Annotated[Principal, Depends(require(P.webhook_manage))]
 RequiresReportRead = Annotated[Principal, Depends(require(P.report_read))]
+RequiresTaskWork = Annotated[Principal, Depends(require(P.task_work))]

@@ -83,6 +83,7 @@ class P(StrEnum):
     audit_read = "audit:read"
     webhook_manage = "webhook:manage"
     report_read = "report:read"
+    task_work = "task:work"  # one's own task inbox: list, done, snooze
 
 
 _DIRECTORY = {P.agency_read, P.office_read}
@@ -92,7 +93,7 @@ _CASEWORK = {
     P.consent_record, P.consent_read, P.consent_revoke, P.disclosure_request, P.disclosure_read,
     P.referral_write, P.referral_respond, P.referral_read, P.checklist_work, P.checklist_read,
     P.record_write, P.record_read, P.wording_read,
-    P.onduty_read, P.assignment_read, P.consultation_read, P.agreement_read,
+    P.onduty_read, P.assignment_read, P.consultation_read, P.agreement_read, P.task_work,
 }
 
 _SUPERVISION = {

@@ -32,6 +32,11 @@ def case_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     return sa.and_(own, on_team)
 
 
+def team_cases_of(user_id: uuid.UUID) -> sa.Select[Any]:
+    """The ids of the cases whose team the user is on (work addressed to a case team reaches its members)."""
+    return sa.select(CaseTeamMember.case_id).where(CaseTeamMember.user_id == user_id)
+
+
 def sees_every_case_of_agency(principal: Principal) -> bool:
     """Whether the caller sees every case of its agency (supervisors and agency systems), not only its teams'."""
     return principal.can(P.case_read) and (principal.can(P.case_read_all) or principal.kind is PrincipalKind.client)

@@ -27,6 +27,8 @@ from app.core.config import get_settings
 from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.outbox.events import emit
+from app.referrals import access as referrals_access
 from app.trail.recorder import record
 
 
@@ -63,6 +65,11 @@ async def record_juncture(
     await record(session, principal, "juncture.record", "juncture_record", rec.id, agency_id=case.agency_id)
     if overridden:
         await record(session, principal, "juncture.override", "juncture_record", rec.id, agency_id=case.agency_id)
+    # The advocates linked to the case are told (the task inbox listens to this event).
+    linked = await referrals_access.linked_advocates(session, case.id)
+    await emit(session, "juncture.scheduled", [case.agency_id, *(agency for _, agency in linked)],
+               {"juncture_id": str(rec.id), "case_id": str(case.id),
+                "at": rec.scheduled_for.isoformat() if rec.scheduled_for else None})  # type: ignore[dict-item]
     return rec
 
 

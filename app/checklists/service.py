@@ -37,6 +37,8 @@ from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import CaseRole, DataCategory, Purpose
+from app.outbox.events import emit
+from app.referrals import access as referrals_access
 from app.trail.recorder import record
 
 
@@ -197,6 +199,10 @@ async def complete_checklist(
     _touch(checklist)
     await session.flush()
     await record(session, principal, "checklist.complete", "checklist", checklist.id, agency_id=checklist.agency_id)
+    linked = await referrals_access.linked_advocates(session, checklist.case_id)
+    await emit(session, "checklist.completed", [checklist.agency_id, *(agency for _, agency in linked)],
+               {"checklist_id": str(checklist.id), "case_id": str(checklist.case_id),
+                "at": checklist.completed_at.isoformat()})
     return checklist
 
 

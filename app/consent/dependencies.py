@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.auth.dependencies import Caller
-from app.consent import consents, mandates, wordings
-from app.consent.models import Consent, ConsentWording, LegalMandate, NotificationTask
+from app.consent import consents, mandates, renewals, wordings
+from app.consent.models import Consent, ConsentDraft, ConsentWording, LegalMandate, NotificationTask
 from app.core.db import SessionDep
 from app.core.http import for_update
 
@@ -32,9 +32,17 @@ async def visible_wording(wording_id: uuid.UUID, session: SessionDep, principal:
 
 
 WordingVisible = Annotated[ConsentWording, Depends(visible_wording)]
+
+
+async def visible_draft(draft_id: uuid.UUID, session: SessionDep, principal: Caller) -> ConsentDraft:
+    return await renewals.get_draft(session, principal, draft_id)
+
+
 ConsentVisible = Annotated[Consent, Depends(visible_consent)]
 ConsentForUpdate = Annotated[Consent, Depends(for_update(visible_consent))]
 MandateVisible = Annotated[LegalMandate, Depends(visible_mandate)]
 MandateForUpdate = Annotated[LegalMandate, Depends(for_update(visible_mandate))]
 TaskVisible = Annotated[NotificationTask, Depends(visible_task)]
 TaskForUpdate = Annotated[NotificationTask, Depends(for_update(visible_task))]
+DraftVisible = Annotated[ConsentDraft, Depends(visible_draft)]
+DraftForUpdate = Annotated[ConsentDraft, Depends(for_update(visible_draft))]

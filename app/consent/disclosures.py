@@ -41,6 +41,7 @@ from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import DataCategory, Purpose
 from app.identity.models import Agency, Office, User
+from app.outbox.events import emit
 from app.trail.recorder import record
 
 REDISCLOSURE_NOTICE = (
@@ -378,6 +379,8 @@ async def _apply_rule(
         await session.flush()
         await record(session, principal, "notification_task.open", "notification_task", task.id,
                      agency_id=person.agency_id)
+        await emit(session, "notification_task.opened", [task.agency_id],
+                   {"notification_task_id": str(task.id), "case_id": str(task.case_id), "status": task.status})
         result.notification_task_id = task.id
     return result
 

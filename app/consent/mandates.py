@@ -33,6 +33,7 @@ from app.core.crypto import decrypt_json, encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 from app.identity.models import Agency
+from app.outbox.events import emit
 from app.trail.recorder import record
 
 # ------------------------------------------------------------------ legal mandates
@@ -81,7 +82,15 @@ async def _open_notice_task(session: AsyncSession, principal: Principal, mandate
     await session.flush()
     await record(session, principal, "notification_task.open", "notification_task", task.id,
                  agency_id=mandate.agency_id)
+    await emit_task_event(session, "notification_task.opened", task)
     return task
+
+
+async def emit_task_event(session: AsyncSession, event_type: str, task: NotificationTask) -> None:
+    """Announce a notification task opened or completed to the owning agency (ids only); the task inbox
+    listens (it opens, and closes, the inbox task of the people on the case)."""
+    await emit(session, event_type, [task.agency_id], {"notification_task_id": str(task.id),
+                                                       "case_id": str(task.case_id), "status": task.status})
 
 
 def mandate_read(mandate: LegalMandate, *, full: bool = True) -> dict[str, Any]:
@@ -231,4 +240,5 @@ async def complete_task(
     await session.flush()
     await record(session, principal, "notification_task.complete", "notification_task", task.id,
                  agency_id=task.agency_id)
+    await emit_task_event(session, "notification_task.completed", task)
     return task

@@ -188,3 +188,26 @@ class NotificationTask(Versioned, table=True):
     completed_at: datetime | None = time_field()
     created_at: datetime = created_field()
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConsentDraft(Versioned, table=True):
+    """A renewal of a consent waiting for her signature: the old consent's scope (recipient, purposes,
+    categories) copied for her to read again and sign. A draft is not a consent: the disclosure rule reads
+    only `consents`, so a draft releases nothing; signing it records a new consent like any other (every
+    element checked again) and links it here."""
+
+    __tablename__ = "consent_drafts"
+
+    id: uuid.UUID = id_field()
+    renews_consent_id: uuid.UUID = Field(foreign_key="consents.id", index=True)
+    person_id: uuid.UUID = Field(foreign_key="people.id", index=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    recipient_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    purposes: list[str] = json_field()
+    categories: list[Any] = json_field()  # as the renewed consent holds them
+    status: str = Field(default="draft", max_length=16)  # draft | signed
+    signed_consent_id: uuid.UUID | None = Field(default=None, foreign_key="consents.id")
+    created_by: str | None = Field(default=None, max_length=300)
+    created_at: datetime = created_field()
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -19,10 +19,12 @@ from app.auth.dependencies import (
     RequiresWordingRead,
     current_principal,
 )
-from app.consent import consents, disclosures, mandates, shared, wordings
+from app.consent import consents, disclosures, mandates, renewals, shared, wordings
 from app.consent.dependencies import (
     ConsentForUpdate,
     ConsentVisible,
+    DraftForUpdate,
+    DraftVisible,
     MandateForUpdate,
     MandateVisible,
     TaskForUpdate,
@@ -33,6 +35,8 @@ from app.consent.disclosures import DisclosureResult, PreviewResult
 from app.consent.models import ConsentWording, NotificationTask
 from app.consent.schemas import (
     ConsentCreate,
+    ConsentDraftRead,
+    ConsentDraftSign,
     ConsentRead,
     ConsentRevoke,
     ConsentStatus,
@@ -97,6 +101,34 @@ async def revoke_consent(
 ) -> dict[str, Any]:
     """Revoke a consent (written or oral); it stops working on the very next request."""
     consent = await consents.revoke_consent(session, principal, consent, data)
+    return tagged(response, consent, consents.consent_read(consent))
+
+
+@router.post("/consents/{consent_id}/renew", status_code=status.HTTP_201_CREATED, response_model=ConsentDraftRead)
+async def renew_consent(
+    session: SessionDep, idem: IdempotencyDep, principal: RequiresConsentRecord, consent: ConsentVisible,
+) -> dict[str, Any]:
+    """A renewal draft copying the consent's scope (recipient, purposes, categories) for her to read again and
+    sign (`POST /consent-drafts/{id}/sign`). A draft releases nothing. 409 for a revoked consent, or while
+    another renewal of it waits."""
+    return await idem.create(principal.ref, lambda: renewals.renew(session, principal, consent),
+                             lambda draft_id: renewals.get_draft(session, principal, draft_id),
+                             renewals.draft_read)
+
+
+@router.get("/consent-drafts/{draft_id}", response_model=ConsentDraftRead)
+async def get_consent_draft(principal: RequiresConsentRead, draft: DraftVisible, response: Response) -> dict[str, Any]:
+    return tagged(response, draft, renewals.draft_read(draft))
+
+
+@router.post("/consent-drafts/{draft_id}/sign", status_code=status.HTTP_201_CREATED, response_model=ConsentRead)
+async def sign_consent_draft(
+    data: ConsentDraftSign, session: SessionDep, response: Response, principal: RequiresConsentRecord,
+    draft: DraftForUpdate,
+) -> dict[str, Any]:
+    """Her signature on a renewal: records a new consent with the draft's scope (every element checked as for
+    any consent, 422 naming each problem); it releases from then on, like any consent."""
+    consent = await renewals.sign(session, principal, draft, data)
     return tagged(response, consent, consents.consent_read(consent))
 
 

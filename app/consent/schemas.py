@@ -509,3 +509,45 @@ class TaskRead(BaseModel):
 
 class TaskComplete(Input):
     outcome: TaskOutcome
+
+
+# ------------------------------------------------------------------ renewal drafts
+
+
+class ConsentDraftStatus(StrEnum):
+    draft = "draft"
+    signed = "signed"
+
+
+class ConsentDraftRead(BaseModel):
+    """A renewal waiting for her signature: the scope copied from the consent it renews. It releases nothing."""
+
+    id: uuid.UUID
+    renews_consent_id: uuid.UUID
+    person_id: uuid.UUID
+    recipient_agency_id: uuid.UUID
+    purposes: list[Purpose]
+    categories: list[DataCategory | CategoryElementsRead]
+    status: ConsentDraftStatus
+    signed_consent_id: uuid.UUID | None = None
+    created_at: datetime
+
+
+class ConsentDraftSign(Input):
+    """Her signature on a renewal: every element of a consent but its scope, which the draft holds."""
+
+    valid_from: Timestamp = Field(description="At most one day before signed_at.")
+    expires_at: Timestamp = Field(description="After valid_from, and at most the configured maximum after signed_at.")
+    signed_at: Timestamp = Field(description="Not in the future, and no older than the configured maximum.")
+    signature_method: SignatureMethod
+    risks_explained: bool = Field(description="Must be true: the risks and benefits of sharing were explained.")
+    language: str = Field(min_length=1, max_length=40)
+    grantor: Grantor
+    part2: Part2 | None = Field(None, description="Required again when the scope names substance_use.")
+    document_sha256: str | None = Field(None, min_length=64, max_length=64,
+                                        description="SHA-256 of the signed renewal form (64 hex characters).")
+    wording_version: str | None = Field(None, min_length=1, max_length=40,
+                                       description="The version of the agency's consent wording used.")
+    risks: list[RiskCode] | None = Field(None, min_length=1, max_length=len(RiskCode),
+                                         description="The specific risks explained (non-empty when given).")
+    witness: Witness | None = Field(None, description="Who witnessed the signature (sealed).")

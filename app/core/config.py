@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     referral_urgent_business_days: int = 1
     referral_routine_business_days: int = 3
     checklist_valid_days: int = 30
+    # People told in time: an overdue referral is escalated this many hours after its deadline if still
+    # unanswered; a consent expiring within this many days opens a renewal task.
+    referral_escalation_hours: int = Field(default=24, ge=1)
+    consent_expiry_warning_days: int = Field(default=14, ge=1)
 
     # Limits
     max_body_bytes: int = 1_000_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -80,6 +80,27 @@ EVENTS: dict[str, EventSpec] = {
     "note.created": EventSpec("Your agency recorded a case note.", ('note_id', 'case_id'), "note_id"),
     "note.updated": EventSpec("Your agency changed a case note.", ('note_id', 'case_id'), "note_id"),
     "contact_attempt.created": EventSpec("Your agency logged an attempt to contact a person.", ("contact_attempt_id", "person_id"), "contact_attempt_id"),
+    # People told in time: each of these also opens a task in the inbox of the people concerned (GET /tasks).
+    "referral.overdue": EventSpec(
+        "A referral sent to (or by) your agency passed its response deadline unanswered (`due_at`); sent again "
+        "with `escalated_at` when it is still unanswered after the escalation interval.",
+        ("referral_id", "status", "due_at", "escalated_at", "task_id"), "referral_id"),
+    "consent.expiring": EventSpec(
+        "A consent recorded by (or naming) your agency expires within the warning window (`expires_at`); the "
+        "owning agency's worker on the case has a task to renew it (POST /consents/{id}/renew).",
+        ("consent_id", "case_id", "expires_at", "task_id"), "consent_id"),
+    "juncture.scheduled": EventSpec(
+        "A juncture of a case (a family meeting, a hearing, ...) was recorded for the time `at` (null: no time "
+        "set); the DV advocates linked to the case have a task.",
+        ("juncture_id", "case_id", "at"), "juncture_id"),
+    "checklist.completed": EventSpec("A safety checklist of a case was completed.",
+                                     ("checklist_id", "case_id", "at"), "checklist_id"),
+    "notification_task.opened": EventSpec(
+        "A task to tell a survivor of a legal mandate (or of a release under one) was opened at your agency.",
+        ("notification_task_id", "case_id", "status"), "notification_task_id"),
+    "notification_task.completed": EventSpec(
+        "A task to tell a survivor of a legal mandate (or of a release under one) was completed.",
+        ("notification_task_id", "case_id", "status"), "notification_task_id"),
 }
 EVENT_TYPES = tuple(EVENTS)
 
@@ -109,6 +130,20 @@ def check_payload(data: dict[str, str]) -> None:
             ok = False
         if not ok:
             raise ValueError(f"webhook payload field {key!r} is not an id, a time or a status code")
+
+
+# async (session, event_type, data) -> None: what a higher domain does, in the same transaction, when an event
+# is emitted (the task inbox opens and closes tasks this way), whether or not any endpoint subscribes.
+Listener = Callable[[AsyncSession, str, dict[str, str]], Awaitable[None]]
+LISTENERS: dict[str, dict[str, Listener]] = {}
+
+
+def register_listener(event_type: str, name: str, listener: Listener) -> None:
+    """Let a domain above the outbox act on an event (registered once per event and name) without the domain
+    that emits it knowing it."""
+    if event_type not in EVENTS:
+        raise ValueError(f"webhook event {event_type!r} is not in the catalogue")
+    LISTENERS.setdefault(event_type, {})[name] = listener
 
 
 async def emit(
@@ -142,3 +177,5 @@ async def emit(
         for ep in targets:
             session.add(WebhookDelivery(event_id=ev.id, endpoint_id=ep.id, next_attempt_at=now))
     await session.flush()
+    for listener in LISTENERS.get(event_type, {}).values():
+        await listener(session, event_type, data)

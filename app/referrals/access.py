@@ -102,6 +102,16 @@ async def works_referral_on_case(session: AsyncSession, principal: Principal, ca
     return found.first() is not None
 
 
+async def linked_advocates(session: AsyncSession, case_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(user id, agency id) of each DV worker linked to the case through an accepted referral (the one who
+    accepted it): the people told when a juncture of the case is scheduled."""
+    rows = await session.execute(
+        sa.select(Referral.assigned_to, Referral.to_agency_id).where(
+            Referral.case_id == case_id, Referral.status == "accepted", Referral.assigned_to.is_not(None))
+        .distinct())
+    return sorted({(r[0], r[1]) for r in rows.all() if r[0] is not None}, key=str)
+
+
 async def person_in_sent_referral_to(session: AsyncSession, person_id: uuid.UUID, agency_id: uuid.UUID) -> bool:
     """Whether a referral that has been sent to `agency_id` names the person (a link for the disclosure rule)."""
     found = await session.execute(

@@ -112,3 +112,28 @@ async def test_wordings_are_managed_by_the_agency_admin_and_seen_by_its_staff(cl
     r = await s.post("dv_admin", "/api/v1/consent-wordings", {"version": "bad version!", "language": "en",
                                                             "text": "x"})
     assert r.status_code == 422
+
+
+async def test_a_renewal_keeps_the_elements_and_takes_its_own_document(client, world):
+    """Renewing a consent to some elements copies them into the draft; signing it records the new form's
+    hash, wording version, risks and witness like any consent."""
+    s = await build_scene(world)
+    await _wording(s)
+    scope = [{"category": "court", "elements": ["hearings"]}, "identity"]
+    consent = (await s.post("advocate", f"/api/v1/people/{s.survivor['id']}/consents",
+                            consent_body(s.survivor["id"], s.cps.id, categories=scope))).json()
+    r = await s.post("advocate", f"/api/v1/consents/{consent['id']}/renew")
+    assert r.status_code == 201, r.text
+    draft = r.json()
+    assert draft["categories"] == consent["categories"]
+    body = consent_body(s.survivor["id"], s.cps.id)
+    sign = {k: body[k] for k in ("valid_from", "expires_at", "signed_at", "signature_method", "risks_explained",
+                                 "language", "grantor")}
+    r = await s.post("advocate", f"/api/v1/consent-drafts/{draft['id']}/sign",
+                     {**sign, "document_sha256": SHA, "wording_version": "2026-11", "risks": ["court_subpoena"],
+                      "witness": {"name": "Ana Witness", "role": "advocate"}})
+    assert r.status_code == 201, r.text
+    renewed = r.json()
+    assert renewed["categories"] == consent["categories"]
+    assert (renewed["document_sha256"], renewed["wording_version"], renewed["risks"]) == (
+        SHA, "2026-11", ["court_subpoena"])

@@ -45,8 +45,8 @@ DECIDING_CALLS = {"can", "has_role"}
 # Turn an object already loaded and changed into its Read shape (some read what the shape needs).
 RENDER_HELPERS = frozenset({
     "agreement_read", "checklist_read", "checklist_summaries", "client_read", "consent_read", "consultation_read",
-    "detail", "event_read", "juncture_read", "mandate_read", "person_read", "referral_read", "template_read",
-    "to_csv",
+    "detail", "draft_read", "event_read", "juncture_read", "mandate_read", "person_read", "referral_read",
+    "task_read", "template_read", "to_csv",
 })
 ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "delete"})
 COMPARISONS = (ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.In, ast.NotIn, ast.Lt, ast.LtE, ast.Gt, ast.GtE)

@@ -22,6 +22,8 @@ OWN_SESSIONS: dict[tuple[str, str], str] = {
     ("webhooks/delivery.py", "claim_due"): "delivery worker: claims a batch and commits the claim before sending",
     ("webhooks/delivery.py", "finish"): "delivery worker: records one attempt's result",
     ("advocates/routing.py", "route_all_queued"): "background pass routing queued consultations",
+    ("tasks/detect.py", "detect_overdue_referrals"): "background pass opening tasks for overdue referrals",
+    ("tasks/detect.py", "detect_expiring_consents"): "background pass opening tasks for expiring consents",
     ("cases/commands.py", "reseal_all"): "`tandem rotate-data-key`: re-encrypts in committed batches",
     ("seed.py", "create_platform_admin"): "`tandem create-admin`",
     ("seed.py", "seed_demo"): "`tandem seed-demo`",

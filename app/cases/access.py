@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import P, Role, permissions_for
 from app.auth.principal import Principal, PrincipalKind
-from app.cases.models import Case, CaseTeamMember, Person
+from app.cases.models import Case, CaseTeamMember, Person, PersonLink
 from app.core.errors import Invalid, NotFound
 
 
@@ -104,3 +104,28 @@ def ensure_may_join_case_team(case: Case, user: Any) -> None:
     if not may_work_cases(user.roles):
         raise Invalid("Only staff holding a casework role can join a case team.", loc=["path", "user_id"],
                       type="not_casework_role")
+
+
+# ------------------------------------------------------------------ person links
+
+
+def person_id_visible(principal: Principal, person_id_col: sa.SQLColumnExpression[uuid.UUID]) -> sa.ColumnElement[bool]:
+    """Whether the person a column names is one the caller may see (a person of a case it may see)."""
+    return sa.exists().where(Person.id == person_id_col, Case.id == Person.case_id, case_visible_clause(principal))
+
+
+def person_link_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
+    """Links the caller may see: active links of which one side is a person the caller may see (its own
+    agency's record). The other side is shown as an id only."""
+    return sa.and_(PersonLink.ended_at.is_(None),
+                   sa.or_(person_id_visible(principal, PersonLink.person_id),
+                          person_id_visible(principal, PersonLink.linked_person_id)))
+
+
+async def agency_linked_by_person_link(session: AsyncSession, person_id: uuid.UUID, agency_id: uuid.UUID) -> bool:
+    """Whether an active person link ties the person to a record of `agency_id` (a link for the disclosure
+    rule, registered with consent)."""
+    found = await session.execute(sa.select(PersonLink.id).where(PersonLink.ended_at.is_(None), sa.or_(
+        sa.and_(PersonLink.person_id == person_id, PersonLink.linked_agency_id == agency_id),
+        sa.and_(PersonLink.linked_person_id == person_id, PersonLink.agency_id == agency_id))).limit(1))
+    return found.first() is not None

@@ -178,8 +178,12 @@ async def remove_team_member(
 # ------------------------------------------------------------------ people
 
 
-def _seal(person: Person, field: str, value: Any) -> None:
+def seal_person(person: Person, field: str, value: Any) -> None:
+    """Seal one personal field of a person under its own row and field (PERSON_SEALED)."""
     setattr(person, PERSON_SEALED[field], encrypt_json(value, person_aad(person.id, field)))
+
+
+_seal = seal_person
 
 
 def _unseal(person: Person, field: str) -> Any:

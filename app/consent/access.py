@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import P
 from app.auth.principal import Principal, PrincipalKind
-from app.cases.access import case_scoped_clause, person_visible_to
+from app.cases.access import agency_linked_by_person_link, case_scoped_clause, person_visible_to
 from app.consent.models import Consent, LegalMandate
 from app.core.errors import Forbidden
 
@@ -30,6 +30,11 @@ PERSON_LINKS: dict[str, PersonLink] = {}
 def register_person_link(name: str, link: PersonLink) -> None:
     """Let a domain above consent count its own link between an agency and a person (registered once by name)."""
     PERSON_LINKS[name] = link
+
+
+# An active link between the person's record and the agency's own record of the same person (made when the
+# agency accepted a referral and created its record) counts like a referral does.
+register_person_link("person_link", agency_linked_by_person_link)
 
 
 def consent_visible_clause(principal: Principal, case_id_col: sa.SQLColumnExpression[uuid.UUID]) -> sa.ColumnElement[bool]:

@@ -117,6 +117,9 @@ class CaseRead(BaseModel):
     assigned_worker_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime | None = None
+    closure_reason: str | None = Field(None, description="The coded reason the case was closed "
+                                                         "(POST /cases/{id}/close); null while open.")
+    closed_at: datetime | None = None
 
 
 class TeamMemberRead(BaseModel):

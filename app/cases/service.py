@@ -113,6 +113,7 @@ async def update_case(session: AsyncSession, principal: Principal, case: Case, d
         case.stage = CaseStage.closed.value
     elif data.status is CaseStatus.open and case.status == CaseStatus.closed:
         case.stage = (data.stage or CaseStage.intake).value
+        case.closure_reason, case.closed_at, case.closure_override_enc = None, None, None  # reopened
     if data.status is not None:
         case.status = data.status.value
     case.updated_at = utcnow()

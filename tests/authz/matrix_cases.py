@@ -138,6 +138,12 @@ async def _link_end(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
     return f"/api/v1/person-links/{await _link(scn, actor, rel)}", None
 
 
+async def _close(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
+    """A new case of the target agency, closed with an override (no closure checklist): a supervisor's call."""
+    case = await _fresh_case(scn, actor, rel)
+    return f"/api/v1/cases/{case['id']}/close", {"reason": "other", "override_reason": "Matrix override."}
+
+
 def _each(actors: tuple[str, ...], status: Any) -> dict[str, Any]:
     return dict.fromkeys(actors, status)
 
@@ -161,4 +167,6 @@ ROWS: list[Row] = [
     Row("PATCH", "/api/v1/people/{person_id}", _person_patch, _each(CASEWORK, OWN)),
     Row("GET", "/api/v1/people/{person_id}/links", _links, _each(CASEWORK, OWN)),
     Row("DELETE", "/api/v1/person-links/{link_id}", _link_end, _each(CASEWORK, (204, 404, 404))),
+    Row("POST", "/api/v1/cases/{case_id}/close", _close,
+        {**_each(("cps_worker", "dv_advocate"), (403, 404, 404)), **_each(SUPERVISORS, (200, 404, 404))}),
 ]

@@ -73,6 +73,7 @@ class P(StrEnum):
     template_publish = "template:publish"
     juncture_record = "juncture:record"
     juncture_override = "juncture:override"
+    case_close_override = "case:close_override"  # close a case without a current closure checklist
     assignment_manage = "assignment:manage"
     assignment_read = "assignment:read"
     onduty_read = "onduty:read"
@@ -98,6 +99,7 @@ _CASEWORK = {
 
 _SUPERVISION = {
     P.case_read_all, P.case_team_manage, P.mandate_record, P.template_publish, P.report_read, P.user_read,
+    P.case_close_override,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {

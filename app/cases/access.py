@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import P, Role, permissions_for
 from app.auth.principal import Principal, PrincipalKind
-from app.cases.models import Case, CaseTeamMember, Person
+from app.cases.models import Case, CaseTeamMember, Person, PersonLink
 from app.core.errors import Invalid, NotFound
 
 
@@ -109,3 +109,49 @@ def ensure_may_join_case_team(case: Case, user: Any) -> None:
     if not may_work_cases(user.roles):
         raise Invalid("Only staff holding a casework role can join a case team.", loc=["path", "user_id"],
                       type="not_casework_role")
+
+
+# ------------------------------------------------------------------ person links
+
+
+def person_id_visible(principal: Principal, person_id_col: sa.SQLColumnExpression[uuid.UUID]) -> sa.ColumnElement[bool]:
+    """Whether the person a column names is one the caller may see (a person of a case it may see)."""
+    return sa.exists().where(Person.id == person_id_col, Case.id == Person.case_id, case_visible_clause(principal))
+
+
+def person_link_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
+    """Links the caller may see: active links of which one side is a person the caller may see (its own
+    agency's record). The other side is shown as an id only."""
+    return sa.and_(PersonLink.ended_at.is_(None),
+                   sa.or_(person_id_visible(principal, PersonLink.person_id),
+                          person_id_visible(principal, PersonLink.linked_person_id)))
+
+
+async def agency_linked_by_person_link(session: AsyncSession, person_id: uuid.UUID, agency_id: uuid.UUID) -> bool:
+    """Whether an active person link ties the person to a record of `agency_id` (a link for the disclosure
+    rule, registered with consent)."""
+    found = await session.execute(sa.select(PersonLink.id).where(PersonLink.ended_at.is_(None), sa.or_(
+        sa.and_(PersonLink.person_id == person_id, PersonLink.linked_agency_id == agency_id),
+        sa.and_(PersonLink.linked_person_id == person_id, PersonLink.agency_id == agency_id))).limit(1))
+    return found.first() is not None
+
+
+async def own_people_linked(
+    session: AsyncSession, agency_id: uuid.UUID, person_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """For each of `person_ids` (records of other agencies), the agency's own record linked to it by an active
+    person link, where there is one."""
+    if not person_ids:
+        return {}
+    rows = await session.execute(sa.select(PersonLink.person_id, PersonLink.linked_person_id, PersonLink.agency_id,
+                                           PersonLink.linked_agency_id).where(
+        PersonLink.ended_at.is_(None),
+        sa.or_(sa.and_(PersonLink.person_id.in_(person_ids), PersonLink.linked_agency_id == agency_id),
+               sa.and_(PersonLink.linked_person_id.in_(person_ids), PersonLink.agency_id == agency_id))))
+    out: dict[uuid.UUID, uuid.UUID] = {}
+    for person_id, linked_person_id, owner, linked_agency in rows.all():
+        if linked_agency == agency_id:
+            out[person_id] = linked_person_id
+        elif owner == agency_id:
+            out[linked_person_id] = person_id
+    return out

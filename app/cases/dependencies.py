@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.auth.dependencies import Caller
-from app.cases import service
-from app.cases.models import Case, Person
+from app.cases import links, service
+from app.cases.models import Case, Person, PersonLink
 from app.core.db import SessionDep
 from app.core.http import for_update
 
@@ -28,3 +28,11 @@ CaseVisible = Annotated[Case, Depends(visible_case)]
 CaseForUpdate = Annotated[Case, Depends(for_update(visible_case))]
 PersonVisible = Annotated[Person, Depends(owned_person)]
 PersonForUpdate = Annotated[Person, Depends(for_update(owned_person))]
+
+
+async def visible_person_link(link_id: uuid.UUID, session: SessionDep, principal: Caller) -> PersonLink:
+    """An active link one side of which is a person the caller may see."""
+    return await links.get_link(session, principal, link_id)
+
+
+PersonLinkVisible = Annotated[PersonLink, Depends(visible_person_link)]

@@ -30,6 +30,11 @@ class Case(Versioned, table=True):
     created_by: uuid.UUID | None = Field(default=None)
     created_at: datetime = created_field()
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when the case is closed through POST /cases/{id}/close: the coded reason (CaseClosureReason), when,
+    # and a supervisor's reason for closing without a current closure checklist (sealed free text).
+    closure_reason: str | None = Field(default=None, max_length=32)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closure_override_enc: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class CaseTeamMember(SQLModel, table=True):
@@ -73,3 +78,51 @@ PERSON_SEALED = {"contact": "contact_enc", "address": "address_enc", "safe_conta
 
 for _field, _column in PERSON_SEALED.items():
     register_sealed(Person, _column, lambda row, _f=_field: person_aad(row.id, _f))
+
+
+def case_closure_aad(case_id: object) -> bytes:
+    """Binds a case's sealed closure override reason to its row."""
+    return f"case:{case_id}:closure_override".encode()
+
+
+register_sealed(Case, "closure_override_enc", lambda row: case_closure_aad(row.id))
+
+
+class PersonLink(SQLModel, table=True):
+    """A link between two agencies' records of the same person, made when the receiving agency accepted a
+    referral and created its own record from what the disclosure rule released. It carries no data: it lets
+    either agency ask for a disclosure about "the other agency's record linked to my person" by its own
+    person id. `person_id` is the referring agency's record, `linked_person_id` the receiving agency's. Ended
+    by either side (`ended_at`); an ended link resolves nothing."""
+
+    __tablename__ = "person_links"
+    __table_args__ = (
+        sa.Index("ix_person_links_person", "person_id", "created_at"),
+        sa.Index("ix_person_links_linked_person", "linked_person_id", "created_at"),
+    )
+
+    id: uuid.UUID = id_field()
+    person_id: uuid.UUID = Field(foreign_key="people.id")
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    linked_person_id: uuid.UUID = Field(foreign_key="people.id")
+    linked_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    referral_id: uuid.UUID | None = Field(default=None, index=True)  # the accepted referral that made it
+    created_by: str | None = Field(default=None, max_length=300)
+    created_at: datetime = created_field()
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_by: str | None = Field(default=None, max_length=300)
+
+
+class CaseLink(SQLModel, table=True):
+    """The referring agency's case (`case_id`) and the case the receiving agency opened on accepting a
+    referral (`linked_case_id`). No data; a link between the cases of linked people."""
+
+    __tablename__ = "case_links"
+
+    id: uuid.UUID = id_field()
+    case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    linked_case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
+    linked_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    referral_id: uuid.UUID | None = Field(default=None, index=True)
+    created_at: datetime = created_field()

@@ -16,14 +16,21 @@ from app.auth.dependencies import (
     RequiresPersonWrite,
     current_principal,
 )
-from app.cases import service
-from app.cases.dependencies import CaseForUpdate, CaseVisible, PersonForUpdate, PersonVisible
+from app.cases import links, service
+from app.cases.dependencies import (
+    CaseForUpdate,
+    CaseVisible,
+    PersonForUpdate,
+    PersonLinkVisible,
+    PersonVisible,
+)
 from app.cases.models import Case
 from app.cases.schemas import (
     CaseCreate,
     CaseRead,
     CaseUpdate,
     PersonCreate,
+    PersonLinkRead,
     PersonRead,
     PersonSummary,
     PersonUpdate,
@@ -143,3 +150,23 @@ async def update_person(
 ) -> dict[str, Any]:
     person = await service.update_person(session, principal, person, data)
     return tagged(response, person, service.person_read(person))
+
+
+# ------------------------------------------------------------------ links to the other agency's records
+
+
+@router.get("/people/{person_id}/links", response_model=Page[PersonLinkRead])
+async def list_person_links(
+    person_id: uuid.UUID, session: SessionDep, page: Annotated[PageParams, Depends()],
+    principal: RequiresPersonRead,
+) -> dict[str, Any]:
+    """Active links of one of your people to another agency's record of the same person (ids, no data)."""
+    items, cursor = await links.list_links(session, principal, person_id, page)
+    return {"items": items, "next_cursor": cursor}
+
+
+@router.delete("/person-links/{link_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def end_person_link(session: SessionDep, principal: RequiresPersonWrite, link: PersonLinkVisible) -> Response:
+    """End a link (either agency): it no longer resolves a linked disclosure. Audited; `person_link.ended`."""
+    await links.end_link(session, principal, link)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -117,6 +117,9 @@ class CaseRead(BaseModel):
     assigned_worker_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime | None = None
+    closure_reason: str | None = Field(None, description="The coded reason the case was closed "
+                                                         "(POST /cases/{id}/close); null while open.")
+    closed_at: datetime | None = None
 
 
 class TeamMemberRead(BaseModel):
@@ -208,3 +211,14 @@ class PersonRead(BaseModel):
     safe_contact_instructions: str | None
     created_at: datetime
     updated_at: datetime | None = None
+
+
+class PersonLinkRead(BaseModel):
+    """A link between one of your people and the other agency's record of the same person: ids only."""
+
+    id: uuid.UUID
+    person_id: uuid.UUID = Field(description="Your own person.")
+    linked_agency_id: uuid.UUID
+    linked_person_id: uuid.UUID = Field(description="The other agency's person (an id; its data only through "
+                                                    "POST /disclosures with linked_person_id).")
+    created_at: datetime

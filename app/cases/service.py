@@ -113,6 +113,7 @@ async def update_case(session: AsyncSession, principal: Principal, case: Case, d
         case.stage = CaseStage.closed.value
     elif data.status is CaseStatus.open and case.status == CaseStatus.closed:
         case.stage = (data.stage or CaseStage.intake).value
+        case.closure_reason, case.closed_at, case.closure_override_enc = None, None, None  # reopened
     if data.status is not None:
         case.status = data.status.value
     case.updated_at = utcnow()
@@ -178,8 +179,12 @@ async def remove_team_member(
 # ------------------------------------------------------------------ people
 
 
-def _seal(person: Person, field: str, value: Any) -> None:
+def seal_person(person: Person, field: str, value: Any) -> None:
+    """Seal one personal field of a person under its own row and field (PERSON_SEALED)."""
     setattr(person, PERSON_SEALED[field], encrypt_json(value, person_aad(person.id, field)))
+
+
+_seal = seal_person
 
 
 def _unseal(person: Person, field: str) -> Any:

@@ -101,3 +101,9 @@ def ensure_may_override_juncture(principal: Principal) -> None:
     """Recording a juncture without a current completed checklist is a supervisor's decision."""
     if not principal.can(P.juncture_override):
         raise Forbidden("Only a supervisor can record a juncture without a completed checklist.")
+
+
+def ensure_may_override_closure(principal: Principal) -> None:
+    """Closing a case without a current completed closure checklist is a supervisor's decision."""
+    if not principal.can(P.case_close_override):
+        raise Forbidden("Only a supervisor can close a case without a completed closure checklist.")

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +32,16 @@ from app.referrals import access as referrals_access
 from app.trail.recorder import record
 
 
+async def current_checklist(session: AsyncSession, case_id: uuid.UUID, juncture: str, now: datetime) -> Checklist | None:
+    """The newest checklist of the juncture completed on the case within checklist_valid_days (the gate of
+    recording the juncture, and of closing the case for `closure`)."""
+    since = now - timedelta(days=get_settings().checklist_valid_days)
+    return (await session.execute(
+        sa.select(Checklist).where(Checklist.case_id == case_id, Checklist.juncture == juncture,
+                                   Checklist.status == "completed", Checklist.completed_at >= since)
+        .order_by(Checklist.completed_at.desc()).limit(1))).scalar_one_or_none()
+
+
 async def record_juncture(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: JunctureCreate
 ) -> JunctureRecord:
@@ -44,11 +54,7 @@ async def record_juncture(
     if data.override_reason is not None:
         checklists_access.ensure_may_override_juncture(principal)
     now = utcnow()
-    since = now - timedelta(days=get_settings().checklist_valid_days)
-    checklist = (await session.execute(
-        sa.select(Checklist).where(Checklist.case_id == case.id, Checklist.juncture == data.juncture.value,
-                                   Checklist.status == "completed", Checklist.completed_at >= since)
-        .order_by(Checklist.completed_at.desc()).limit(1))).scalar_one_or_none()
+    checklist = await current_checklist(session, case.id, data.juncture.value, now)
     overridden = checklist is None
     if overridden and data.override_reason is None:
         raise Conflict(f"No checklist for {data.juncture.value} was completed on this case in the last "

@@ -11,16 +11,20 @@ from fastapi import APIRouter, Depends, Response, status
 from app.auth.dependencies import (
     Caller,
     RequiresCaseRead,
+    RequiresCaseUpdate,
     RequiresChecklistRead,
     RequiresChecklistWork,
     RequiresJunctureRecord,
     RequiresTemplatePublish,
     current_principal,
 )
-from app.checklists import junctures, service, templates
+from app.cases.dependencies import CaseVisible
+from app.checklists import closure, junctures, service, templates
 from app.checklists.defaults import Juncture
 from app.checklists.dependencies import ChecklistForUpdate, ChecklistVisible, ItemKey
 from app.checklists.schemas import (
+    CaseClose,
+    CaseClosureRead,
     ChecklistCreate,
     ChecklistNoteCreate,
     ChecklistRead,
@@ -33,7 +37,7 @@ from app.checklists.schemas import (
     TemplateRead,
 )
 from app.core.db import SessionDep
-from app.core.http import IdempotencyDep, tagged
+from app.core.http import IdempotencyDep, IfMatch, tagged
 from app.core.pagination import Page, PageParams
 
 router = APIRouter(prefix="/api/v1", tags=["checklists"], dependencies=[Depends(current_principal)])
@@ -131,3 +135,16 @@ async def list_junctures(
 ) -> dict[str, Any]:
     items, cursor = await junctures.list_junctures(session, principal, case_id, page)
     return {"items": [junctures.juncture_read(r) for r in items], "next_cursor": cursor}
+
+
+@router.post("/cases/{case_id}/close", response_model=CaseClosureRead)
+async def close_case(
+    data: CaseClose, session: SessionDep, response: Response, principal: RequiresCaseUpdate, case: CaseVisible,
+    if_match: str | None = IfMatch,
+) -> dict[str, Any]:
+    """Close a case: 409 unless a closure checklist was completed on it within the valid window, or a
+    supervisor gives `override_reason` (a worker's override: 403). Records the coded reason and answers what
+    stays open with other agencies (person links, consents naming them, referrals not closed), each to end
+    through its own endpoint or keep."""
+    out = await closure.close_case(session, principal, case, data, if_match=if_match)
+    return tagged(response, out["case"], out)

@@ -8,9 +8,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
 
+from app.cases.schemas import CaseRead
 from app.checklists.defaults import Juncture
 from app.core.types import Input, Timestamp
-from app.core.vocab import SafetyFactor
+from app.core.vocab import CaseClosureReason, SafetyFactor
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"
 
@@ -153,3 +154,49 @@ class JunctureRead(BaseModel):
     override_reason: str | None
     recorded_by: str | None
     recorded_at: datetime
+
+
+class CaseClose(Input):
+    reason: CaseClosureReason
+    override_reason: str | None = Field(
+        None, min_length=1, max_length=2000,
+        description="Supervisors only: close the case without a closure checklist completed within the valid window.")
+
+
+class LooseEndKind(StrEnum):
+    """What stays open with another agency when a case closes."""
+
+    person_link = "person_link"
+    consent = "consent"
+    referral = "referral"
+
+
+class LooseEndChoice(BaseModel):
+    """One choice about a loose end: `end` (the endpoint that ends it) or `keep` (do nothing)."""
+
+    choice: str = Field(description="end | keep")
+    method: str | None = None
+    path: str | None = None
+
+
+class LooseEnd(BaseModel):
+    """Something still open with another agency about the case's people: ids and codes only."""
+
+    kind: LooseEndKind
+    id: uuid.UUID
+    person_id: uuid.UUID | None = Field(None, description="Your own person it concerns (links, consents).")
+    other_agency_id: uuid.UUID
+    status: str
+    choices: list[LooseEndChoice] = Field(
+        description="End it through its own endpoint (listed when your agency can) or keep it.")
+
+
+class CaseClosureRead(BaseModel):
+    """A closed case, how it was closed, and what stays open on the partner side for you to end or keep."""
+
+    case: CaseRead
+    reason: CaseClosureReason
+    closed_at: datetime
+    overridden: bool = Field(description="Closed by a supervisor without a current closure checklist.")
+    checklist_id: uuid.UUID | None
+    still_open: list[LooseEnd]

@@ -18,7 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import P
 from app.auth.principal import Principal, PrincipalKind
-from app.cases.access import case_scoped_clause, person_visible_to
+from app.cases.access import (
+    agency_linked_by_person_link,
+    case_scoped_clause,
+    own_people_linked,
+    person_visible_to,
+)
 from app.consent.models import Consent, ConsentWording, LegalMandate
 from app.core.errors import Forbidden
 
@@ -74,6 +79,13 @@ def wording_agency(principal: Principal) -> uuid.UUID:
     if principal.agency_id is None:
         raise Forbidden("Consent wording belongs to an agency; act as its admin.")
     return principal.agency_id
+
+
+# An active link between the person's record and the agency's own record of the same person (made when the
+# agency accepted a referral and created its record) counts like a referral does.
+register_person_link("person_link", agency_linked_by_person_link)
+# ... and `GET /shared-with-us` names the agency's own linked record of each person.
+register_linked_person(own_people_linked)
 
 
 def consent_visible_clause(principal: Principal, case_id_col: sa.SQLColumnExpression[uuid.UUID]) -> sa.ColumnElement[bool]:

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.cases.links import resolve_linked_person
 from app.cases.models import Case, Person
 from app.cases.service import get_person_for_owner, person_payload
 from app.consent import access, elements, rules
@@ -269,6 +270,26 @@ async def disclose(
 
     reach = rules.Reach(linked=linked, referral_active=referral_active)
     return await _apply_rule(session, principal, person, purpose, cats, ctx, from_record, reach)
+
+
+async def request_disclosure(
+    session: AsyncSession, principal: Principal, purpose: str, categories: Iterable[str], *,
+    person_id: uuid.UUID | None = None, linked_person_id: uuid.UUID | None = None,
+) -> DisclosureResult:
+    """POST /disclosures: about `person_id`, or about the other agency's record linked to the caller's own
+    person `linked_person_id` (resolved through an active link; the link's id goes into the accounting's
+    context). Without an active link (never made, ended, or a person the caller may not see) the request is
+    answered 404 and leaves the caller's trail the same trace as an unknown id; nothing is searched for."""
+    if linked_person_id is None:
+        assert person_id is not None
+        return await disclose(session, principal, person_id, purpose, categories)
+    resolved = await resolve_linked_person(session, principal, linked_person_id)
+    if resolved is None:
+        await _audit_request(session, principal, linked_person_id, None)
+        raise PersonNotLinked()
+    other_id, link_id = resolved
+    return await disclose(session, principal, other_id, purpose, categories,
+                          context={"person_link_id": str(link_id)})
 
 
 async def disclose_held(

@@ -179,7 +179,8 @@ async def request_disclosure(
 ) -> DisclosureResult:
     """Apply the disclosure rule category by category; every request lands in the accounting of disclosures."""
     # A refused request lands there too: its 404 (PersonNotLinked) keeps what it wrote (AppError.keep_writes).
-    return await disclosures.disclose(session, principal, data.person_id, data.purpose, data.categories)
+    return await disclosures.request_disclosure(session, principal, data.purpose, data.categories,
+                                                person_id=data.person_id, linked_person_id=data.linked_person_id)
 
 
 @router.post("/people/{person_id}/disclosure-preview", response_model=DisclosurePreviewRead)

@@ -302,11 +302,23 @@ class ConsentRevoke(Input):
 
 
 class DisclosureRequest(Input):
-    person_id: uuid.UUID
+    """About whom: `person_id` (a person your agency is linked to), or `linked_person_id` (one of your own
+    people: the request is about the other agency's record linked to it, resolved through an active link;
+    404 without one). Exactly one of the two."""
+
+    person_id: uuid.UUID | None = None
+    linked_person_id: uuid.UUID | None = Field(
+        None, description="Your own person, linked to another agency's record: the request is about that record.")
     purpose: Purpose
     categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
 
     _u = field_validator("categories")(_unique)
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> DisclosureRequest:
+        if (self.person_id is None) == (self.linked_person_id is None):
+            raise ValueError("give exactly one of person_id and linked_person_id")
+        return self
 
 
 class Withheld(BaseModel):

@@ -58,6 +58,17 @@ class CaseStage(StrEnum):
     closed = "closed"
 
 
+class CaseClosureReason(StrEnum):
+    """Why a case was closed (a fixed vocabulary, recorded by POST /cases/{id}/close)."""
+
+    services_completed = "services_completed"
+    family_moved = "family_moved"
+    no_safety_concerns = "no_safety_concerns"
+    transferred = "transferred"
+    court_ordered = "court_ordered"
+    other = "other"
+
+
 class SafetyFactor(StrEnum):
     """What made a child unsafe, as recorded on a removal. Reports count removals where domestic violence is
     the only factor (the practice guidance asks that DV alone rarely be the reason a child leaves a protective

@@ -46,6 +46,11 @@ EVENTS: dict[str, EventSpec] = {
     "referral.closed": EventSpec("A referral was closed with an outcome.", _REFERRAL, "referral_id"),
     "consent.revoked": EventSpec("A consent naming your agency (or recorded by it) was revoked: stop using what "
                                  "it released.", ("consent_id", "revoked_at"), "consent_id"),
+    "case.closed": EventSpec("Your agency closed a case (its loose ends with other agencies are listed to the "
+                             "worker who closed it).", ("case_id", "status", "at"), "case_id"),
+    "person_link.ended": EventSpec("A link between your person record and another agency's record of the same "
+                                   "person was ended (by either agency).", ("person_link_id", "ended_at"),
+                                   "person_link_id"),
     "consultation.opened": EventSpec("A case consultation was opened in a CPS office.", _CONSULTATION,
                                      "consultation_id"),
     "consultation.routed": EventSpec("A consultation was routed to an on-duty advocate.",

@@ -66,6 +66,12 @@ def referral_side(principal: Principal, referral: Referral) -> ReferralSide:
     return ReferralSide.sender if referral.from_agency_id == principal.agency_id else ReferralSide.receiver
 
 
+def receiving_agency(principal: Principal, referral: Referral) -> uuid.UUID | None:
+    """The caller's agency when it is the receiving side of the referral (which reads the records it linked
+    on accepting), else None."""
+    return principal.agency_id if referral_side(principal, referral) is ReferralSide.receiver else None
+
+
 def referral_actions_for(principal: Principal, referral: Referral, legal: list[str]) -> list[str]:
     """Of the transitions legal in the referral's state, those the caller may perform."""
     side = referral_side(principal, referral)

@@ -6,7 +6,7 @@ import uuid
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Response, status
 
 from app.auth.dependencies import (
     RequiresReferralRead,
@@ -18,9 +18,10 @@ from app.core.db import SessionDep
 from app.core.http import IdempotencyDep, IfMatch, tagged
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
-from app.referrals import lifecycle, sharing
+from app.referrals import lifecycle, linking, sharing
 from app.referrals.dependencies import ReferralVisible
 from app.referrals.schemas import (
+    AcceptBody,
     Box,
     CloseBody,
     DeclineBody,
@@ -110,9 +111,12 @@ async def acknowledge(
 @router.post("/referrals/{referral_id}/accept", response_model=ReferralRead)
 async def accept(
     session: SessionDep, response: Response, principal: RequiresReferralRespond, referral: ReferralVisible,
-    if_match: str | None = IfMatch,
+    data: Annotated[AcceptBody, Body(default_factory=AcceptBody)], if_match: str | None = IfMatch,
 ) -> dict[str, Any]:
-    referral = await lifecycle.transition(session, principal, referral, "accept", if_match=if_match)
+    """Receiving agency. With `{"create_records": true}` it also opens its own case and person records from
+    what the disclosure rule releases now (accounted for), linked to the referring agency's, in the same
+    transaction; the caller joins the new case's team."""
+    referral = await linking.accept(session, principal, referral, data, if_match=if_match)
     return tagged(response, referral, await sharing.referral_read(session, principal, referral))
 
 

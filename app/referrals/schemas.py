@@ -94,6 +94,14 @@ class DeclineBody(Input):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class AcceptBody(Input):
+    create_records: bool = Field(
+        False, description="Also open your agency's own case and a person record for each person named, from what "
+                           "the disclosure rule releases now for purpose referral (identity, contact, location: "
+                           "nothing withheld is copied; a person whose identity is withheld gets no record), and "
+                           "link each record to the referring agency's (ids only).")
+
+
 class CloseBody(Input):
     outcome: str = Field(min_length=1, max_length=2000)
     outcome_code: OutcomeCode | None = Field(None, description="The coded outcome (optional).")
@@ -145,6 +153,11 @@ class ReferralRead(ReferralSummary):
                     "code, e.g. category_not_consented, referral_not_active).")
     allowed_actions: list[str] = Field(
         default_factory=list, description="Transitions the caller may perform now.")
+    linked_case_id: uuid.UUID | None = Field(
+        None, description="Receiving agency only: the case it opened on accepting with create_records.")
+    linked_person_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="Receiving agency only: its person records linked (active links) to "
+                                          "the people named, made on accepting with create_records.")
 
 
 class ReferralEventRead(BaseModel):

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.cases.links import links_of_referral
 from app.cases.models import Person
 from app.consent import elements as consent_elements
 from app.consent import rules
@@ -104,6 +105,10 @@ async def referral_read(session: AsyncSession, principal: Principal, referral: R
     out["withheld"] = list(withheld)
     out["withheld_reasons"] = withheld
     out["allowed_actions"] = access.referral_actions_for(principal, referral, legal_actions(referral.status))
+    out["linked_case_id"], out["linked_person_ids"] = None, []
+    receiver = access.receiving_agency(principal, referral)
+    if receiver is not None:
+        out["linked_case_id"], out["linked_person_ids"] = await links_of_referral(session, referral.id, receiver)
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from app.cases.models import CaseTeamMember
+from app.cases.models import CaseTeamMember, PersonLink
 from app.core.db import sessionmaker
 from tests.authz.matrix import Row, static
 from tests.authz.scenario import Scenario, uid
@@ -109,6 +109,41 @@ async def _person_patch(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
     return f"/api/v1/people/{(await _person(scn, actor, rel))['id']}", {"language": "es"}
 
 
+async def _far_person(scn: Scenario) -> dict[str, Any]:
+    """A person of an agency no actor belongs to or partners with: the far side of the links below."""
+    async def build() -> dict[str, Any]:
+        agency = await scn.world.agency("dv")
+        owner = await _owner(scn, agency)
+        case = await scn.world.case(owner)
+        return await scn.world.person(owner, case["id"])
+    return await scn.once("link-far-person", build)
+
+
+async def _link(scn: Scenario, actor: str, rel: str) -> uuid.UUID:
+    """A new active link from the target agency's person to the far person."""
+    person, far = await _person(scn, actor, rel), await _far_person(scn)
+    link = PersonLink(person_id=uuid.UUID(far["id"]), agency_id=uuid.UUID(far["agency_id"]),
+                      linked_person_id=uuid.UUID(person["id"]), linked_agency_id=uuid.UUID(person["agency_id"]))
+    async with sessionmaker()() as s:
+        s.add(link)
+        await s.commit()
+    return link.id
+
+
+async def _links(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
+    return f"/api/v1/people/{(await _person(scn, actor, rel))['id']}/links", None
+
+
+async def _link_end(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
+    return f"/api/v1/person-links/{await _link(scn, actor, rel)}", None
+
+
+async def _close(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
+    """A new case of the target agency, closed with an override (no closure checklist): a supervisor's call."""
+    case = await _fresh_case(scn, actor, rel)
+    return f"/api/v1/cases/{case['id']}/close", {"reason": "other", "override_reason": "Matrix override."}
+
+
 def _each(actors: tuple[str, ...], status: Any) -> dict[str, Any]:
     return dict.fromkeys(actors, status)
 
@@ -130,4 +165,8 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/cases/{case_id}/people", _people, _each(CASEWORK, OWN)),
     Row("GET", "/api/v1/people/{person_id}", _person_get, _each(CASEWORK, OWN)),
     Row("PATCH", "/api/v1/people/{person_id}", _person_patch, _each(CASEWORK, OWN)),
+    Row("GET", "/api/v1/people/{person_id}/links", _links, _each(CASEWORK, OWN)),
+    Row("DELETE", "/api/v1/person-links/{link_id}", _link_end, _each(CASEWORK, (204, 404, 404))),
+    Row("POST", "/api/v1/cases/{case_id}/close", _close,
+        {**_each(("cps_worker", "dv_advocate"), (403, 404, 404)), **_each(SUPERVISORS, (200, 404, 404))}),
 ]

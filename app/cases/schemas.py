@@ -98,7 +98,9 @@ class CaseUpdate(Input):
     reference: Annotated[str | None, NotNull] = Field(None, min_length=1, max_length=100)
     dv_indicators: Annotated[list[DvIndicator] | None, NotNull] = Field(None, max_length=len(DvIndicator))
     office_id: uuid.UUID | None = None
-    status: Annotated[CaseStatus | None, NotNull] = None
+    status: Annotated[CaseStatus | None, NotNull] = Field(
+        None, description="`open` reopens a closed case. A case is closed through `POST /cases/{id}/close` "
+                          "(its closure checklist or a supervisor's override): `closed` here is a 409.")
     stage: Annotated[CaseStage | None, NotNull] = Field(None, description=Stage.description)
     assigned_worker_id: uuid.UUID | None = Field(None, description=AssignedWorker.description)
 

@@ -14,7 +14,7 @@ from app.cases.models import PERSON_SEALED, Case, CaseTeamMember, Person, person
 from app.cases.schemas import CaseCreate, CaseStatus, CaseUpdate, PersonCreate, PersonUpdate
 from app.core.clock import today, utcnow
 from app.core.crypto import decrypt_json, encrypt_json
-from app.core.errors import Invalid, NotFound
+from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import CaseStage
 from app.identity.models import Office, User
@@ -96,6 +96,10 @@ async def update_case(session: AsyncSession, principal: Principal, case: Case, d
         if k in fields and fields[k] is None:
             raise Invalid(f"{k} cannot be null.", loc=["body", k])
     _check_open_stage(data.stage)
+    if data.status is CaseStatus.closed and case.status != CaseStatus.closed:
+        raise Conflict("A case is closed through POST /cases/{id}/close: its closure checklist (or a supervisor's "
+                       "override) and what stays open with partner agencies.", title="Close through /close",
+                       current_status=case.status)
     if data.assigned_worker_id is not None:
         await _check_assigned_worker(session, case.id, data.assigned_worker_id)
     if "assigned_worker_id" in fields:
@@ -109,9 +113,7 @@ async def update_case(session: AsyncSession, principal: Principal, case: Case, d
         case.dv_indicators = [i.value for i in data.dv_indicators]
     if data.stage is not None:
         case.stage = data.stage.value
-    if data.status is CaseStatus.closed:
-        case.stage = CaseStage.closed.value
-    elif data.status is CaseStatus.open and case.status == CaseStatus.closed:
+    if data.status is CaseStatus.open and case.status == CaseStatus.closed:
         case.stage = (data.stage or CaseStage.intake).value
         case.closure_reason, case.closed_at, case.closure_override_enc = None, None, None  # reopened
     if data.status is not None:

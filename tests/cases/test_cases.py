@@ -139,8 +139,8 @@ async def test_patch_uses_if_match_and_forbids_ownership_fields(client, world):
     assert r.status_code == 422
     r = await world.patch(worker, url, {"reference": None})
     assert r.status_code == 422
-    r = await world.patch(worker, url, {"status": "closed"}, headers={"If-Match": new_etag})
-    assert r.status_code == 200 and r.json()["status"] == "closed"
+    r = await world.patch(worker, url, {"dv_indicators": ["allegation"]}, headers={"If-Match": new_etag})
+    assert r.status_code == 200 and r.json()["dv_indicators"] == ["allegation"]
     assert await audit_actions(case["id"]) == ["case.create", "case.update", "case.update"]
 
 
@@ -249,11 +249,21 @@ async def test_stage_and_assigned_worker(client, world):
     assert (await world.delete(supervisor, f"{url}/team/{colleague.id}")).status_code == 204
     assert (await world.get(worker, url)).json()["assigned_worker_id"] is None
 
+    # A case is closed through POST /close (its closure checklist, or a supervisor's override), never by PATCH.
     r = await world.patch(worker, url, {"status": "closed"})
-    assert r.json()["status"] == "closed" and r.json()["stage"] == "closed"
+    assert r.status_code == 409, r.text
+    assert (await world.get(worker, url)).json()["status"] == "open"
+
+    async def close() -> dict:
+        r = await world.post(supervisor, f"{url}/close", {"reason": "other", "override_reason": "Test closure."})
+        assert r.status_code == 200, r.text
+        return (await world.get(worker, url)).json()
+
+    closed = await close()
+    assert closed["status"] == "closed" and closed["stage"] == "closed"
     r = await world.patch(worker, url, {"status": "open"})
     assert r.json()["stage"] == "intake"
-    r = await world.patch(worker, url, {"status": "closed"})
+    await close()
     r = await world.patch(worker, url, {"status": "open", "stage": "reunification"})
     assert r.json()["stage"] == "reunification"
 

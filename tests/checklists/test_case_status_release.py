@@ -73,8 +73,9 @@ async def test_case_status_names_stage_worker_office_and_next_juncture(client, w
     assert abs((_instant(status["next_juncture"]["scheduled_for"]) - when).total_seconds()) < 1
 
     # Closing the case closes its stage.
-    r = await world.patch(t.worker, f"/api/v1/cases/{t.case_id}", {"status": "closed"})
-    assert r.json()["stage"] == "closed"
+    r = await world.post(t.supervisor, f"/api/v1/cases/{t.case_id}/close",
+                         {"reason": "services_completed", "override_reason": "Closed at the family's request."})
+    assert r.status_code == 200, r.text
     status = (await _ask(world, advocate, survivor))["released"]["case_status"]
     assert status["status"] == "closed" and status["stage"] == "closed"
 

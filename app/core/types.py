@@ -102,3 +102,22 @@ class Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
                               json_schema_extra=_state_enforced_constraints)
+
+
+def rfc3339(value: datetime) -> str:
+    """An instant as the API writes it: RFC 3339 in UTC with a Z."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def json_ready(value: Any) -> Any:
+    """A record's values as released data: lists and dicts kept, instants in RFC 3339 UTC, dates and ids as
+    strings (what a disclosure source returns)."""
+    if isinstance(value, list):
+        return [json_ready(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

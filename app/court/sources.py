@@ -4,7 +4,6 @@ rule has already decided; this only reads."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cases.models import Person
 from app.consent.disclosures import Sourced, register_category_source
 from app.core.clock import utcnow
+from app.core.types import json_ready
 from app.core.vocab import DataCategory
 from app.court.models import CourtEvent
 from app.court.service import event_fields, findings_of
@@ -20,21 +20,6 @@ from app.court.service import event_fields, findings_of
 _NOT_RELEASED = ("agency_id", "case_id", "created_at", "updated_at")
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, datetime):
-        return rfc3339(value)
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def rfc3339(value: datetime) -> str:
-    """An instant as the API writes it: RFC 3339 in UTC with a Z."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 async def court(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
@@ -47,7 +32,7 @@ async def court(session: AsyncSession, person: Person, payload: dict[str, Any]) 
     if not rows:
         return None
     findings = await findings_of(session, [e.id for e in rows])
-    events = [{k: _json(v) for k, v in event_fields(e, findings[e.id]).items() if k not in _NOT_RELEASED}
+    events = [{k: json_ready(v) for k, v in event_fields(e, findings[e.id]).items() if k not in _NOT_RELEASED}
               for e in rows]
     now = utcnow()
     upcoming = [ev for e, ev in zip(rows, events, strict=True)

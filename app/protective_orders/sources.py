@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cases.models import Person
 from app.consent.disclosures import Sourced, register_category_source
 from app.core.clock import today
+from app.core.types import json_ready
 from app.core.vocab import DataCategory
 from app.protective_orders.models import ProtectiveOrder
 from app.protective_orders.service import order_read
@@ -31,20 +32,11 @@ async def protective_orders(session: AsyncSession, person: Person, payload: dict
     orders = []
     for order in mine:
         read = order_read(order, now)
-        orders.append({k: _json(v) for k, v in read.items() if k not in ("agency_id", "case_id", "created_at",
+        orders.append({k: json_ready(v) for k, v in read.items() if k not in ("agency_id", "case_id", "created_at",
                                                                              "updated_at")})
     as_of = max(o.updated_at or o.created_at for o in mine)
     return Sourced({"orders": orders}, as_of)
 
-
-def _json(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def register() -> None:

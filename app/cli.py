@@ -28,7 +28,7 @@ from app.cases import commands as cases_commands
 from app.core.config import KeysNotConfigured, get_settings, project_root, require_keys
 from app.core.db import dispose_engine
 from app.core.http import purge_expired_idempotency
-from app.seed import create_platform_admin, print_logins, seed_demo, worked_example_state
+from app.seed import WorkedExample, create_platform_admin, print_logins, seed_demo, worked_example_state
 from app.webhooks import delivery
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def _run_create_admin(args: Any) -> int:
 
 
 def _run_seed(args: Any) -> int:
-    async def go() -> tuple[list[tuple[str, str, str]], tuple[str, str, list[str]] | None]:
+    async def go() -> tuple[list[tuple[str, str, str]], WorkedExample | None]:
         try:
             return await seed_demo(), await worked_example_state()
         finally:

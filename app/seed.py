@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,7 @@ from app.assessments.schemas import AssessmentCreate
 from app.assessments.service import create_assessment
 from app.auth.permissions import AgencyKind, Role
 from app.auth.principal import Principal, PrincipalKind
-from app.cases.models import Case
+from app.cases.models import Case, PersonLink
 from app.cases.schemas import CaseCreate, CaseUpdate, PersonCreate
 from app.cases.service import create_case as open_case
 from app.cases.service import create_person, update_case
@@ -28,7 +29,8 @@ from app.checklists.service import start_checklist
 from app.children.schemas import ChildDetailsPut
 from app.children.service import put_details
 from app.consent.consents import create_consent
-from app.consent.schemas import ConsentCreate
+from app.consent.schemas import ConsentCreate, WordingCreate
+from app.consent.wordings import create_wording
 from app.contacts.schemas import ContactPreferencesPut
 from app.contacts.service import put_preferences
 from app.core.clock import utcnow
@@ -43,7 +45,7 @@ from app.protective_orders.schemas import OrderCreate
 from app.protective_orders.service import create_order
 from app.referrals.access import referral_actions_for
 from app.referrals.lifecycle import create_referral, legal_actions, transition
-from app.referrals.models import Referral
+from app.referrals.models import Referral, ReferralPerson
 from app.referrals.schemas import ReferralCreate
 from app.services.schemas import ServiceCreate
 from app.services.service import create_service
@@ -128,6 +130,7 @@ def _as(user: User, agency: Agency | None) -> Principal:
 
 
 DEMO_CASE_REFERENCE = "DEMO-2026-0001"
+DEMO_WORDING = "2026-12"  # Harbor House's consent wording (Spanish), named by the consent of the worked path
 
 
 async def seed_demo_casework() -> bool:
@@ -164,12 +167,17 @@ async def seed_demo_casework() -> bool:
             party_agency_ids=[cps.id, harbor.id],
             categories=[DataCategory.identity, DataCategory.contact, DataCategory.location,
                         DataCategory.case_status, DataCategory.services, DataCategory.protective_orders,
-                        DataCategory.court, DataCategory.children],
-            purposes=[Purpose.referral, Purpose.service_coordination, Purpose.safety_planning],
+                        DataCategory.court, DataCategory.children, DataCategory.safety_plan],
+            purposes=[Purpose.referral, Purpose.service_coordination, Purpose.safety_planning,
+                      Purpose.case_planning],
             effective_from=today - timedelta(days=30), expires_on=today + timedelta(days=365),
             document_sha256="3f" * 32))
         await sign(session, cps_admin, agreement)
         await sign(session, dv_admin, agreement)
+        await create_wording(session, dv_admin, WordingCreate(version=DEMO_WORDING, language="es", text=(
+            "Autorizo a Harbor House a compartir con el Departamento de Servicios de Protección Infantil solo la "
+            "información que marco abajo, para el propósito indicado y hasta la fecha indicada. Puedo revocar "
+            "esta autorización en cualquier momento.")))
 
         case = await open_case(session, worker, CaseCreate(
             reference=DEMO_CASE_REFERENCE, dv_indicators=["safety_threat"],
@@ -253,12 +261,25 @@ async def _demo_records(
 
 
 ADVOCATE = "dv.advocate@harborhouse.example"
+WORKER = "cps.worker@riverside-cps.example"
 NEXT_STEP = {"acknowledge": "acknowledge", "accept": "accept", "decline": "decline (with a reason)"}
 
 
-async def worked_example_state() -> tuple[str, str, list[str]] | None:
-    """The demo referral as it is now: (id, status, the actions Alex Advocate may take on it), or None
-    without the worked example. What an earlier run of the demo did to it stays done."""
+class WorkedExample(NamedTuple):
+    """The demo referral as it is now, and the ids the printed path names."""
+
+    referral_id: str
+    status: str
+    actions: list[str]  # what Alex Advocate may do with the referral now
+    case_id: str
+    survivor_id: str  # Maria's record at Riverside CPS
+    cps_agency_id: str
+    office_id: str | None
+    linked_person_id: str | None  # Harbor House's own record of Maria, once the referral was accepted with records
+
+
+async def worked_example_state() -> WorkedExample | None:
+    """The worked example as it is now, or None without it. What an earlier run of the demo did stays done."""
     async with sessionmaker()() as session:
         referral = (await session.execute(
             select(Referral).join(Case, Case.id == Referral.case_id)
@@ -266,42 +287,78 @@ async def worked_example_state() -> tuple[str, str, list[str]] | None:
         user = (await session.execute(select(User).where(User.email == ADVOCATE))).scalar_one_or_none()
         if referral is None or user is None:
             return None
+        case = await session.get(Case, referral.case_id)
+        assert case is not None
         advocate = _as(user, await session.get(Agency, user.agency_id) if user.agency_id else None)
         actions = referral_actions_for(advocate, referral, legal_actions(referral.status))
-        return str(referral.id), referral.status, actions
+        survivor_id = (await session.execute(select(ReferralPerson.person_id).where(
+            ReferralPerson.referral_id == referral.id).order_by(ReferralPerson.created_at))).scalars().first()
+        link = (await session.execute(
+            select(PersonLink.linked_person_id).where(PersonLink.person_id == survivor_id,
+                                                      PersonLink.ended_at.is_(None))
+            .order_by(PersonLink.created_at))).scalars().first()
+        return WorkedExample(str(referral.id), referral.status, actions, str(case.id), str(survivor_id),
+                             str(case.agency_id), str(case.office_id) if case.office_id else None,
+                             str(link) if link else None)
 
 
-def worked_example_text(state: tuple[str, str, list[str]] | None) -> str:
-    """What to try next, from the referral's state now (a second run of the demo says what is still open)."""
+def _step(who: str, line: str, *more: str) -> list[str]:
+    return [f"  {who:<10} {line}", *(f"  {'':<10} {m}" for m in more)]
+
+
+def worked_example_text(state: WorkedExample | None) -> str:
+    """The whole path between the two agencies, as calls to make in /docs (log in as the one named), with the
+    demo's ids filled in; what an earlier run already did is said, never offered again."""
     if state is None:
         return ""
-    rid, status, actions = state
-    url = f"/api/v1/referrals/{rid}"
+    url = f"/api/v1/referrals/{state.referral_id}"
+    case = f"/api/v1/cases/{state.case_id}"
+    theirs = state.linked_person_id or "<linked_person_ids[0] from the accept answer>"
     lines = [*textwrap.wrap(
-                 f"Worked example (case {DEMO_CASE_REFERENCE}): an active agreement between Riverside CPS and "
-                 "Harbor House, the survivor's written consent, an urgent referral to Harbor House, an "
-                 "investigation checklist, Alex Advocate on duty weekdays 09:00-17:00 at the north field "
-                 "office, and what CPS recorded about the family (a protective order, the next dependency hearing, "
-                 "a safety assessment, a shelter stay at Harbor House, safe-contact preferences, a shared note).",
-                 110),
-             f"The referral is {status} now. As {ADVOCATE}:",
-             "  GET  /api/v1/referrals?box=incoming"]
-    if status == "sent":
-        lines += [f"  POST {url}/acknowledge   then   POST {url}/accept"]
-    elif actions:
-        lines += [f"  POST {url}/{a}" for a in actions]
+        f"Worked example (case {DEMO_CASE_REFERENCE}): an active agreement between Riverside CPS and Harbor House, "
+        "Maria's written consent, an urgent referral to Harbor House, an investigation checklist, Alex Advocate on "
+        "duty weekdays 09:00-17:00 (Pacific) at the north field office, and what CPS recorded about the family "
+        "(a protective order, the next dependency hearing, a safety assessment, a shelter stay at Harbor House, "
+        "safe-contact preferences, a shared note). The path, as calls in /docs (log in as the one named; "
+        "cps = " + WORKER + ", advocate = " + ADVOCATE + "; docs/walkthrough.md gives each body):", 110,
+        break_on_hyphens=False), ""]
+    lines += _step("cps", 'POST /api/v1/consultations {"case_id": "' + state.case_id + '", "office_id": "'
+                   + (state.office_id or "") + '", "question": "...", "urgency": "routine"}',
+                   "(routed to the advocate on duty: a task in her GET /api/v1/tasks; /accept, /respond)")
+    lines.append(f"  The referral is {state.status} now.")
+    if state.status == "sent":
+        lines += _step("advocate", f"POST {url}/acknowledge   then   POST {url}/accept "
+                       '{"create_records": true}', "(Harbor House's own case and record of Maria, linked, "
+                       "made from what her consent released, and accounted for)")
+    elif state.actions:
+        lines += _step("advocate", *[f"POST {url}/{a}" + (' {"create_records": true}' if a == "accept" else "")
+                                     for a in state.actions])
     else:
-        lines += [f"  (nothing is left for Harbor House to do on it: it is {status})"]
-    lines += [f"  GET  {url}/people   (released through the survivor's consent, and accounted for)",
-              "  POST /api/v1/disclosures  {\"person_id\": <Maria's person_id from the people above>,",
-              "       \"purpose\": \"safety_planning\", \"categories\": [\"protective_orders\", \"court\", "
-              "\"services\", \"case_status\"]}",
-              "       (what CPS recorded: the protective order, the next hearing, the shelter stay and a note filed",
-              "       under services, the stage of the case; each with as_of and the agency that holds it)"]
+        lines += _step("advocate", f"(nothing is left for Harbor House to do on it: it is {state.status})")
+    lines += _step("advocate", f"GET  {url}/people   (released through Maria's consent, and accounted for)")
+    lines += _step("advocate", f"PUT  /api/v1/people/{theirs}/safety-plan-summary",
+                   "(elements she marks shareable, or not)")
+    lines += _step("advocate", f"POST /api/v1/people/{theirs}/disclosure-preview "
+                   '{"recipient_agency_id": "' + state.cps_agency_id + '", "purpose": "case_planning", '
+                   '"categories": ["safety_plan"]}', "(what CPS would receive now: shown to her before she signs)")
+    lines += _step("advocate", f"POST /api/v1/people/{theirs}/consents  (to Riverside CPS, "
+                   '"categories": [{"category": "safety_plan", "elements": ["school_pickup"]}],',
+                   f'"wording_version": "{DEMO_WORDING}", "risks": [...], "witness": {{...}})')
+    lines += _step("cps", "GET  /api/v1/shared-with-us   (what Harbor House's consents let CPS ask for)")
+    lines += _step("cps", 'POST /api/v1/disclosures {"linked_person_id": "' + state.survivor_id + '", '
+                   '"purpose": "case_planning", "categories": ["safety_plan"]}',
+                   "(asked by CPS's own record of Maria: only the element she chose leaves)")
+    lines += _step("cps", f'POST {case}/checklists {{"juncture": "family_meeting"}}, mark its items, /complete;',
+                   f'POST {case}/junctures {{"juncture": "family_meeting", "scheduled_for": "..."}}',
+                   "(a task for the advocate linked to the case: GET /api/v1/tasks as the advocate)")
+    lines += _step("cps", f'the same for "court", then POST {case}/court-events')
+    lines += _step("cps", f'the "closure" checklist, then POST {case}/close {{"reason": "services_completed"}}',
+                   "(lists what stays open with Harbor House: the link, the consent, the referral, each to end "
+                   "or keep)")
     return "\n".join(lines)
 
 
-def print_logins(logins: list[tuple[str, str, str]], state: tuple[str, str, list[str]] | None = None) -> None:
+def print_logins(logins: list[tuple[str, str, str]], state: WorkedExample | None = None) -> None:
     print("Demo logins (password grant at /api/v1/auth/token, or Authorize in /docs):")
     for who, secret, roles in logins:
         print(f"  {who:45} {secret:30} {roles}")

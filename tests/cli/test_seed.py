@@ -1,5 +1,7 @@
 """The demo seed builds a usable world once; running it again changes nothing."""
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 
 from app.cases.models import Case
@@ -17,7 +19,10 @@ async def _counts():
             for m in (Agency, User, Case, Referral)])
 
 
-async def test_seed_is_idempotent_and_the_worked_example_is_usable(world):
+async def test_seed_is_idempotent_and_the_worked_example_is_usable(world, clock):
+    """The seed, run twice, then the worked example it prints, walked from the referral to closing the case (one
+    test: the demo data are made once per database)."""
+    clock.set(datetime(2027, 1, 11, 18, 0, tzinfo=UTC))  # a Monday, 10:00 Pacific: Alex is on duty
     logins = await seed_demo()
     assert any(email.startswith("dv.advocate@harborhouse") for email, _, _ in logins)
     first = await _counts()
@@ -65,7 +70,93 @@ async def test_seed_is_idempotent_and_the_worked_example_is_usable(world):
     text = worked_example_text(state)
     assert state is not None and state[1] == "acknowledged" and state[2] == ["accept", "decline"]
     assert "The referral is acknowledged now" in text and f"{url}/acknowledge" not in text
-    assert (await world.post(advocate, f"{url}/accept")).status_code == 200
-    text = worked_example_text(await worked_example_state())
-    assert "The referral is accepted now" in text and f"{url}/accept" not in text
+    await _walk_the_rest_of_the_path(world, clock)
+
+
+async def _demo_actor(email: str) -> Actor:
+    async with sessionmaker()() as s:
+        user = (await s.execute(sa.select(User).where(User.email == email))).scalar_one()
+        agency = await s.get(Agency, user.agency_id)
+    token = token_for(user, agency)
+    return Actor(user=user, agency=agency, token=token, h={"Authorization": f"Bearer {token}"})
+
+
+def _ok(r, status: int = 200):
+    assert r.status_code == status, (r.request.method, str(r.request.url), r.text)
+    return r.json() if r.content else None
+
+
+async def _walk_the_rest_of_the_path(world, clock) -> None:
+    """Every call the demo prints works on the demo data, in order, through HTTP, as the people it names (the
+    referral has been acknowledged)."""
+    from app.seed import ADVOCATE, DEMO_WORDING, WORKER, worked_example_state, worked_example_text
+    from tests.checklists.helpers import CRITICAL
+
+    w, cps, advocate = world, await _demo_actor(WORKER), await _demo_actor(ADVOCATE)
+    state = await worked_example_state()
+    assert state is not None and state.linked_person_id is None
+    text = worked_example_text(state)
+    ref_url, case_url = f"/api/v1/referrals/{state.referral_id}", f"/api/v1/cases/{state.case_id}"
+    for printed in (f"{ref_url}/accept", f'"linked_person_id": "{state.survivor_id}"', f"{case_url}/close",
+                    f'"office_id": "{state.office_id}"', f'"wording_version": "{DEMO_WORDING}"'):
+        assert printed in text, printed
+
+    c = _ok(await w.post(cps, "/api/v1/consultations", {
+        "case_id": state.case_id, "office_id": state.office_id, "question": "How do we plan the visit?",
+        "urgency": "routine"}), 201)
+    assert c["advocate_id"] == str(advocate.user.id)
+    tasks = _ok(await w.get(advocate, "/api/v1/tasks"))["items"]
+    assert [t["kind"] for t in tasks if t["subject_id"] == c["id"]] == ["consultation_routed"]
+
+    accepted = _ok(await w.post(advocate, f"{ref_url}/accept", {"create_records": True}))
+    (theirs,) = accepted["linked_person_ids"]
+    state = await worked_example_state()
+    assert state is not None and state.linked_person_id == theirs
+    text = worked_example_text(state)
+    assert "The referral is accepted now" in text and f"{ref_url}/accept" not in text
     assert "nothing is left for Harbor House" in text
+    assert f"/api/v1/people/{theirs}/consents" in text  # a later run names Harbor House's record of her
+
+    _ok(await w.put(advocate, f"/api/v1/people/{theirs}/safety-plan-summary", {
+        "exists": True, "last_reviewed_on": "2027-01-11", "elements": [
+            {"key": "school_pickup", "text": "Only her sister collects Lucia from school.", "shareable": True},
+            {"key": "exchange_location", "text": "Exchanges at the police station lobby.", "shareable": False}]}),
+        201)
+    preview = {"recipient_agency_id": state.cps_agency_id, "purpose": "case_planning", "categories": ["safety_plan"]}
+    assert _ok(await w.post(advocate, f"/api/v1/people/{theirs}/disclosure-preview", preview))["released"] == {}
+    now = clock.now()
+    _ok(await w.post(advocate, f"/api/v1/people/{theirs}/consents", {
+        "recipient_agency_id": state.cps_agency_id, "purposes": ["case_planning"],
+        "categories": [{"category": "safety_plan", "elements": ["school_pickup"]}],
+        "valid_from": now.isoformat(), "signed_at": now.isoformat(),
+        "expires_at": (now + timedelta(days=60)).isoformat(), "signature_method": "written",
+        "risks_explained": True, "risks": ["perpetrator_access_to_records"], "language": "es",
+        "wording_version": DEMO_WORDING, "witness": {"name": "Staff Witness", "role": "advocate"},
+        "grantor": {"person_id": theirs, "relationship": "self"}}), 201)
+    assert any(i["linked_person_id"] == state.survivor_id
+               for i in _ok(await w.get(cps, "/api/v1/shared-with-us"))["items"])
+    body = _ok(await w.post(cps, "/api/v1/disclosures", {
+        "linked_person_id": state.survivor_id, "purpose": "case_planning", "categories": ["safety_plan"]}), 201)
+    assert body["released"]["safety_plan"]["safety_plan_summary"]["elements"] == [
+        {"key": "school_pickup", "text": "Only her sister collects Lucia from school."}]
+    assert "police station" not in str(body)
+
+    async def cleared(juncture: str) -> None:
+        cl = _ok(await w.post(cps, f"{case_url}/checklists", {"juncture": juncture}), 201)
+        for key in CRITICAL[juncture]:
+            _ok(await w.patch(cps, f"/api/v1/checklists/{cl['id']}/items/{key}", {"status": "done"}))
+        _ok(await w.post(cps, f"/api/v1/checklists/{cl['id']}/complete"))
+
+    for juncture in ("family_meeting", "court"):
+        await cleared(juncture)
+        j = _ok(await w.post(cps, f"{case_url}/junctures", {
+            "juncture": juncture, "scheduled_for": (now + timedelta(days=7)).isoformat()}), 201)
+        tasks = _ok(await w.get(advocate, "/api/v1/tasks"))["items"]
+        assert [t["kind"] for t in tasks if t["subject_id"] == j["id"]] == ["juncture_scheduled"]
+    _ok(await w.post(cps, f"{case_url}/court-events", {
+        "court_kind": "dependency", "kind": "disposition", "courtroom": "Department 7",
+        "scheduled_for": (now + timedelta(days=8)).isoformat()}), 201)
+    await cleared("closure")
+    closed = _ok(await w.post(cps, f"{case_url}/close", {"reason": "services_completed"}))
+    assert closed["case"]["status"] == "closed"
+    assert sorted({e["kind"] for e in closed["still_open"]}) == ["consent", "person_link", "referral"]

@@ -340,7 +340,8 @@ def worked_example_text(state: WorkedExample | None) -> str:
                    "(elements she marks shareable, or not)")
     lines += _step("advocate", f"POST /api/v1/people/{theirs}/disclosure-preview "
                    '{"recipient_agency_id": "' + state.cps_agency_id + '", "purpose": "case_planning", '
-                   '"categories": ["safety_plan"]}', "(what CPS would receive now: shown to her before she signs)")
+                   '"categories": ["safety_plan"]}', "(what CPS would receive now; with \"as_if_signed\": [the consent's categories], what it would",
+                   "receive once she signed it: shown to her before she signs)")
     lines += _step("advocate", f"POST /api/v1/people/{theirs}/consents  (to Riverside CPS, "
                    '"categories": [{"category": "safety_plan", "elements": ["school_pickup"]}],',
                    f'"wording_version": "{DEMO_WORDING}", "risks": [...], "witness": {{...}})')

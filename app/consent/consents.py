@@ -26,6 +26,7 @@ from app.consent.schemas import (
     ConsentRevoke,
     ConsentStatus,
     category_names,
+    stored_scope,
 )
 from app.core.clock import utcnow
 from app.core.config import get_settings
@@ -117,11 +118,6 @@ async def _element_errors(session: AsyncSession, person: Person, data: ConsentCr
     return errors
 
 
-def _stored_categories(data: ConsentCreate) -> list[Any]:
-    return [{"category": c.category.value, "elements": list(c.elements)} if isinstance(c, CategoryElements)
-            else c.value for c in data.categories]
-
-
 async def create_consent(
     session: AsyncSession, principal: Principal, person_id: uuid.UUID, data: ConsentCreate
 ) -> Consent:
@@ -138,7 +134,7 @@ async def create_consent(
     consent = Consent(
         person_id=person.id, case_id=person.case_id, agency_id=person.agency_id,
         recipient_agency_id=data.recipient_agency_id, purposes=[p.value for p in data.purposes],
-        categories=_stored_categories(data), valid_from=data.valid_from, expires_at=data.expires_at,
+        categories=stored_scope(data.categories), valid_from=data.valid_from, expires_at=data.expires_at,
         signed_at=data.signed_at, signature_method=data.signature_method.value,
         risks_explained=data.risks_explained, language=data.language, grantor_person_id=data.grantor.person_id,
         grantor_relationship=data.grantor.relationship.value, recorded_by=principal.ref,

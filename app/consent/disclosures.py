@@ -23,7 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,8 +35,9 @@ from app.cases.links import resolve_linked_person
 from app.cases.models import Case, Person
 from app.cases.service import get_person_for_owner, person_payload
 from app.consent import access, elements, rules
-from app.consent.models import Disclosure, NotificationTask
+from app.consent.models import Consent, Disclosure, NotificationTask
 from app.consent.rules import Basis, Reason
+from app.consent.schemas import stored_scope
 from app.core.clock import utcnow
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, paginate
@@ -411,6 +412,7 @@ class PreviewResult(BaseModel):
     `preview: true`. Nothing was released and nothing accounted."""
 
     preview: bool = True
+    as_if_signed: bool = False
     person_id: uuid.UUID
     recipient_agency_id: uuid.UUID
     purpose: str
@@ -423,9 +425,19 @@ class PreviewResult(BaseModel):
     redisclosure_notice: str | None = None
 
 
+def _unsigned(person: Person, recipient_id: uuid.UUID, purpose: str, scope: list[Any]) -> Consent:
+    """The consent she is about to sign, as the rule would see it once signed: active from now, her own, for
+    the purpose previewed. Never added to the session."""
+    now = utcnow()
+    return Consent(id=uuid.uuid4(), person_id=person.id, case_id=person.case_id, agency_id=person.agency_id,
+                   recipient_agency_id=recipient_id, purposes=[purpose], categories=stored_scope(scope),
+                   valid_from=now, expires_at=now + timedelta(days=1), signed_at=now, signature_method="written",
+                   risks_explained=True, language="", grantor_person_id=person.id, grantor_relationship="self")
+
+
 async def preview(
     session: AsyncSession, principal: Principal, person_id: uuid.UUID, recipient_agency_id: uuid.UUID,
-    purpose: str, categories: Iterable[str],
+    purpose: str, categories: Iterable[str], as_if_signed: list[Any] | None = None,
 ) -> PreviewResult:
     """What `recipient_agency_id` would receive about the person now, for the owning agency's staff who can see
     the person (404 otherwise): the same rule (`rules.decide_for_agency`, evaluated for the recipient, not the
@@ -439,9 +451,11 @@ async def preview(
             "msg": "No agency with that id." if recipient is None else "Must be another agency."}])
     purpose = Purpose(purpose).value
     cats = list(dict.fromkeys(DataCategory(c).value for c in categories))
-    linked = await access.person_linked_to_agency(session, person, recipient.id)
+    proposed = None if as_if_signed is None else _unsigned(person, recipient.id, purpose, as_if_signed)
+    # Her signing a consent that names the recipient is what links it to her.
+    linked = proposed is not None or await access.person_linked_to_agency(session, person, recipient.id)
     decisions = await rules.decide_for_agency(session, recipient.id, person, purpose, cats,
-                                              rules.Reach(linked=linked))
+                                              rules.Reach(linked=linked), proposed=proposed)
     payload = person_payload(person)
 
     async def from_record(category: str) -> Sourced | None:
@@ -449,7 +463,8 @@ async def preview(
 
     ev = await _evaluate(session, person, cats, decisions, from_record)
     await record(session, principal, "disclosure.preview", "person", person.id, agency_id=person.agency_id)
-    return PreviewResult(person_id=person.id, recipient_agency_id=recipient.id, purpose=purpose,
+    return PreviewResult(as_if_signed=proposed is not None, person_id=person.id, recipient_agency_id=recipient.id,
+                         purpose=purpose,
                          created_at=utcnow(), released=ev.released, withheld=ev.withheld,
                          released_basis=ev.released_basis, released_meta=ev.released_meta,
                          basis=_overall_basis(ev.released_basis), redisclosure_notice=ev.notice)

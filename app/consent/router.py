@@ -190,10 +190,11 @@ async def preview_disclosure(
     """What the named recipient agency would receive about the person now, for a purpose (the owning agency's
     staff who can see the person): the same rule, evaluated for that agency, and the same element cut, to show
     her before she signs or to explain a release. Nothing is released and nothing enters the accounting of
-    disclosures; the preview is audited. A recipient with no link to her (no consent or mandate naming it, no
-    referral) would be refused: every category is withheld as `no_link`."""
+    disclosures; the preview is audited. With `as_if_signed` (the scope of the consent she is about to sign) it
+    shows what the recipient would receive once she signed it. Without it, a recipient with no link to her (no
+    consent or mandate naming it, no referral) would be refused: every category is withheld as `no_link`."""
     return await disclosures.preview(session, principal, person_id, data.recipient_agency_id, data.purpose,
-                                     data.categories)
+                                     data.categories, data.as_if_signed)
 
 
 @router.get("/people/{person_id}/disclosures", response_model=Page[DisclosureRecord])

@@ -289,10 +289,11 @@ async def decide(
 
 async def decide_for_agency(
     session: AsyncSession, requester: uuid.UUID, person: Person, purpose: str, categories: Iterable[str],
-    reach: Reach = Reach(),
+    reach: Reach = Reach(), proposed: Consent | None = None,
 ) -> list[CategoryDecision]:
     """The rule for a requesting agency (`decide` once the caller's own standing is checked; a preview names
-    the recipient agency it asks about). Deny by default."""
+    the recipient agency it asks about, and may count a consent she has not signed yet, `proposed`, as her
+    newest word: never stored, and only ever passed by the preview). Deny by default."""
     categories = list(categories)
     if not reach.linked:
         return [CategoryDecision(c, reason=Reason.no_link) for c in categories]
@@ -313,6 +314,8 @@ async def decide_for_agency(
     releasing = [m for m in in_force if m not in pending]
     agreements = await agreements_access.active_agreements_between(session, person.agency_id, requester)
     consents = await consents_in_effect(session, person, requester)
+    if proposed is not None:
+        consents = [proposed, *consents]
 
     out: list[CategoryDecision] = []
     for category in categories:

@@ -169,6 +169,19 @@ def category_names(entries: list[Any]) -> list[str]:
     return [e.category.value if isinstance(e, CategoryElements) else DataCategory(e).value for e in entries]
 
 
+def stored_scope(entries: list[Any]) -> list[Any]:
+    """A consent's categories as stored: a category's name, or {"category", "elements"}."""
+    return [{"category": c.category.value, "elements": list(c.elements)} if isinstance(c, CategoryElements)
+            else DataCategory(c).value for c in entries]
+
+
+def _once_each(v: list[Any]) -> list[Any]:
+    names = category_names(v)
+    if len(set(names)) != len(names):
+        raise ValueError("each category may appear once")
+    return v
+
+
 class ConsentCreate(Input):
     """Every element is required; a missing one is named in the 422 `errors` (all of them at once)."""
 
@@ -204,13 +217,7 @@ class ConsentCreate(Input):
     _u = field_validator("purposes", "risks")(_unique)
     _s = field_validator("document_sha256")(_sha_or_none)
 
-    @field_validator("categories")
-    @classmethod
-    def _each_once(cls, v: list[DataCategory | CategoryElements]) -> list[DataCategory | CategoryElements]:
-        names = category_names(v)
-        if len(set(names)) != len(names):
-            raise ValueError("each category may appear once")
-        return v
+    _once = field_validator("categories")(_once_each)
 
     @field_validator("risks_explained")
     @classmethod
@@ -354,8 +361,14 @@ class DisclosurePreviewRequest(Input):
     recipient_agency_id: uuid.UUID = Field(description="The agency whose view is previewed (not the caller's).")
     purpose: Purpose
     categories: list[DataCategory] = Field(min_length=1, max_length=len(DataCategory))
+    as_if_signed: list[DataCategory | CategoryElements] | None = Field(
+        None, min_length=1, max_length=len(DataCategory),
+        description="The scope of the consent she is about to sign (as a consent's `categories`): the preview is "
+                    "then what the recipient would receive once she signed it for `purpose`, beside what her "
+                    "consents in effect already allow. The agreement between the agencies still applies.")
 
     _u = field_validator("categories")(_unique)
+    _once = field_validator("as_if_signed")(lambda v: v if v is None else _once_each(v))
 
 
 class DisclosurePreviewRead(BaseModel):
@@ -363,6 +376,7 @@ class DisclosurePreviewRead(BaseModel):
     released, nothing accounted."""
 
     preview: bool = Field(True, description="Always true: nothing was released.")
+    as_if_signed: bool = Field(False, description="True when the preview counted the consent she is about to sign.")
     person_id: uuid.UUID
     recipient_agency_id: uuid.UUID
     purpose: Purpose

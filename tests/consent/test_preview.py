@@ -96,3 +96,33 @@ async def test_who_may_preview_and_bad_input(client, world):
     r = await s.post("advocate", _url(s), _body(s.cps, ["gossip"]))
     assert r.status_code == 422
     assert await audit_rows(action="disclosure.preview", object_id=s.survivor["id"]) == []
+
+
+async def test_before_she_signs_the_preview_shows_what_the_consent_she_is_shown_would_release(client, world):
+    s = await build_scene(world)
+    await _court_record(s)
+    scope = ["identity", {"category": "court", "elements": ["hearings"]}]
+    ask = {**_body(s.third, ["identity", "court", "location"]), "as_if_signed": scope}
+    # No agreement with the third agency: her signature could not release anything, and the preview says why.
+    preview = (await s.post("advocate", _url(s), ask)).json()
+    assert preview["as_if_signed"] is True and preview["released"] == {}
+    assert {w["reason"] for w in preview["withheld"]} == {"no_agreement"}
+
+    await s.agreement(other="third")
+    r = await s.post("advocate", _url(s), ask)
+    assert r.status_code == 200, r.text
+    preview = r.json()
+    assert preview["released"]["identity"]["full_name"] == "Rosa Example"
+    assert preview["released_meta"]["court"]["elements"] == ["hearings"]
+    assert FINDING_TEXT not in r.text and "findings" not in r.text
+    assert preview["withheld"] == [{"category": "location", "reason": "category_not_consented"}]
+    # Without the scope it is what the third agency would receive now: nothing (no link to her yet).
+    now = (await s.post("advocate", _url(s), _body(s.third, ["identity"]))).json()
+    assert (now["as_if_signed"], now["released"]) == (False, {})
+    # Nothing was stored, released or accounted.
+    assert (await s.get("advocate", f"/api/v1/people/{s.survivor['id']}/consents")).json()["items"] == []
+    assert await s.accounting() == []
+    # A scope a consent could not have is a 422, as on the consent itself.
+    for bad in (["identity", "identity"], [{"category": "court", "elements": ["verdicts"]}], []):
+        r = await s.post("advocate", _url(s), {**ask, "as_if_signed": bad})
+        assert r.status_code == 422, (bad, r.text)

@@ -136,18 +136,21 @@ async def test_intake_to_closure_between_a_cps_agency_and_a_dv_agency(client, wo
     ok(await w.post(dv_admin, "/api/v1/consent-wordings", {
         "version": "2027-01", "language": "es", "text": "Autorizo a compartir..."}), 201)
     scope = [{"category": "court", "elements": ["hearings"]}, "safety_plan"]
-    preview = ok(await w.post(advocate, f"/api/v1/people/{dv_her_id}/disclosure-preview", {
-        "recipient_agency_id": str(cps.id), "purpose": "case_planning", "categories": ["court", "safety_plan"]}))
+    ask_preview = {"recipient_agency_id": str(cps.id), "purpose": "case_planning",
+                   "categories": ["court", "safety_plan"]}
+    preview = ok(await w.post(advocate, f"/api/v1/people/{dv_her_id}/disclosure-preview", ask_preview))
     assert preview["preview"] is True and preview["released"] == {}  # nothing allowed before she signs
+    shown = ok(await w.post(advocate, f"/api/v1/people/{dv_her_id}/disclosure-preview",
+                            {**ask_preview, "as_if_signed": scope}))  # what she is shown before signing
+    assert shown["as_if_signed"] is True and sorted(shown["released"]) == ["court", "safety_plan"]
+    assert FINDING not in str(shown) and EXCHANGE not in str(shown)
     consent = ok(await w.post(advocate, f"/api/v1/people/{dv_her_id}/consents", {
         **window, "recipient_agency_id": str(cps.id), "purposes": ["case_planning"], "categories": scope,
         "expires_at": (now + timedelta(days=60)).isoformat(), "document_sha256": "d" * 64,
         "wording_version": "2027-01", "risks": ["perpetrator_access_to_records", "mandated_reporting"],
         "witness": WITNESS, "grantor": {"person_id": dv_her_id, "relationship": "self"}}), 201)
-    preview = ok(await w.post(advocate, f"/api/v1/people/{dv_her_id}/disclosure-preview", {
-        "recipient_agency_id": str(cps.id), "purpose": "case_planning", "categories": ["court", "safety_plan"]}))
-    assert sorted(preview["released"]) == ["court", "safety_plan"] and preview["preview"] is True
-    assert FINDING not in str(preview) and EXCHANGE not in str(preview)
+    preview = ok(await w.post(advocate, f"/api/v1/people/{dv_her_id}/disclosure-preview", ask_preview))
+    assert preview["released"] == shown["released"] and preview["as_if_signed"] is False  # as she was shown
     signed = ok(await w.get(advocate, f"/api/v1/consents/{consent['id']}"))
     assert (signed["wording_version"], signed["witness"], signed["categories"]) == ("2027-01", WITNESS, scope)
 

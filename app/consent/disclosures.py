@@ -348,7 +348,7 @@ async def _evaluate(
             found = Sourced(data, found.as_of, tuple(kept)) if data else None
             if found is not None:
                 out.released_elements[d.category] = kept
-        if found is None:
+        if found is None:  # what the elements cut away reads as no_data too: it never says what else is on file
             out.withheld.append(WithheldItem(category=d.category, reason=d.reason or Reason.no_data))
             continue
         out.released[d.category] = found.data

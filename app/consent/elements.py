@@ -40,7 +40,9 @@ ELEMENTS: dict[str, dict[str, str]] = {
         "status": "kind, dates, status, whether in force and service",
         "court": "jurisdiction, court and docket number", "parties": "the protected and restrained people",
         "terms": "the terms of the order"},
-    DataCategory.services: {"services": "the services (kind, provider, dates, status, barriers)"},
+    DataCategory.services: {"services": "the services (kind, provider, dates, status, barriers)",
+                            "referral": "a referral's own text: why the family was referred, the family's goals "
+                                        "and what came of it"},
     DataCategory.children: {
         "living_arrangement": "where and with whom the child lives", "school": "the child's school",
         "visitation": "visitation arrangements", "needs": "the child's needs"},
@@ -78,6 +80,7 @@ _ORDER_FIELDS = {
 # Top-level keys of a category's data that come with an element (default: the element's own name).
 _KEYS = {
     DataCategory.location: {"address": ("address", "acp_substitute", "note")},
+    DataCategory.services: {"referral": ("reason", "family_goals", "outcome")},  # referrals.sharing's held text
 }
 
 

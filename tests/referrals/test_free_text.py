@@ -44,6 +44,34 @@ async def test_receiver_reads_the_text_under_a_consent_covering_services_for_the
     assert "sister" not in str(row.model_dump())
 
 
+async def test_a_consent_to_the_referral_element_of_services_releases_the_text_and_not_the_records(world):
+    s = await build_scene(world, consent=False)
+    await s.consent(s.survivor, categories=["identity", {"category": "services", "elements": ["referral"]}])
+    r = await world.post(s["cps_worker"], f"/api/v1/people/{s.survivor['id']}/services", {
+        "kind": "counselling", "provider_name": "Elm Street Counselling", "status": "referred",
+        "referred_at": "2026-11-01T10:00:00Z"})
+    assert r.status_code == 201, r.text
+    ref = await s.referral("sent")
+    body = (await world.get(s["dv_advocate"], f"/api/v1/referrals/{ref['id']}")).json()
+    assert body["family_goals"] == GOALS and body["withheld"] == []
+    [row] = await _rows(s)
+    assert row.categories_released == ["services"] and row.released_elements == {"services": ["referral"]}
+    # The service records themselves are another element: a disclosure of services releases none of them.
+    r = await world.post(s["dv_advocate"], "/api/v1/disclosures", {
+        "person_id": s.survivor["id"], "purpose": "referral", "categories": ["services"]})
+    assert r.status_code == 201, r.text
+    assert r.json()["released"] == {} and "Elm Street" not in r.text
+    assert r.json()["withheld"] == [{"category": "services", "reason": "no_data"}]  # never says what else is on file
+
+    # A consent to the service records only leaves the referral's text withheld.
+    s2 = await build_scene(world, consent=False)
+    await s2.consent(s2.survivor, categories=["identity", {"category": "services", "elements": ["services"]}])
+    ref2 = await s2.referral("sent")
+    body = (await world.get(s2["dv_advocate"], f"/api/v1/referrals/{ref2['id']}")).json()
+    assert body["family_goals"] is None and body["withheld"] == ["reason", "family_goals"]
+    assert "sister" not in str(body)
+
+
 async def test_a_consent_without_services_withholds_the_text_accounted_as_category_not_consented(world):
     s = await build_scene(world, consent=False)
     await s.consent(s.survivor, categories=["identity", "contact"])

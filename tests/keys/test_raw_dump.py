@@ -4,6 +4,7 @@ text (PostgreSQL), or the database file's bytes and its write-ahead log (SQLite)
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -19,14 +20,8 @@ async def _dump(db_kind: str) -> bytes:
     if db_kind == "sqlite":
         path = sa.engine.make_url(get_settings().database_url).database
         await get_engine().dispose()  # let the write-ahead log settle into the file
-        out = b""
-        for suffix in ("", "-wal"):
-            try:
-                with open(f"{path}{suffix}", "rb") as f:
-                    out += f.read()
-            except FileNotFoundError:
-                pass
-        return out
+        files = [Path(f"{path}{suffix}") for suffix in ("", "-wal")]
+        return b"".join(f.read_bytes() for f in files if f.exists())
     parts: list[str] = []
     async with sessionmaker()() as s:
         tables = (await s.execute(sa.text(

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from app.core.config import Settings, get_settings, require_keys
+from app.core.config import KeysNotConfigured, Settings, get_settings, require_keys
 from app.core.files import PRIVATE_DIR, create_private_file, key_dir, make_private_dirs, tighten
 
 PROVIDERS = ("local", "pkcs11")
@@ -216,4 +216,13 @@ def provider(name: str) -> KekProvider:
 
 
 def new_local_kek_id() -> str:
-    return f"kek-{secrets.token_hex(8)}"
+    """A new local KEK's id for an agency: a key of its own, generated, where keys may be generated (SQLite,
+    TANDEM_ALLOW_LOCAL_KEYS). Elsewhere (replicas on PostgreSQL) the first key of TANDEM_LOCAL_KEKS, which every
+    process has: the agency's data keys are still its own, and its admin can move them under its own HSM key."""
+    settings = get_settings()
+    if settings.is_sqlite or settings.allow_local_keys:
+        return f"kek-{secrets.token_hex(8)}"
+    configured = local._configured()
+    if not configured:
+        raise KeysNotConfigured(["TANDEM_LOCAL_KEKS"])
+    return next(iter(configured))

@@ -251,3 +251,25 @@ async def test_migration_from_the_platform_key_is_resumable(client, world):
         assert r.json()["address"] == ADDRESS
     # Nothing is left under the platform key: a run again has nothing to do.
     assert await operations.migrate() == 0
+
+
+def test_replicas_that_may_not_generate_keys_use_the_configured_local_kek(monkeypatch):
+    from app.core.config import KeysNotConfigured
+
+    try:
+        monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1/none")
+        monkeypatch.setenv("TANDEM_ALLOW_LOCAL_KEYS", "false")
+        monkeypatch.delenv("TANDEM_LOCAL_KEKS", raising=False)
+        get_settings.cache_clear()
+        try:
+            kek.new_local_kek_id()
+            raise AssertionError("a key file would be generated where other replicas cannot read it")
+        except KeysNotConfigured as e:
+            assert "TANDEM_LOCAL_KEKS" in str(e)
+        shared = base64.urlsafe_b64encode(os.urandom(32)).decode()
+        monkeypatch.setenv("TANDEM_LOCAL_KEKS", f"shared-kek:{shared}")
+        get_settings.cache_clear()
+        assert kek.new_local_kek_id() == "shared-kek"
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

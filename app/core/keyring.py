@@ -35,7 +35,7 @@ from app.core.crypto import (
     wrap_aad,
 )
 from app.core.db import REQUEST_HOOKS, own_transaction, sessionmaker
-from app.core.errors import KeyUnavailable
+from app.core.errors import KeyUnavailable, NotFound
 from app.core.models import AgencyKey, DataKey
 
 _agencies = sa.table("agencies", sa.column("id", sa.Uuid()))
@@ -104,7 +104,7 @@ async def agency_key(session: AsyncSession, agency_id: uuid.UUID) -> tuple[Agenc
     """The agency's KEK record and current data key (None once destroyed)."""
     config = await session.get(AgencyKey, agency_id)
     if config is None:
-        raise KeyUnavailable()
+        raise NotFound("agency")
     current = (await session.execute(
         sa.select(DataKey).where(DataKey.agency_id == agency_id, DataKey.wrapped.is_not(None))
         .order_by(DataKey.created_at.desc(), DataKey.id.desc()).limit(1)
@@ -122,6 +122,15 @@ async def add_data_key(session: AsyncSession, agency_id: uuid.UUID) -> WrappedKe
     await session.flush()
     ring.add(key)
     return key
+
+
+def kek_usable(provider: str, kek_id: str) -> bool:
+    """Whether a key-encryption key can be used now (a local one is generated when missing)."""
+    try:
+        kek.provider(provider).create(kek_id)
+    except (kek.KekUnavailable, ValueError):
+        return False
+    return True
 
 
 async def rewrap(session: AsyncSession, agency_id: uuid.UUID, provider: str, kek_id: str) -> int:

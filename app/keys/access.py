@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy as sa
+
 from app.auth.permissions import Role
 from app.auth.principal import Principal
 from app.core.errors import Forbidden, NotFound
@@ -13,6 +15,15 @@ from app.core.errors import Forbidden, NotFound
 
 def is_platform_admin(principal: Principal) -> bool:
     return Role.platform_admin in principal.roles
+
+
+def own_agency_clause(principal: Principal, agency_col: sa.SQLColumnExpression[uuid.UUID]) -> sa.ColumnElement[bool]:
+    """Rows of the caller's own agency; every agency's for a platform admin."""
+    if is_platform_admin(principal):
+        return sa.true()
+    if principal.agency_id is None:
+        return sa.false()
+    return agency_col == principal.agency_id
 
 
 def ensure_sees_keys(principal: Principal, agency_id: uuid.UUID, what: str = "agency key") -> None:

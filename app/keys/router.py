@@ -34,8 +34,8 @@ async def request_key_change(
     agency_id: uuid.UUID, data: KeyChangeCreate, session: SessionDep, principal: RequiresAgencyUpdate,
 ) -> KeyChange | JSONResponse:
     """Move the agency's data keys under another key-encryption key (e.g. its own HSM through PKCS#11). The
-    agency's own admin: done at once (201; the new key is tried first, 503 key-unavailable and nothing changes
-    when it cannot be used). A platform admin: 202, pending until the agency's admin approves."""
+    agency's own admin: done at once (201; the new key is tried first, 422 and nothing changes when it cannot
+    be used). A platform admin: 202, pending until the agency's admin approves."""
     change = await service.request_change(session, principal, agency_id, data)
     if change.status == KeyChangeStatus.pending.value:
         body = KeyChangeRead.model_validate(change).model_dump(mode="json")

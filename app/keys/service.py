@@ -25,16 +25,16 @@ from app.trail.recorder import record
 
 async def agency_key(session: AsyncSession, principal: Principal, agency_id: uuid.UUID) -> dict[str, object]:
     access.ensure_sees_keys(principal, agency_id)
-    try:
-        config, current = await keyring.agency_key(session, agency_id)
-    except Exception:
-        raise NotFound("agency key") from None
+    config, current = await keyring.agency_key(session, agency_id)
     await record(session, principal, "agency_key.read", "agency", agency_id, agency_id=agency_id)
     return {"provider": config.provider, "key_id": config.kek_id, "rotated_at": config.rotated_at,
             "data_key_id": current.id if current else None}
 
 
 async def _apply(session: AsyncSession, principal: Principal, change: KeyChange) -> None:
+    if not keyring.kek_usable(change.provider, change.kek_id):
+        raise Invalid("This key cannot be used (no such key, token or PIN, or the HSM is unreachable); nothing "
+                      "changed.", loc=["body", "key_id"], type="key_unusable")
     await keyring.rewrap(session, change.agency_id, change.provider, change.kek_id)
     await record(session, principal, "agency_key.rewrap", "agency", change.agency_id, agency_id=change.agency_id)
 
@@ -68,9 +68,7 @@ async def request_change(
 async def list_changes(
     session: AsyncSession, principal: Principal, page: PageParams, status: KeyChangeStatus | None
 ) -> tuple[list[KeyChange], str | None]:
-    stmt = select(KeyChange)
-    if not access.is_platform_admin(principal):
-        stmt = stmt.where(KeyChange.agency_id == principal.agency_id)
+    stmt = select(KeyChange).where(access.own_agency_clause(principal, KeyChange.agency_id))
     if status is not None:
         stmt = stmt.where(KeyChange.status == status.value)
     return await paginate(session, stmt, KeyChange, page)

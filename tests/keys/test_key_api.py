@@ -44,10 +44,10 @@ async def test_the_agency_admin_sees_its_key_and_moves_it_to_its_hsm(client, wor
     actions = await _actions(dv.id)
     assert {"agency_key.read", "key_change.request", "agency_key.rewrap", "key_change.approve"} <= set(actions)
 
-    # A key the HSM does not hold: 503, nothing changes.
+    # A key the HSM does not hold: 422, nothing changes.
     r = await world.post(admin, f"/api/v1/agencies/{dv.id}/key-changes",
                          {"provider": "pkcs11", "key_id": token.kek_id("missing")})
-    assert r.status_code == 503 and r.json()["type"].endswith("/key-unavailable")
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "key_id"]
     assert (await world.get(admin, f"/api/v1/agencies/{dv.id}/key")).json()["key_id"] == kek_id
 
 

@@ -24,10 +24,10 @@ from app import (
 )
 from app.audit import commands as audit_commands
 from app.auth.tokens import rotate_local_keys
-from app.cases import commands as cases_commands
 from app.core.config import KeysNotConfigured, get_settings, project_root, require_keys
 from app.core.db import dispose_engine
 from app.core.http import purge_expired_idempotency
+from app.keys import commands as key_commands
 from app.seed import WorkedExample, create_platform_admin, print_logins, seed_demo, worked_example_state
 from app.webhooks import delivery
 
@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 ROOT = project_root()
 
 # Commands a domain offers (its commands.py: NAME, HELP, add_arguments(parser), run(args) -> exit code).
-DOMAIN_COMMANDS: tuple[ModuleType, ...] = (audit_commands, cases_commands)
+DOMAIN_COMMANDS: tuple[ModuleType | Any, ...] = (audit_commands, key_commands.ROTATE, key_commands.SHRED,
+                                                key_commands.MIGRATE)
 
 
 def alembic_config() -> Config:

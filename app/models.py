@@ -11,6 +11,7 @@ from app.contacts import models as contacts  # noqa: F401
 from app.core import models as core  # noqa: F401
 from app.court import models as court  # noqa: F401
 from app.identity import models as identity  # noqa: F401
+from app.keys import models as keys  # noqa: F401
 from app.notes import models as notes  # noqa: F401
 from app.outbox import models as outbox  # noqa: F401
 from app.protective_orders import models as protective_orders  # noqa: F401

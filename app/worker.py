@@ -23,6 +23,7 @@ from app.advocates.routing import route_all_queued
 from app.core.config import get_settings
 from app.core.db import get_engine
 from app.core.http import purge_idempotency_if_due
+from app.core.keyring import ensure_loaded
 from app.core.metrics import metrics, pool_families
 from app.tasks import detect
 from app.tasks import sources as task_sources
@@ -58,6 +59,10 @@ def jobs(client: httpx.AsyncClient, batch_size: int = delivery.DEFAULT_BATCH) ->
 async def run_pass(pass_jobs: list[Job]) -> dict[str, int]:
     """Run each job once; a failed job counts 0 and is logged, and the others still run."""
     done: dict[str, int] = {}
+    try:
+        await ensure_loaded()  # the agency key ring (no query once loaded)
+    except Exception as e:
+        log.error("key ring load failed", extra={"error_class": type(e).__name__})
     for job in pass_jobs:
         try:
             done[job.name] = await job.run()

@@ -211,12 +211,14 @@ async def bulk_referrals(conn: asyncpg.Connection, w: World, target: int, *, see
                          chunk: int = 50_000) -> int:
     """Add referrals until the table holds `target` rows (each with a case, a survivor and the person row)."""
     from app.core.crypto import encrypt_json
+    from app.core.keyring import ensure_loaded
     from app.referrals.models import referral_aad
 
     have = await count(conn, "referrals")
     todo = target - have
     if todo <= 0:
         return have
+    await ensure_loaded()  # each agency's data key (the reasons are sealed under the referring agency's)
     rng = random.Random(seed + have)
     now = datetime.now(UTC)
     users = {k.split(".")[0]: u.user_id for k, u in w.users.items() if k.endswith(("cps_worker", "dv_advocate"))}
@@ -266,7 +268,8 @@ async def bulk_referrals(conn: asyncpg.Connection, w: World, target: int, *, see
                 1 + sum(x is not None for x in (sent, acked, accepted, declined, closed, withdrawn)), rid, case_id,
                 uuid.UUID(w.agencies[frm]), uuid.UUID(w.agencies[to]), status, urgency, None,
                 "no_capacity" if declined else None,
-                encrypt_json("Survivor asks for advocacy and safety planning.", referral_aad(rid, "reason")),
+                encrypt_json("Survivor asks for advocacy and safety planning.", referral_aad(rid, "reason"),
+                             owner=uuid.UUID(w.agencies[frm])),
                 None, None, None, uuid.UUID(users[frm]) if frm in users else None,
                 uuid.UUID(receiver) if receiver else None, created, sent, respond_by, acked, accepted, declined,
                 closed, withdrawn, None if step == created else step,

@@ -89,7 +89,7 @@ class World:
 
         async with sessionmaker()() as s:
             ep = WebhookEndpoint(agency_id=agency.id, url=url, events=list(events), secret="")
-            ep.secret = encrypt(b"whsec_dGVzdC1zZWNyZXQtdmFsdWU=", endpoint_secret_aad(ep.id))
+            ep.secret = encrypt(b"whsec_dGVzdC1zZWNyZXQtdmFsdWU=", endpoint_secret_aad(ep.id), owner=agency.id)
             s.add(ep)
             await s.commit()
             return ep

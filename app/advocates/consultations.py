@@ -88,7 +88,7 @@ async def open_consultation(
                       type="office_not_in_agency")
     c = Consultation(case_id=case.id, office_id=office.id, cps_agency_id=case.agency_id,
                      requested_by=principal.user_id, urgency=data.urgency.value, question_enc="")
-    c.question_enc = encrypt_json(data.question, consultation_aad(c.id, "question")) or ""
+    c.question_enc = encrypt_json(data.question, consultation_aad(c.id, "question"), owner=c.cps_agency_id) or ""
     session.add(c)
     await session.flush()
     await record(session, principal, "consultation.open", "consultation", c.id)
@@ -212,7 +212,8 @@ async def accept(session: AsyncSession, principal: Principal, c: Consultation) -
 async def respond(session: AsyncSession, principal: Principal, c: Consultation, data: ConsultationRespond) -> Consultation:
     access.ensure_consultation_advocate(principal, c)
     _require_status(c, S.accepted, action="answered")
-    c.advice_enc = encrypt_json(data.advice, consultation_aad(c.id, "advice"))
+    c.advice_enc = encrypt_json(data.advice, consultation_aad(c.id, "advice"),
+                                owner=c.dv_agency_id or c.cps_agency_id)
     c.suggested_checklist_items = list(data.suggested_checklist_items)
     c.status = S.responded.value
     c.responded_at = utcnow()

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from app.core.crypto import register_sealed
+from app.core.crypto import owner_column, register_sealed
 from app.core.db import Versioned, created_field, id_field, json_field, time_field
 
 
@@ -79,5 +79,7 @@ def consultation_aad(consultation_id: object, field: str) -> bytes:
     return f"consultation:{consultation_id}:{field}".encode()
 
 
-register_sealed(Consultation, "question_enc", lambda row: consultation_aad(row.id, "question"))
-register_sealed(Consultation, "advice_enc", lambda row: consultation_aad(row.id, "advice"))
+register_sealed(Consultation, "question_enc", lambda row: consultation_aad(row.id, "question"),
+                owner_column("cps_agency_id"))
+register_sealed(Consultation, "advice_enc", lambda row: consultation_aad(row.id, "advice"),
+                lambda t: sa.func.coalesce(t.c.dv_agency_id, t.c.cps_agency_id))

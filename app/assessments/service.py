@@ -27,7 +27,8 @@ from app.trail.recorder import record
 
 
 def _seal(assessment: Assessment, field: str, value: Any) -> None:
-    setattr(assessment, ASSESSMENT_SEALED[field], encrypt_json(value, assessment_aad(assessment.id, field)))
+    setattr(assessment, ASSESSMENT_SEALED[field], encrypt_json(value, assessment_aad(assessment.id, field),
+                                                                       owner=assessment.agency_id))
 
 
 def _unseal(assessment: Assessment, field: str) -> Any:

@@ -183,7 +183,7 @@ async def remove_team_member(
 
 def seal_person(person: Person, field: str, value: Any) -> None:
     """Seal one personal field of a person under its own row and field (PERSON_SEALED)."""
-    setattr(person, PERSON_SEALED[field], encrypt_json(value, person_aad(person.id, field)))
+    setattr(person, PERSON_SEALED[field], encrypt_json(value, person_aad(person.id, field), owner=person.agency_id))
 
 
 _seal = seal_person

@@ -60,7 +60,8 @@ async def close_case(
     case.stage = CaseStage.closed.value
     case.closure_reason = data.reason.value
     case.closed_at = now
-    case.closure_override_enc = encrypt_json(data.override_reason, case_closure_aad(case.id)) if overridden else None
+    case.closure_override_enc = (encrypt_json(data.override_reason, case_closure_aad(case.id), owner=case.agency_id)
+                                 if overridden else None)
     case.updated_at = now
     await session.flush()
     await record(session, principal, "case.close", "case", case.id, agency_id=case.agency_id)

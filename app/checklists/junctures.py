@@ -65,7 +65,8 @@ async def record_juncture(
                          checklist_id=checklist.id if checklist else None,
                          overridden=overridden, recorded_by=str(principal.id), recorded_at=now)
     if overridden:
-        rec.override_reason_enc = encrypt_json(data.override_reason, override_reason_aad(rec.id))
+        rec.override_reason_enc = encrypt_json(data.override_reason, override_reason_aad(rec.id),
+                                               owner=rec.agency_id)
     session.add(rec)
     await session.flush()
     await record(session, principal, "juncture.record", "juncture_record", rec.id, agency_id=case.agency_id)

@@ -127,6 +127,12 @@ def override_reason_aad(record_id: object) -> bytes:
     return f"juncture_record:{record_id}:override_reason".encode()
 
 
-register_sealed(ChecklistItem, "note_enc", lambda row: item_note_aad(row.id))
-register_sealed(ChecklistItemEvent, "note_enc", lambda row: event_note_aad(row.id))
+def _checklist_agency(table: Any) -> Any:
+    """An item's or event's agency: its checklist's."""
+    checklists = Checklist.__table__
+    return sa.select(checklists.c.agency_id).where(checklists.c.id == table.c.checklist_id).scalar_subquery()
+
+
+register_sealed(ChecklistItem, "note_enc", lambda row: item_note_aad(row.id), _checklist_agency)
+register_sealed(ChecklistItemEvent, "note_enc", lambda row: event_note_aad(row.id), _checklist_agency)
 register_sealed(JunctureRecord, "override_reason_enc", lambda row: override_reason_aad(row.id))

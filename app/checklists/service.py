@@ -138,10 +138,10 @@ async def update_item(
                                kind="status",
                                from_status=item.status, to_status=data.status.value, actor_id=str(principal.id),
                                actor_agency_id=principal.agency_id, at=now)
-    event.note_enc = encrypt_json(note, event_note_aad(event.id))
+    event.note_enc = encrypt_json(note, event_note_aad(event.id), owner=checklist.agency_id)
     session.add(event)
     item.status = data.status.value
-    item.note_enc = encrypt_json(note, item_note_aad(item.id))
+    item.note_enc = encrypt_json(note, item_note_aad(item.id), owner=checklist.agency_id)
     item.updated_by = str(principal.id)
     item.updated_at = now
     _touch(checklist)
@@ -162,7 +162,7 @@ async def add_note(
     event = ChecklistItemEvent(checklist_id=checklist.id, item_key=item.key, seq=await _next_seq(session, checklist),
                                kind="note",
                                actor_id=str(principal.id), actor_agency_id=principal.agency_id, at=utcnow())
-    event.note_enc = encrypt_json(data.text, event_note_aad(event.id))
+    event.note_enc = encrypt_json(data.text, event_note_aad(event.id), owner=checklist.agency_id)
     session.add(event)
     _touch(checklist)
     await session.flush()

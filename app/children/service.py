@@ -45,7 +45,7 @@ async def get_details(session: AsyncSession, principal: Principal, person_id: uu
 
 
 def _seal(row: ChildDetails, field: str, value: Any) -> None:
-    setattr(row, CHILD_SEALED[field], encrypt_json(value, child_details_aad(row.id, field)))
+    setattr(row, CHILD_SEALED[field], encrypt_json(value, child_details_aad(row.id, field), owner=row.agency_id))
 
 
 def _unseal(row: ChildDetails, field: str) -> Any:

@@ -142,12 +142,15 @@ async def create_consent(
         risks=None if data.risks is None else [r.value for r in data.risks],
     )
     if data.witness is not None:
-        consent.witness_enc = encrypt_json(data.witness.model_dump(), consent_aad(consent.id, "witness"))
+        consent.witness_enc = encrypt_json(data.witness.model_dump(), consent_aad(consent.id, "witness"),
+                                           owner=consent.agency_id)
     if data.part2 is not None:
         consent.part2_disclosing_program_enc = encrypt_json(data.part2.disclosing_program,
-                                                            consent_aad(consent.id, "part2_disclosing_program"))
+                                                            consent_aad(consent.id, "part2_disclosing_program"),
+                                                            owner=consent.agency_id)
         consent.part2_amount_and_kind_enc = encrypt_json(data.part2.amount_and_kind,
-                                                         consent_aad(consent.id, "part2_amount_and_kind"))
+                                                         consent_aad(consent.id, "part2_amount_and_kind"),
+                                                         owner=consent.agency_id)
         consent.part2_revocation_explained = data.part2.revocation_explained
     session.add(consent)
     await session.flush()
@@ -189,7 +192,8 @@ async def revoke_consent(session: AsyncSession, principal: Principal, consent: C
     consent.revoked_at = utcnow()
     consent.revoked_by = principal.ref
     consent.revocation_method = data.method.value
-    consent.revocation_reason_enc = encrypt_json(data.reason, consent_aad(consent.id, "revocation_reason"))
+    consent.revocation_reason_enc = encrypt_json(data.reason, consent_aad(consent.id, "revocation_reason"),
+                                                 owner=consent.agency_id)
     await session.flush()
     await record(session, principal, "consent.revoke", "consent", consent.id, agency_id=consent.agency_id)
     await emit(session, "consent.revoked", [consent.recipient_agency_id, consent.agency_id],

@@ -68,7 +68,8 @@ def _immediate_errors(immediate: bool, reason: str | None, *, court_order: bool)
 def _order_immediate_release(mandate: LegalMandate, immediate: bool, reason: str | None) -> None:
     mandate.immediate_release = immediate
     mandate.immediate_release_reason_enc = (
-        encrypt_json(reason, mandate_aad(mandate.id, "immediate_release_reason")) if immediate else None)
+        encrypt_json(reason, mandate_aad(mandate.id, "immediate_release_reason"), owner=mandate.agency_id)
+        if immediate else None)
 
 
 async def _open_notice_task(session: AsyncSession, principal: Principal, mandate: LegalMandate) -> NotificationTask:
@@ -191,7 +192,8 @@ async def withdraw_mandate(
     mandate.status = "withdrawn"
     mandate.withdrawn_at = now
     mandate.withdrawn_by = principal.ref
-    mandate.withdrawal_reason_enc = encrypt_json(data.reason, mandate_aad(mandate.id, "withdrawal_reason"))
+    mandate.withdrawal_reason_enc = encrypt_json(data.reason, mandate_aad(mandate.id, "withdrawal_reason"),
+                                                 owner=mandate.agency_id)
     mandate.updated_at = now
     await session.flush()
     await record(session, principal, "legal_mandate.withdraw", "legal_mandate", mandate.id,

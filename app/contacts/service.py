@@ -32,7 +32,7 @@ FUTURE_SLACK = timedelta(minutes=5)
 
 
 def _seal(row: ContactPreferences, field: str, value: Any) -> None:
-    setattr(row, PREFERENCES_SEALED[field], encrypt_json(value, preferences_aad(row.id, field)))
+    setattr(row, PREFERENCES_SEALED[field], encrypt_json(value, preferences_aad(row.id, field), owner=row.agency_id))
 
 
 def _unseal(row: ContactPreferences, field: str) -> Any:
@@ -109,7 +109,8 @@ async def put_preferences(
         row.updated_at = utcnow()
     session.add(row)
     if "instructions" in data.model_fields_set:
-        person.safe_contact_enc = encrypt_json(data.instructions, person_aad(person.id, INSTRUCTIONS))
+        person.safe_contact_enc = encrypt_json(data.instructions, person_aad(person.id, INSTRUCTIONS),
+                                               owner=person.agency_id)
         person.updated_at = utcnow()
     await session.flush()
     action, event = ("update", "updated") if existing is not None else ("create", "created")

@@ -119,6 +119,15 @@ class Settings(BaseSettings):
 
     # Data encryption at rest: "kid:base64key,kid2:base64key"; the first is current. Empty: a local key file.
     data_keys: str = ""
+    # Each agency's data keys are wrapped by its key-encryption key (KEK). Local KEKs: "kek_id:base64key,..."
+    # here, else a key file per KEK under var_dir/keys/keks (generated where keys may be generated).
+    local_keks: str = ""
+    # PKCS#11 KEKs (an HSM): the module (shared library) and the user PIN of each token ("token:pin,...").
+    pkcs11_module: str = "/usr/lib/softhsm/libsofthsm2.so"
+    pkcs11_pins: str = ""
+    # Unwrapped data keys kept in memory: at most this many, each for at most this many seconds.
+    data_key_cache_size: int = Field(default=1024, ge=1)
+    data_key_cache_seconds: float = Field(default=300.0, gt=0)
 
     # Domain rules
     consent_max_days: int = 90

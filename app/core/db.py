@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -198,10 +198,16 @@ async def own_transaction() -> AsyncIterator[AsyncSession]:
         await _end(session, None)
 
 
+# Run before each request opens its session (e.g. loading the key ring once: app/core/keyring.py).
+REQUEST_HOOKS: list[Callable[[], Awaitable[None]]] = []
+
+
 async def get_session() -> AsyncIterator[AsyncSession]:
     """One session per request: commit when the route succeeds, roll back on any error, except an error that
     keeps the request's writes (`AppError.keep_writes`, e.g. a refused disclosure), which commits them before
     it is answered."""
+    for hook in REQUEST_HOOKS:
+        await hook()
     async with own_transaction() as session:
         yield session
 

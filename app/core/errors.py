@@ -34,6 +34,9 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "too-many-requests": (429, "Slow down: `Retry-After` says when to try again (logins, audit verification)."),
     "internal": (500, "A bug: report the `X-Request-ID` of the response."),
     "unavailable": (503, "The database is unreachable: retry after `Retry-After` seconds."),
+    "key-unavailable": (503, "The owning agency's data key cannot be used (its key-encryption key is unreachable, "
+                             "e.g. its HSM is offline, or the key was destroyed): its sealed fields cannot be "
+                             "read; nothing else is affected."),
     "oauth-invalid-request": (400, "Token endpoint: a parameter is missing, repeated or malformed."),
     "oauth-invalid-client": (401, "Token endpoint: client authentication failed."),
     "oauth-invalid-grant": (400, "Token endpoint: the username and password are not valid."),
@@ -103,6 +106,16 @@ class PreconditionFailed(AppError):
 
 class PreconditionRequired(AppError):
     status, title, slug = 428, "Precondition required", "precondition-required"
+
+
+class KeyUnavailable(AppError):
+    """A sealed value whose agency data key cannot be unwrapped (KEK unreachable or destroyed). Names no value."""
+
+    status, title, slug = 503, "Data key unavailable", "key-unavailable"
+
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        super().__init__(detail or "The data key of the agency that owns this data is unavailable; its sealed "
+                         "fields cannot be read now.", headers={"Retry-After": "30"}, **kw)
 
 
 class Invalid(AppError):

@@ -43,3 +43,33 @@ class LoginFailure(SQLModel, table=True):
     window_start: datetime = Field(sa_type=UTCDateTime)
     count: int = 0
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AgencyKey(SQLModel, table=True):
+    """Where an agency's key-encryption key (KEK) lives: `provider` ("local" or "pkcs11") and `kek_id` (a
+    local key's id, or "token:label" of a key in an HSM). Never key material."""
+
+    __tablename__ = "agency_keys"
+    if TYPE_CHECKING:
+        __table__: ClassVar[sa.Table]
+
+    agency_id: uuid.UUID = Field(primary_key=True, foreign_key="agencies.id")
+    provider: str = Field(max_length=16)
+    kek_id: str = Field(max_length=200)
+    rotated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DataKey(SQLModel, table=True):
+    """One data-encryption key of an agency, stored only wrapped by the agency's KEK (`wrapped`: base64 of
+    what the provider returned). The newest of an agency is its current key. `wrapped` None: destroyed."""
+
+    __tablename__ = "data_keys"
+    if TYPE_CHECKING:
+        __table__: ClassVar[sa.Table]
+
+    id: str = Field(primary_key=True, max_length=40)
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
+    provider: str = Field(max_length=16)
+    kek_id: str = Field(max_length=200)
+    wrapped: str | None = Field(default=None, max_length=400)
+    created_at: datetime = created_field()

@@ -28,7 +28,7 @@ _SEALED_TEXTS = ("court_case_number", "courtroom", "outcome_details", "guardian_
 
 
 def _seal(event: CourtEvent, field: str, value: Any) -> None:
-    setattr(event, EVENT_SEALED[field], encrypt_json(value, event_aad(event.id, field)))
+    setattr(event, EVENT_SEALED[field], encrypt_json(value, event_aad(event.id, field), owner=event.agency_id))
 
 
 def _unseal(event: CourtEvent, field: str) -> Any:
@@ -54,7 +54,7 @@ async def _replace_findings(session: AsyncSession, event: CourtEvent, findings: 
     for i, f in enumerate(findings):
         row = CourtFinding(court_event_id=event.id, case_id=event.case_id, agency_id=event.agency_id, position=i,
                            code=f.code.value, against_person_id=f.against_person_id)
-        row.details_enc = encrypt_json(f.details, finding_aad(row.id))
+        row.details_enc = encrypt_json(f.details, finding_aad(row.id), owner=row.agency_id)
         session.add(row)
     await session.flush()
 

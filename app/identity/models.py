@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import event
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, Versioned, created_field, id_field, json_field, time_field
+from app.core.keyring import provision
 
 
 class Agency(Versioned, table=True):
@@ -19,6 +22,12 @@ class Agency(Versioned, table=True):
     jurisdiction: str = Field(default="", max_length=200)
     created_at: datetime = created_field()
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+@event.listens_for(Agency, "after_insert")
+def _agency_keys(mapper: Any, connection: Any, agency: Agency) -> None:
+    """Every agency gets its own key-encryption key and data key in the transaction that creates it."""
+    provision(connection, agency.id)
 
 
 class Office(SQLModel, table=True):

@@ -58,7 +58,7 @@ def note_read(note: CaseNote) -> dict[str, Any]:
 
 
 def _seal_text(note: CaseNote, text: str) -> None:
-    sealed = encrypt_json(text, note_text_aad(note.id))
+    sealed = encrypt_json(text, note_text_aad(note.id), owner=note.agency_id)
     assert sealed is not None
     note.text_enc = sealed
 

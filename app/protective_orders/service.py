@@ -28,7 +28,7 @@ from app.trail.recorder import record
 
 
 def _seal(order: ProtectiveOrder, field: str, value: Any) -> None:
-    setattr(order, ORDER_SEALED[field], encrypt_json(value, order_aad(order.id, field)))
+    setattr(order, ORDER_SEALED[field], encrypt_json(value, order_aad(order.id, field), owner=order.agency_id))
 
 
 def _unseal(order: ProtectiveOrder, field: str) -> Any:

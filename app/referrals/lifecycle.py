@@ -29,7 +29,14 @@ from app.core.vocab import Purpose
 from app.identity.models import Agency, Office, User
 from app.outbox.events import emit
 from app.referrals import access
-from app.referrals.models import SEALED_TEXT, Referral, ReferralEvent, ReferralPerson, referral_aad
+from app.referrals.models import (
+    SEALED_TEXT,
+    Referral,
+    ReferralEvent,
+    ReferralPerson,
+    referral_aad,
+    referral_owner,
+)
 from app.referrals.schemas import (
     CloseBody,
     DeclineBody,
@@ -69,7 +76,8 @@ def is_overdue(referral: Referral, now: datetime | None = None) -> bool:
 
 
 def _seal(referral: Referral, field: str, value: str | None) -> None:
-    setattr(referral, SEALED_TEXT[field], encrypt_json(value, referral_aad(referral.id, field)))
+    setattr(referral, SEALED_TEXT[field], encrypt_json(value, referral_aad(referral.id, field),
+                                                        owner=referral_owner(referral, field)))
 
 
 def unseal(referral: Referral, field: str) -> str | None:

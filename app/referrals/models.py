@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.core.crypto import register_sealed
+from app.core.crypto import owner_column, register_sealed
 from app.core.db import UTCDateTime, Versioned, created_field, id_field, json_field, time_field
 
 # Sent at some point (the incoming box), as the predicate of its partial index below.
@@ -101,6 +101,13 @@ class ReferralEvent(SQLModel, table=True):
 
 SEALED_TEXT = {"reason": "reason_enc", "family_goals": "family_goals_enc", "decline_reason": "decline_reason_enc",
                "outcome": "outcome_enc"}
+# Whose key seals each text: the receiving agency wrote the decline reason; the referring agency the rest.
+SEALED_OWNER = {"decline_reason": "to_agency_id"}
+
+
+def referral_owner(referral: Referral, field: str) -> uuid.UUID:
+    owner: uuid.UUID = getattr(referral, SEALED_OWNER.get(field, "from_agency_id"))
+    return owner
 
 
 def referral_aad(referral_id: object, field: str) -> bytes:
@@ -109,4 +116,5 @@ def referral_aad(referral_id: object, field: str) -> bytes:
 
 
 for _field, _column in SEALED_TEXT.items():
-    register_sealed(Referral, _column, lambda row, _f=_field: referral_aad(row.id, _f))
+    register_sealed(Referral, _column, lambda row, _f=_field: referral_aad(row.id, _f),
+                    owner_column(SEALED_OWNER.get(_field, "from_agency_id")))

@@ -75,7 +75,7 @@ async def put_summary(
     row.last_reviewed_on = data.last_reviewed_on
     row.elements = [{"key": e.key.value, "shareable": e.shareable} for e in data.elements]
     row.element_texts_enc = encrypt_json({e.key.value: e.text for e in data.elements} or None,
-                                         element_texts_aad(row.id))
+                                         element_texts_aad(row.id), owner=row.agency_id)
     row.updated_by = principal.user_id
     if existing is not None:
         row.updated_at = utcnow()

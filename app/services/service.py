@@ -104,7 +104,8 @@ async def create_service(
                       status=data.status.value, barriers=[b.value for b in data.barriers],
                       referral_id=data.referral_id, created_by=principal.ref,
                       **{t: state[t] for t in TIMES})
-    service.provider_name_enc = encrypt_json(data.provider_name, service_aad(service.id, "provider_name"))
+    service.provider_name_enc = encrypt_json(data.provider_name, service_aad(service.id, "provider_name"),
+                                             owner=service.agency_id)
     session.add(service)
     await session.flush()
     await record(session, principal, "service.create", "service", service.id, agency_id=service.agency_id)
@@ -154,7 +155,8 @@ async def update_service(
         if field in sent:
             setattr(service, field, state[field])
     if "provider_name" in sent:
-        service.provider_name_enc = encrypt_json(state["provider_name"], service_aad(service.id, "provider_name"))
+        service.provider_name_enc = encrypt_json(state["provider_name"], service_aad(service.id, "provider_name"),
+                                                 owner=service.agency_id)
     service.updated_at = utcnow()
     await session.flush()
     await record(session, principal, "service.update", "service", service.id, agency_id=service.agency_id)

@@ -30,6 +30,8 @@ from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.crypto import DecryptionError, decrypt
 from app.core.db import sessionmaker
+from app.core.errors import KeyUnavailable
+from app.core.keyring import ensure_loaded
 from app.core.metrics import metrics
 from app.outbox.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, endpoint_secret_aad
 from app.trail.recorder import record
@@ -143,7 +145,7 @@ async def send(client: httpx.AsyncClient, claim: Claim) -> Outcome:
     timeout, connection_failed, tls_error, http_<status>, secret_unavailable."""
     try:
         secret = decrypt(claim.secret_sealed, endpoint_secret_aad(claim.endpoint_id)).decode()
-    except DecryptionError:
+    except (DecryptionError, KeyUnavailable):  # damaged, or the agency's key is unreachable or destroyed
         return Outcome(None, "secret_unavailable")
     try:  # endpoints stored before registration checked URLs as it does now get the same check
         check_url(claim.url, allow_private=get_settings().webhook_allow_private_urls)
@@ -210,6 +212,7 @@ async def run_once(batch_size: int = DEFAULT_BATCH, client: httpx.AsyncClient | 
     claims = await claim_due(batch_size)
     if not claims:
         return 0
+    await ensure_loaded()  # the agencies' keys that open the endpoints' secrets (no query once loaded)
     own_client = client is None
     if client is None:
         client = delivery_client()

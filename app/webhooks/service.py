@@ -35,7 +35,7 @@ async def create_endpoint(
     secret = new_secret()
     ep = WebhookEndpoint(agency_id=agency_id, url=data.url, events=data.events,
                          description=data.description, secret="")
-    ep.secret = encrypt(secret.encode(), endpoint_secret_aad(ep.id))
+    ep.secret = encrypt(secret.encode(), endpoint_secret_aad(ep.id), owner=ep.agency_id)
     session.add(ep)
     await session.flush()
     await record(session, principal, "webhook.create", "webhook_endpoint", ep.id)

@@ -207,7 +207,7 @@ async def test_accept_respond_close_and_what_each_side_sees(world, clock):
     async with sessionmaker()() as db:
         row = (await db.execute(sa.select(Consultation).where(Consultation.id == uuid.UUID(c["id"])))).scalar_one()
         assert QUESTION not in row.question_enc and advice not in (row.advice_enc or "")
-        assert row.question_enc.startswith("v1:")
+        assert row.question_enc.startswith("v2:")
         audit_text = json.dumps([str(e.__dict__) for e in (await db.execute(
             sa.select(AuditEvent).where(AuditEvent.object_id == c["id"]))).scalars()])
         assert QUESTION not in audit_text and advice not in audit_text

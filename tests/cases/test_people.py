@@ -61,7 +61,7 @@ async def test_raw_row_holds_no_plaintext_personal_contact_data(client, world):
         for secret in SECRETS:
             assert secret not in raw
         for col in ("contact_enc", "address_enc", "safe_contact_enc"):
-            assert row[col].startswith("v1:")
+            assert row[col].startswith("v2:")
         # Each value is bound to its row and field: it does not open as another field or another person.
         stored = (await s.execute(sa.select(Person).where(Person.id == uid(person["id"])))).scalar_one()
         assert decrypt_json(stored.address_enc, person_aad(stored.id, "address")) == ADDRESS

@@ -178,7 +178,7 @@ async def test_consulted_advocate_gets_cps_notes_only_through_the_disclosure_rul
         c = Consultation(case_id=uuid.UUID(s.case["id"]), office_id=office.id, cps_agency_id=s.cps.id,
                          urgency="routine", status="accepted", question_enc="", advocate_id=advocate.id,
                          dv_agency_id=s.dv.id)
-        c.question_enc = encrypt_json("A question.", consultation_aad(c.id, "question")) or ""
+        c.question_enc = encrypt_json("A question.", consultation_aad(c.id, "question"), owner=c.cps_agency_id) or ""
         db.add(c)
         await db.commit()
     r = await world.get(advocate, f"/api/v1/checklists/{cl['id']}")

@@ -31,7 +31,7 @@ async def _consultation(t, advocate, status: str) -> Consultation:
         c = Consultation(case_id=uuid.UUID(t.case_id), office_id=office.id, cps_agency_id=t.worker.agency.id,
                          urgency="routine", status=status, question_enc="", advocate_id=advocate.id,
                          dv_agency_id=advocate.agency.id)
-        c.question_enc = encrypt_json("A question.", consultation_aad(c.id, "question")) or ""
+        c.question_enc = encrypt_json("A question.", consultation_aad(c.id, "question"), owner=c.cps_agency_id) or ""
         s.add(c)
         await s.commit()
         return c

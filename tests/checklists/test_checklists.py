@@ -127,7 +127,7 @@ async def test_item_notes_are_sealed_at_rest(world):
             ChecklistItem.key == key, ChecklistItem.checklist_id == cid))).scalar_one()
         events = (await s.execute(sa.select(ChecklistItemEvent.note_enc).where(
             ChecklistItemEvent.checklist_id == cid))).scalars().all()
-    assert stored.startswith("v1:") and "Elm" not in stored
+    assert stored.startswith("v2:") and "Elm" not in stored
     assert events and all("Elm" not in e for e in events)
 
 

@@ -24,7 +24,6 @@ OWN_SESSIONS: dict[tuple[str, str], str] = {
     ("advocates/routing.py", "route_all_queued"): "background pass routing queued consultations",
     ("tasks/detect.py", "detect_overdue_referrals"): "background pass opening tasks for overdue referrals",
     ("tasks/detect.py", "detect_expiring_consents"): "background pass opening tasks for expiring consents",
-    ("cases/commands.py", "reseal_all"): "`tandem rotate-data-key`: re-encrypts in committed batches",
     ("seed.py", "create_platform_admin"): "`tandem create-admin`",
     ("seed.py", "seed_demo"): "`tandem seed-demo`",
     ("seed.py", "seed_demo_casework"): "`tandem seed-demo`",

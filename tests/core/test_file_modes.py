@@ -71,8 +71,8 @@ def test_a_generated_data_key_file_is_0600_in_a_0700_directory(tmp_path, open_um
 
 def test_rotated_keys_stay_0600(tmp_path, open_umask, created):
     from app.auth.tokens import KeyRing, rotate_local_keys
-    from app.cases.commands import _prepend_local_key
-    from app.core.crypto import DataKeys, new_key_spec
+    from app.core.crypto import DataKeys
+    from app.core.kek import LocalKeks
 
     s = _settings(tmp_path)
     old = KeyRing.load(s).kid
@@ -81,8 +81,12 @@ def test_rotated_keys_stay_0600(tmp_path, open_umask, created):
     assert new != old and KeyRing.load(s).kid == new
     assert mode(keys / "jwt-current.pem") == 0o600 and mode(keys / "jwt-previous.pub.pem") == 0o600
     DataKeys.load(s)
-    _prepend_local_key(keys / "data-keys.txt", new_key_spec())
-    assert mode(keys / "data-keys.txt") == 0o600 and len(DataKeys.load(s).keys) == 2
+    assert mode(keys / "data-keys.txt") == 0o600
+    keks = LocalKeks(s)
+    keks.create("kek-one")
+    keks.create("kek-two")  # an agency's key-encryption key rotated
+    assert mode(keys / "keks") == 0o700
+    assert mode(keys / "keks" / "kek-one.key") == 0o600 and mode(keys / "keks" / "kek-two.key") == 0o600
     assert all(m == 0o600 for m in created.values())
     assert not [n for n in os.listdir(keys) if n.endswith(".tmp")]
 

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from app.children.models import ChildDetails
 from app.contacts.models import ContactPreferences
 from app.core import crypto
-from app.core.config import get_settings
 from app.core.db import sessionmaker
 from app.notes.models import CaseNote
 from app.safety_plans.models import SafetyPlanSummary
@@ -35,8 +34,8 @@ async def _key_ids(case_id: Any) -> set[str]:
     return out
 
 
-async def test_rotation_reseals_every_record(client, world, monkeypatch):
-    from app.cases.commands import rotate_data_key
+async def test_rotation_reseals_every_record(client, world):
+    from app.keys import operations
 
     s = await build_scene(world)
     adv = s["advocate"]
@@ -48,35 +47,16 @@ async def test_rotation_reseals_every_record(client, world, monkeypatch):
     r = await world.post(adv, f"/api/v1/cases/{s.case['id']}/notes", {"text": "Rotated note.", "audience": "own_agency"})
     note_id = r.json()["id"]
     case_id = uuid.UUID(s.case["id"])
-    local_current = crypto.data_keys().current
-    assert await _key_ids(case_id) == {local_current}
-
-    key_file = get_settings().var_dir / "keys" / "data-keys.txt"
-    local = ",".join(key_file.read_text().split())
-    fresh = crypto.new_key_spec()
-    fresh_kid = fresh.split(":")[0]
-
-    def use_keys(spec: str | None) -> None:
-        if spec is None:
-            monkeypatch.delenv("TANDEM_DATA_KEYS", raising=False)
-        else:
-            monkeypatch.setenv("TANDEM_DATA_KEYS", spec)
-        get_settings.cache_clear()
-        crypto.reset_data_keys()
-
-    try:
-        use_keys(f"{fresh},{local}")
-        await rotate_data_key()
-        assert await _key_ids(case_id) == {fresh_kid}
-        assert (await world.get(adv, f"/api/v1/notes/{note_id}")).json()["text"] == "Rotated note."
-        r = await world.get(adv, f"/api/v1/people/{pid}/contact-preferences")
-        assert r.json()["code_word"] == PREFERENCES["code_word"]
-        r = await world.get(adv, f"/api/v1/people/{child['id']}/child-details")
-        assert r.json()["school"] == CHILD["school"]
-        r = await world.get(adv, f"/api/v1/people/{pid}/safety-plan-summary")
-        assert r.json()["elements"] == SUMMARY["elements"]
-    finally:
-        use_keys(f"{local},{fresh}")
-        await rotate_data_key()
-        use_keys(None)
-    assert await _key_ids(case_id) == {local_current}
+    agency = s.dv
+    old = crypto.ring.current[agency.id]
+    assert await _key_ids(case_id) == {old}
+    await operations.rotate(agency.id)
+    new = crypto.ring.current[agency.id]
+    assert new != old and await _key_ids(case_id) == {new}
+    assert (await world.get(adv, f"/api/v1/notes/{note_id}")).json()["text"] == "Rotated note."
+    r = await world.get(adv, f"/api/v1/people/{pid}/contact-preferences")
+    assert r.json()["code_word"] == PREFERENCES["code_word"]
+    r = await world.get(adv, f"/api/v1/people/{child['id']}/child-details")
+    assert r.json()["school"] == CHILD["school"]
+    r = await world.get(adv, f"/api/v1/people/{pid}/safety-plan-summary")
+    assert r.json()["elements"] == SUMMARY["elements"]

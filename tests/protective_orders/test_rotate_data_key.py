@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from app.assessments.models import Assessment
 from app.core import crypto
-from app.core.config import get_settings
 from app.core.db import sessionmaker
 from app.court.models import CourtEvent, CourtFinding
 from app.protective_orders.models import ProtectiveOrder
@@ -26,8 +25,8 @@ async def _key_ids(model, row_id) -> set[str]:
     return {crypto.key_id_of(row[c]) for c in COLUMNS[model] if row[c] is not None}
 
 
-async def test_rotation_reseals_every_record_column(client, world, monkeypatch):
-    from app.cases.commands import rotate_data_key
+async def test_rotation_reseals_every_record_column(client, world):
+    from app.keys import operations
 
     assert {(s.model, s.column) for s in crypto.SEALED_COLUMNS} >= {(m, c) for m, cs in COLUMNS.items() for c in cs}
     s = await build_scene(world)
@@ -50,28 +49,12 @@ async def test_rotation_reseals_every_record_column(client, world, monkeypatch):
     rows = [(ProtectiveOrder, uid(order["id"])), (CourtEvent, uid(event["id"])), (CourtFinding, finding_id),
             (Assessment, uid(assessment["id"]))]
 
-    key_file = get_settings().var_dir / "keys" / "data-keys.txt"
-    local = ",".join(key_file.read_text().split())
-    fresh = crypto.new_key_spec()
-    fresh_kid = fresh.split(":")[0]
-
-    def use_keys(spec: str | None) -> None:
-        if spec is None:
-            monkeypatch.delenv("TANDEM_DATA_KEYS", raising=False)
-        else:
-            monkeypatch.setenv("TANDEM_DATA_KEYS", spec)
-        get_settings.cache_clear()
-        crypto.reset_data_keys()
-
-    try:
-        use_keys(f"{fresh},{local}")
-        await rotate_data_key()
-        for model, row_id in rows:
-            assert await _key_ids(model, row_id) == {fresh_kid}, model
-        assert (await s.get("advocate", f"/api/v1/protective-orders/{order['id']}")).json() == order
-        assert (await s.get("advocate", f"/api/v1/court-events/{event['id']}")).json() == event
-        assert (await s.get("advocate", f"/api/v1/assessments/{assessment['id']}")).json() == assessment
-    finally:
-        use_keys(f"{local},{fresh}")
-        await rotate_data_key()
-        use_keys(None)
+    old = crypto.ring.current[s.dv.id]
+    await operations.rotate(s.dv.id)
+    new = crypto.ring.current[s.dv.id]
+    assert new != old
+    for model, row_id in rows:
+        assert await _key_ids(model, row_id) == {new}, model
+    assert (await s.get("advocate", f"/api/v1/protective-orders/{order['id']}")).json() == order
+    assert (await s.get("advocate", f"/api/v1/court-events/{event['id']}")).json() == event
+    assert (await s.get("advocate", f"/api/v1/assessments/{assessment['id']}")).json() == assessment

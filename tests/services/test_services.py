@@ -89,7 +89,7 @@ async def test_the_provider_name_is_sealed_at_rest(client, world):
     async with sessionmaker()() as session:
         t = Service.__table__
         row = dict((await session.execute(sa.select(t).where(t.c.id == uid(svc["id"])))).mappings().one())
-    assert PROVIDER not in str(row) and row["provider_name_enc"].startswith("v1:")
+    assert PROVIDER not in str(row) and row["provider_name_enc"].startswith("v2:")
 
 
 async def test_an_inconsistent_service_is_refused_naming_each_problem_and_nothing_is_written(client, world):

@@ -1,0 +1,1 @@
+"""Each agency's keys: which provider holds its key-encryption key, rotation, shredding, migration."""

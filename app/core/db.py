@@ -88,6 +88,8 @@ def json_field(default_factory: Any = list) -> Any:
 
 
 _engine: AsyncEngine | None = None
+_SQLITE_WRITING = "tandem_sqlite_writing"  # connection info: the open transaction holds the write lock
+_SQLITE_READS = frozenset({"SELECT", "PRAGMA"})  # statements that leave a transaction a reader
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
 
@@ -101,7 +103,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
-            # Let SQLAlchemy own transactions so every one starts with BEGIN IMMEDIATE below.
+            # Let SQLAlchemy own transactions so every one begins as below.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -112,8 +114,28 @@ def make_engine(settings: Settings) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # Writers queue for the lock up front instead of failing on a stale snapshot.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A transaction reads without the write lock (a deferred BEGIN: readers never wait) ...
+            conn.info[_SQLITE_WRITING] = True
+            conn.exec_driver_sql("BEGIN")
+            conn.info[_SQLITE_WRITING] = False
+
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _sqlite_write_lock(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            # ... and takes it at its first write, which in a request is at its end: the services' flushes
+            # and the audit append just before the commit. Upgrading a read snapshot to a writer fails at
+            # once ("database is locked", no waiting) when another writer committed since it was taken, so
+            # the read part ends here (it wrote nothing) and the writes go on in a BEGIN IMMEDIATE that
+            # queues for the lock (busy_timeout) and sees the newest data, as a statement under
+            # PostgreSQL's READ COMMITTED does; the writes stay all-or-nothing in that one transaction.
+            if conn.info.get(_SQLITE_WRITING, True) or statement.lstrip()[:6].upper() in _SQLITE_READS:
+                return
+            conn.info[_SQLITE_WRITING] = True
+            raw = conn.connection.cursor()
+            try:
+                raw.execute("ROLLBACK")
+                raw.execute("BEGIN IMMEDIATE")
+            finally:
+                raw.close()
 
         return engine
     engine = create_async_engine(

@@ -90,6 +90,11 @@ def json_field(default_factory: Any = list) -> Any:
 _engine: AsyncEngine | None = None
 _SQLITE_WRITING = "tandem_sqlite_writing"  # connection info: the open transaction holds the write lock
 _SQLITE_READS = frozenset({"SELECT", "PRAGMA"})  # statements that leave a transaction a reader
+
+
+def _for_update(context: Any) -> bool:
+    statement = getattr(getattr(context, "compiled", None), "statement", None)
+    return getattr(statement, "_for_update_arg", None) is not None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
 
@@ -120,14 +125,17 @@ def make_engine(settings: Settings) -> AsyncEngine:
             conn.info[_SQLITE_WRITING] = False
 
         @event.listens_for(engine.sync_engine, "before_cursor_execute")
-        def _sqlite_write_lock(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        def _sqlite_write_lock(conn: Any, cursor: Any, statement: str, params: Any, context: Any, *_: Any) -> None:
             # ... and takes it at its first write, which in a request is at its end: the services' flushes
             # and the audit append just before the commit. Upgrading a read snapshot to a writer fails at
             # once ("database is locked", no waiting) when another writer committed since it was taken, so
             # the read part ends here (it wrote nothing) and the writes go on in a BEGIN IMMEDIATE that
             # queues for the lock (busy_timeout) and sees the newest data, as a statement under
             # PostgreSQL's READ COMMITTED does; the writes stay all-or-nothing in that one transaction.
-            if conn.info.get(_SQLITE_WRITING, True) or statement.lstrip()[:6].upper() in _SQLITE_READS:
+            # A SELECT ... FOR UPDATE (which SQLite does not know) reads to write: it takes the lock too, so
+            # a check-then-write (an overlap check, a claim) is serialised as on PostgreSQL.
+            if conn.info.get(_SQLITE_WRITING, True) or (
+                    statement.lstrip()[:6].upper() in _SQLITE_READS and not _for_update(context)):
                 return
             conn.info[_SQLITE_WRITING] = True
             raw = conn.connection.cursor()

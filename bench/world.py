@@ -86,11 +86,12 @@ STAFF = {
 
 
 async def seed_world(db: BenchDatabase, base_url: str, *, cases: int = 40, referrals: int = 100,
-                     extra_agencies: bool = True) -> World:
-    """Build the world through the running server's API (cases, people, consents, sent referrals)."""
-    await asyncio.to_thread(subprocess.run, [str(BIN / "tandem"), "create-admin", "--email", "admin@bench.example",
-                                             "--password", PASSWORD], env=db.env, cwd=ROOT, check=True,
-                            stdout=subprocess.DEVNULL)
+                     extra_agencies: bool = True, tandem: list[str] | None = None) -> World:
+    """Build the world through the running server's API (cases, people, consents, sent referrals). `tandem`:
+    the command that runs the server's own CLI (default: this checkout's)."""
+    await asyncio.to_thread(subprocess.run, [*(tandem or [str(BIN / "tandem")]), "create-admin", "--email",
+                                             "admin@bench.example", "--password", PASSWORD], env=db.env, cwd=ROOT,
+                            check=True, stdout=subprocess.DEVNULL)
     w = World()
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as c:
         admin = {"Authorization": f"Bearer {await login(c, 'admin@bench.example')}"}

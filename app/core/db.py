@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -92,6 +93,15 @@ _SQLITE_WRITING = "tandem_sqlite_writing"  # connection info: the open transacti
 _SQLITE_READS = frozenset({"SELECT", "PRAGMA"})  # statements that leave a transaction a reader
 
 
+_SQLITE_TURN = "tandem_sqlite_turn"  # connection info: the process's writer turn this transaction holds
+
+
+def _end_turn(info: dict[str, Any]) -> None:
+    turn = info.pop(_SQLITE_TURN, None)
+    if turn is not None:
+        turn.release()
+
+
 def _for_update(context: Any) -> bool:
     statement = getattr(getattr(context, "compiled", None), "statement", None)
     return getattr(statement, "_for_update_arg", None) is not None
@@ -138,12 +148,38 @@ def make_engine(settings: Settings) -> AsyncEngine:
                     statement.lstrip()[:6].upper() in _SQLITE_READS and not _for_update(context)):
                 return
             conn.info[_SQLITE_WRITING] = True
+            # The writers of this process take turns in arrival order (SQLite's busy handler retries with
+            # growing sleeps, which lets a waiter starve for seconds under load); other processes still
+            # queue through busy_timeout.
+            turn = turns.get(asyncio.get_running_loop())
+            if turn is None:
+                turns.clear()
+                turn = turns[asyncio.get_running_loop()] = asyncio.Lock()
+            await_only(turn.acquire())
+            conn.info[_SQLITE_TURN] = turn
             raw = conn.connection.cursor()
             try:
                 raw.execute("ROLLBACK")
                 raw.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                _end_turn(conn.info)
+                raise
             finally:
                 raw.close()
+
+        turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+        @event.listens_for(engine.sync_engine, "commit")
+        @event.listens_for(engine.sync_engine, "rollback")
+        def _sqlite_txn_end(conn: Any) -> None:
+            _end_turn(conn.info)
+
+        @event.listens_for(engine.sync_engine.pool, "reset")
+        @event.listens_for(engine.sync_engine.pool, "invalidate")
+        @event.listens_for(engine.sync_engine.pool, "close")
+        def _sqlite_conn_end(dbapi_conn: Any, record: Any, *_: Any) -> None:
+            if record is not None:
+                _end_turn(record.info)
 
         return engine
     engine = create_async_engine(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 import sqlalchemy as sa
 from fastapi import Depends
 from sqlalchemy import MetaData, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, declared_attr
 from sqlalchemy.types import TypeDecorator
@@ -93,6 +94,7 @@ _SQLITE_WRITING = "tandem_sqlite_writing"  # connection info: the open transacti
 _SQLITE_READS = frozenset({"SELECT", "PRAGMA"})  # statements that leave a transaction a reader
 
 
+_SQLITE_BUSY_SECONDS = 30  # how long a writer waits for SQLite's write lock (and for its turn in the process)
 _SQLITE_TURN = "tandem_sqlite_turn"  # connection info: the process's writer turn this transaction holds
 
 
@@ -123,7 +125,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_SECONDS * 1000}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
@@ -155,7 +157,10 @@ def make_engine(settings: Settings) -> AsyncEngine:
             if turn is None:
                 turns.clear()
                 turn = turns[asyncio.get_running_loop()] = asyncio.Lock()
-            await_only(turn.acquire())
+            try:
+                await_only(asyncio.wait_for(turn.acquire(), _SQLITE_BUSY_SECONDS))
+            except TimeoutError as e:  # as SQLite's own busy timeout would answer (a 503)
+                raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")) from e
             conn.info[_SQLITE_TURN] = turn
             raw = conn.connection.cursor()
             try:

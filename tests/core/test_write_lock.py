@@ -104,3 +104,26 @@ async def test_end_reads_refuses_a_session_with_a_queued_audit_event(world):
     async with sessionmaker()() as s:
         assert (await s.execute(sa.select(AuditEvent.action).where(AuditEvent.chain == str(a.id))
                                 )).scalars().all() == ["test.read"]
+
+
+async def test_a_writer_waits_its_turn_and_gives_up_as_sqlite_would(world, db_kind, monkeypatch):
+    """On SQLite the writers of one process queue for the lock in arrival order; one that cannot get it
+    within the busy timeout fails as SQLite's own "database is locked" does (a 503), not by hanging."""
+    if db_kind != "sqlite":
+        pytest.skip("the turn order is the embedded default's")
+    from sqlalchemy.exc import OperationalError
+
+    import app.core.db as db
+
+    monkeypatch.setattr(db, "_SQLITE_BUSY_SECONDS", 0.3)
+    async with sessionmaker()() as holder:
+        holder.add(Agency(name=f"Holder {uuid.uuid4().hex[:8]}", kind="dv"))
+        await holder.flush()  # holds the write lock (and the process's turn) until it ends
+        async with sessionmaker()() as waiter:
+            waiter.add(Agency(name=f"Waiter {uuid.uuid4().hex[:8]}", kind="dv"))
+            with pytest.raises(OperationalError, match="database is locked"):
+                await asyncio.wait_for(waiter.flush(), timeout=5)
+            await waiter.rollback()
+        await holder.rollback()
+    # The turn was given back: the next writer goes straight in.
+    await asyncio.wait_for(_write_and_commit(f"After {uuid.uuid4().hex[:8]}", _principal(uuid.uuid4())), timeout=5)

@@ -90,9 +90,9 @@ def json_field(default_factory: Any = list) -> Any:
 
 
 _engine: AsyncEngine | None = None
+_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 _SQLITE_WRITING = "tandem_sqlite_writing"  # connection info: the open transaction holds the write lock
 _SQLITE_READS = frozenset({"SELECT", "PRAGMA"})  # statements that leave a transaction a reader
-
 
 _SQLITE_BUSY_SECONDS = 30  # how long a writer waits for SQLite's write lock (and for its turn in the process)
 _SQLITE_TURN = "tandem_sqlite_turn"  # connection info: the process's writer turn this transaction holds
@@ -107,7 +107,7 @@ def _end_turn(info: dict[str, Any]) -> None:
 def _for_update(context: Any) -> bool:
     statement = getattr(getattr(context, "compiled", None), "statement", None)
     return getattr(statement, "_for_update_arg", None) is not None
-_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
@@ -177,6 +177,8 @@ def make_engine(settings: Settings) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "commit")
         @event.listens_for(engine.sync_engine, "rollback")
         def _sqlite_txn_end(conn: Any) -> None:
+            # Just before the COMMIT/ROLLBACK: the next writer's BEGIN IMMEDIATE waits out that moment
+            # in SQLite's busy handler.
             _end_turn(conn.info)
 
         @event.listens_for(engine.sync_engine.pool, "reset")

@@ -33,7 +33,6 @@ ALL_CATEGORIES = ["identity", "contact", "location", "safety_plan", "protective_
                   "case_status", "assessments", "substance_use", "mental_health", "court"]
 ALL_PURPOSES = ["referral", "service_coordination", "safety_planning", "case_planning", "court_proceedings",
                 "reporting_aggregate"]
-AUDIT_LOCK = 7_234_001  # the advisory lock app.trail.recorder takes to append to the chain
 
 
 @dataclass
@@ -86,11 +85,12 @@ STAFF = {
 
 
 async def seed_world(db: BenchDatabase, base_url: str, *, cases: int = 40, referrals: int = 100,
-                     extra_agencies: bool = True) -> World:
-    """Build the world through the running server's API (cases, people, consents, sent referrals)."""
-    await asyncio.to_thread(subprocess.run, [str(BIN / "tandem"), "create-admin", "--email", "admin@bench.example",
-                                             "--password", PASSWORD], env=db.env, cwd=ROOT, check=True,
-                            stdout=subprocess.DEVNULL)
+                     extra_agencies: bool = True, tandem: list[str] | None = None) -> World:
+    """Build the world through the running server's API (cases, people, consents, sent referrals). `tandem`:
+    the command that runs the server's own CLI (default: this checkout's)."""
+    await asyncio.to_thread(subprocess.run, [*(tandem or [str(BIN / "tandem")]), "create-admin", "--email",
+                                             "admin@bench.example", "--password", PASSWORD], env=db.env, cwd=ROOT,
+                            check=True, stdout=subprocess.DEVNULL)
     w = World()
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as c:
         admin = {"Authorization": f"Bearer {await login(c, 'admin@bench.example')}"}
@@ -284,51 +284,3 @@ async def bulk_referrals(conn: asyncpg.Connection, w: World, target: int, *, see
         if todo > chunk:
             log(f"  referrals: {have + done:,} / {target:,}")
     return have + done
-
-
-# ---------------------------------------------------------------- bulk audit events
-
-AUDIT_COLUMNS = ["id", "seq", "at", "actor_type", "actor_id", "agency_id", "action", "object_type", "object_id",
-                 "request_id", "outcome", "prev_hash", "hash"]
-ACTIONS = [("referral.read", "referral"), ("referral.create", "referral"), ("referral.send", "referral"),
-           ("disclosure.request", "disclosure"), ("person.read", "person"), ("case.update", "case"),
-           ("auth.login", "user"), ("consent.create", "consent")]
-
-
-class _Ev:
-    __slots__ = AUDIT_COLUMNS
-
-
-async def bulk_audit(conn: asyncpg.Connection, w: World, target: int, *, chunk: int = 100_000) -> int:
-    """Append events until the chain holds `target` of them, linking each to the one before it."""
-    from app.trail.recorder import GENESIS, chain_hash
-
-    rng = random.Random(target)
-    agencies = [uuid.UUID(a) for a in w.agencies.values()]
-    weights = [30, 30, 15, 15, 10][: len(agencies)]
-    actors = [u.user_id for u in w.users.values()]
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", AUDIT_LOCK)
-        last = await conn.fetchrow("SELECT seq, hash, at FROM audit_events ORDER BY seq DESC LIMIT 1")
-        seq, prev = (last["seq"], last["hash"]) if last else (0, GENESIS)
-        todo = target - seq
-        if todo <= 0:
-            return seq
-        at = max(last["at"] if last else datetime.now(UTC), datetime.now(UTC)).astimezone(UTC)
-        while seq < target:
-            rows = []
-            for _ in range(min(chunk, target - seq)):
-                seq += 1
-                action, otype = ACTIONS[rng.randrange(len(ACTIONS))]
-                ev = _Ev()
-                ev.id, ev.seq, ev.at = uuid.uuid4(), seq, at + timedelta(microseconds=seq)
-                ev.actor_type, ev.actor_id = "user", rng.choice(actors)
-                ev.agency_id = rng.choices(agencies, weights=weights)[0]
-                ev.action, ev.object_type, ev.object_id = action, otype, str(uuid.uuid4())
-                ev.request_id, ev.outcome, ev.prev_hash = uuid.uuid4().hex, "success", prev
-                ev.hash = prev = chain_hash(prev, ev)
-                rows.append(tuple(getattr(ev, c) for c in AUDIT_COLUMNS))
-            await conn.copy_records_to_table("audit_events", records=rows, columns=AUDIT_COLUMNS)
-            if todo > chunk:
-                log(f"  audit events: {seq:,} / {target:,}")
-    return seq

@@ -8,6 +8,9 @@ revision needs only sqlalchemy and alembic.
 On SQLite a batch migration rebuilds a table (copy, drop, rename); dropping a table other rows point at fails
 while foreign keys are enforced, so, as SQLite's ALTER TABLE procedure prescribes, enforcement is switched off
 around the migrations, and after each revision `PRAGMA foreign_key_check` must find nothing before it commits.
+
+A revision that must seal a value (it cannot import app.core.crypto) gets `seal_platform_json` as the `seal`
+option: `op.get_context().opts["seal"]`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 from app import models  # noqa: F401  (register every table)
 from app.core.config import get_settings
+from app.core.crypto import seal_platform_json
 from app.core.db import UTCDateTime, make_engine, metadata
 
 config = context.config
@@ -69,7 +73,7 @@ def _sqlite_no_dangling_rows(ctx: MigrationContext, step: MigrationInfo, heads: 
 def do_run_migrations(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True, render_item=render_item,
+                      compare_type=True, render_item=render_item, seal=seal_platform_json,
                       on_version_apply=[_sqlite_no_dangling_rows] if sqlite else [])
     if sqlite:
         _sqlite_foreign_keys(connection, False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.auth.principal import Principal
-from app.trail.models import AuditEvent
+from app.trail.models import AuditEvent, chain_of
 
 
 def audit_event_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
@@ -15,9 +15,7 @@ def audit_event_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     return AuditEvent.agency_id == principal.agency_id
 
 
-def verification_scope_clause(principal: Principal) -> sa.ColumnElement[bool] | None:
-    """The events a verification is reported in terms of: the caller's own agency's (the whole chain's head
-    would reveal other agencies' activity). None for a caller of no agency (an operator): the whole chain."""
-    if principal.agency_id is None:
-        return None
-    return AuditEvent.agency_id == principal.agency_id
+def verification_chain(principal: Principal) -> str:
+    """The chain a verification through the API covers: the caller's own agency's (no agency is told of
+    another's chain; a caller of no agency, the platform's)."""
+    return chain_of(principal.agency_id)

@@ -1,4 +1,4 @@
-"""HTTP routes of the audit domain: the own agency's trail, and verification of the whole chain."""
+"""HTTP routes of the audit domain: the own agency's trail, and verification of its hash chain."""
 
 from __future__ import annotations
 
@@ -51,6 +51,6 @@ async def _verifier(
 @router.get("/audit-events/verify", response_model=ChainVerification, response_model_exclude_none=True,
             responses=_TOO_MANY)
 async def verify_audit_chain(principal: Annotated[Principal, Depends(_verifier)]) -> dict[str, Any]:
-    """Whether the whole hash chain is intact (verified from the last checkpoint; `tandem audit verify
-    --full` starts over), with the count and newest chain hash of the caller's own agency's events."""
+    """Whether the caller's own agency's hash chain is intact (verified from its last checkpoint; `tandem
+    audit verify --full` starts over), with its count of events and newest hash."""
     return await service.verify_for(principal)

@@ -26,6 +26,8 @@ class AuditEventRead(BaseModel):
 
 
 class ChainVerification(BaseModel):
+    """The caller's own agency's chain."""
+
     ok: bool
     length: int
     head_hash: str

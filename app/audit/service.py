@@ -26,7 +26,7 @@ from app.core.config import get_settings
 from app.core.db import get_engine, own_transaction
 from app.core.errors import Invalid, TooManyRequests
 from app.core.pagination import PageParams
-from app.trail.models import AuditCheckpoint, AuditEvent
+from app.trail.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from app.trail.recorder import GENESIS, chain_hash
 
 # ---------------------------------------------------------------- listing
@@ -100,14 +100,16 @@ async def list_events(
 
 # ---------------------------------------------------------------- verification
 #
-# Verification reads the chain in keyset batches (async, constant memory) and recomputes the hashes of
-# each batch in a worker thread, so a long verification never holds the event loop. The API resumes from
-# the newest checkpoint (the head as of the last verification that found the chain intact): a repeat reads
-# only the events written since, after checking that the checkpointed event still carries the checkpointed
-# hash (so history rewritten and re-hashed up to the head is caught). The trade-off: an edit of an older
-# event that was NOT re-hashed forward breaks only its own link, which a resumed verification no longer
-# reads; `tandem audit verify --full` recomputes from the first event and also checks every checkpoint, and
-# should run on a schedule.
+# Each chain (one per agency, one for the platform's events) is verified on its own. Verification reads a
+# chain in keyset batches (async, constant memory) and recomputes the hashes of each batch in a worker thread,
+# so a long verification never holds the event loop. It reads the chain's head row first and checks the events
+# up to it (appends made meanwhile wait for the next run): the newest event must carry the head's seq, so
+# events cut off the end are caught too. The API resumes from the chain's newest checkpoint (its head as of
+# the last verification that found it intact): a repeat reads only the events written since, after checking
+# that the checkpointed event still carries the checkpointed hash (so history rewritten and re-hashed up to
+# the head is caught). The trade-off: an edit of an older event that was NOT re-hashed forward breaks only its
+# own link, which a resumed verification no longer reads; `tandem audit verify --full` recomputes from the
+# first event and also checks every checkpoint, and should run on a schedule.
 
 VERIFY_BATCH = 5000
 _CHAIN_COLUMNS = [
@@ -121,6 +123,7 @@ MISSING_SEQ = "missing_seq"
 PREV_HASH_MISMATCH = "prev_hash_mismatch"
 UNEXPECTED_SEQ = "unexpected_seq"
 CHECKPOINT_MISMATCH = "checkpoint_mismatch"
+HEAD_MISMATCH = "head_mismatch"
 
 REASON_TEXT = {
     HASH_MISMATCH: "the event's stored hash does not match its contents",
@@ -129,6 +132,7 @@ REASON_TEXT = {
     UNEXPECTED_SEQ: "a sequence number is out of order",
     CHECKPOINT_MISMATCH: "the event no longer has the hash it had when the chain was last verified "
                          "(history before it was rewritten)",
+    HEAD_MISMATCH: "the chain has events but no head (its head was removed)",
 }
 
 
@@ -162,67 +166,86 @@ def _check_rows(
 
 async def _read(stmt: Any) -> list[Any]:
     """Rows of one short read transaction of its own: verification never keeps a transaction open while it
-    hashes (on SQLite an open transaction holds the database lock every other request waits for)."""
+    hashes."""
     async with get_engine().connect() as conn:
         return list((await conn.execute(stmt)).all())
 
 
-async def verify_chain(*, batch_size: int = VERIFY_BATCH, full: bool = False) -> dict[str, Any]:
-    """Recompute the chain in keyset batches of `batch_size` rows: from the newest checkpoint, or with
-    `full` from the first event (then every checkpoint must match too). An intact chain gets a checkpoint
-    at its head. Reads and writes in short transactions of its own.
+async def chains() -> list[str]:
+    """Every chain: those with a head, and any with events but no head (which fails its verification)."""
+    heads = sa.select(AuditChainHead.chain)
+    found = sa.union(heads, sa.select(AuditEvent.chain).distinct()).subquery()
+    return [r[0] for r in await _read(sa.select(found.c[0]).order_by(found.c[0]))]
 
-    Intact: {"ok": true, "length", "head_hash"} of the whole chain. Broken: "ok" false, "length" and
-    "head_hash" of the trail as stored, "first_broken_seq", "reason" (a code), "detail", and
-    "verified_length" (intact events before it).
+
+async def verify_chain(chain: str, *, batch_size: int = VERIFY_BATCH, full: bool = False) -> dict[str, Any]:
+    """Recompute one chain in keyset batches of `batch_size` rows, up to its head as read first: from the
+    chain's newest checkpoint, or with `full` from its first event (then every checkpoint must match too).
+    An intact chain gets a checkpoint at its head. Reads and writes in short transactions of its own.
+
+    Intact: {"ok": true, "length", "head_hash"} of the chain. Broken: "ok" false, "length" and "head_hash"
+    of the chain as stored, "first_broken_seq", "reason" (a code), "detail", and "verified_length" (intact
+    events before it).
     """
+    in_chain = AuditEvent.chain == chain
+    found_head = await _read(sa.select(AuditChainHead.seq).where(AuditChainHead.chain == chain))
+    top = found_head[0].seq if found_head else 0
     prev, expected = GENESIS, 1
     last_seq: int | None = None
     found = await _read(sa.select(AuditCheckpoint.seq, AuditCheckpoint.hash)
-                        .order_by(AuditCheckpoint.seq.desc()).limit(1))
+                        .where(AuditCheckpoint.chain == chain).order_by(AuditCheckpoint.seq.desc()).limit(1))
     newest = found[0] if found else None
     if newest is not None and not full:
-        stored = await _read(sa.select(AuditEvent.hash).where(AuditEvent.seq == newest.seq))
+        stored = await _read(sa.select(AuditEvent.hash).where(in_chain, AuditEvent.seq == newest.seq))
         if not stored or stored[0].hash != newest.hash:
-            return await _broken(newest.seq, CHECKPOINT_MISMATCH if stored else MISSING_SEQ, newest.seq - 1)
+            return await _broken(chain, newest.seq, CHECKPOINT_MISMATCH if stored else MISSING_SEQ, newest.seq - 1)
         prev, expected, last_seq = newest.hash, newest.seq + 1, newest.seq
     while True:
-        stmt = sa.select(*_CHAIN_COLUMNS).order_by(AuditEvent.seq).limit(batch_size)
+        stmt = sa.select(*_CHAIN_COLUMNS).where(in_chain, AuditEvent.seq <= top).order_by(AuditEvent.seq)
         if last_seq is not None:
             stmt = stmt.where(AuditEvent.seq > last_seq)
-        rows = await _read(stmt)
+        rows = await _read(stmt.limit(batch_size))
         if not rows:
             break
         checkpoints: dict[int, str] = {}
         if full:
             checkpoints = {r.seq: r.hash for r in await _read(
                 sa.select(AuditCheckpoint.seq, AuditCheckpoint.hash)
-                .where(AuditCheckpoint.seq.between(rows[0].seq, rows[-1].seq)))}
+                .where(AuditCheckpoint.chain == chain, AuditCheckpoint.seq.between(rows[0].seq, rows[-1].seq)))}
         prev, expected, brk = await anyio.to_thread.run_sync(_check_rows, rows, prev, expected, checkpoints)
         if brk is not None:
-            return await _broken(brk.seq, brk.reason, expected - 1)
+            return await _broken(chain, brk.seq, brk.reason, expected - 1)
         last_seq = rows[-1].seq
         if len(rows) < batch_size:
             break
-    head = expected - 1
-    if newest is not None and newest.seq > head:  # events were cut off the end of the chain
-        return await _broken(head + 1, MISSING_SEQ, head)
-    if head > 0 and (newest is None or head > newest.seq):
-        await _save_checkpoint(head, prev)
-    return {"ok": True, "length": head, "head_hash": prev}
+    last = expected - 1
+    if last < top or (newest is not None and newest.seq > last):  # events were cut off the end of the chain
+        return await _broken(chain, last + 1, MISSING_SEQ, last)
+    if not found_head and await _read(sa.select(AuditEvent.seq).where(in_chain).limit(1)):
+        return await _broken(chain, 1, HEAD_MISMATCH, 0)
+    if last > 0 and (newest is None or last > newest.seq):
+        await _save_checkpoint(chain, last, prev)
+    return {"ok": True, "length": last, "head_hash": prev}
 
 
-async def _save_checkpoint(seq: int, hash_: str) -> None:
+async def verify_all(*, batch_size: int = VERIFY_BATCH, full: bool = False) -> dict[str, Any]:
+    """Every chain, each verified on its own: {"ok": all intact, "chains": [{"chain", ...its result}]}."""
+    results = [{"chain": c, **await verify_chain(c, batch_size=batch_size, full=full)} for c in await chains()]
+    return {"ok": all(r["ok"] for r in results), "chains": results}
+
+
+async def _save_checkpoint(chain: str, seq: int, hash_: str) -> None:
     """Record an intact head; a concurrent verification that recorded the same head first wins."""
     insert = pg_insert if get_engine().dialect.name == "postgresql" else sqlite_insert
     async with own_transaction() as s:
-        await s.execute(insert(AuditCheckpoint).values(seq=seq, hash=hash_, verified_at=utcnow())
-                        .on_conflict_do_nothing(index_elements=["seq"]))
+        await s.execute(insert(AuditCheckpoint).values(chain=chain, seq=seq, hash=hash_, verified_at=utcnow())
+                        .on_conflict_do_nothing(index_elements=["chain", "seq"]))
 
 
-async def _broken(seq: int, reason: str, verified: int) -> dict[str, Any]:
-    [length] = await _read(sa.select(sa.func.count()).select_from(AuditEvent))
-    head = await _read(sa.select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
+async def _broken(chain: str, seq: int, reason: str, verified: int) -> dict[str, Any]:
+    in_chain = AuditEvent.chain == chain
+    [length] = await _read(sa.select(sa.func.count()).select_from(AuditEvent).where(in_chain))
+    head = await _read(sa.select(AuditEvent.hash).where(in_chain).order_by(AuditEvent.seq.desc()).limit(1))
     return {
         "ok": False, "length": length[0], "head_hash": head[0].hash if head else GENESIS, "first_broken_seq": seq,
         "reason": reason, "detail": REASON_TEXT[reason], "verified_length": verified,
@@ -262,28 +285,11 @@ def _admitted(principal: Principal) -> Iterator[None]:
 
 
 async def verify_for(principal: Principal) -> dict[str, Any]:
-    """`GET /audit-events/verify`: verify from the checkpoint, answered in the caller's own terms.
-
-    An agency is told whether the whole chain is intact, but counts only its own events: `length` is the
-    number of its events in the verified chain and `head_hash` the chain hash at its own newest event. The
-    hash of the whole chain's head changes with every event of every agency, so showing it (or the
-    checkpoint's hash) would let one agency watch when and how much the others do. The hash at its own
-    newest event changes only when the agency itself acts, yet commits to the whole chain before it: an
-    agency can keep it outside Tandem and later check that its history was not rewritten.
-    A principal without an agency (an operator) gets the whole chain's figures.
-    Runs in short transactions of its own (see _read), like the webhook worker.
+    """`GET /audit-events/verify`: verify the caller's own agency's chain from its checkpoint, and only it:
+    `length` is the number of its events and `head_hash` the hash of its newest one (which commits to its
+    whole history: an agency can keep it outside Tandem and later check that the history was not rewritten).
+    Other agencies' activity changes nothing in the answer. Every chain at once is the operator's CLI's
+    (`tandem audit verify`). Runs in short transactions of its own (see _read), like the webhook worker.
     """
     with _admitted(principal):
-        result = await verify_chain()
-    own = access.verification_scope_clause(principal)
-    if own is None:
-        return result
-    upto = AuditEvent.seq <= result["length"] if result["ok"] else sa.true()
-    [count] = await _read(sa.select(sa.func.count()).select_from(AuditEvent).where(own, upto))
-    head = await _read(sa.select(AuditEvent.hash).where(own, upto).order_by(AuditEvent.seq.desc()).limit(1))
-    answer = {**result, "length": count[0], "head_hash": head[0].hash if head else GENESIS}
-    if not result["ok"]:
-        [before] = await _read(sa.select(sa.func.count()).select_from(AuditEvent)
-                               .where(own, AuditEvent.seq < result["first_broken_seq"]))
-        answer["verified_length"] = before[0]
-    return answer
+        return await verify_chain(access.verification_chain(principal))

@@ -226,6 +226,16 @@ def encrypt_json(value: Any, aad: bytes = b"", *, owner: uuid.UUID) -> str | Non
     return encrypt(json.dumps(value, separators=(",", ":"), sort_keys=True).encode(), aad, owner=owner)
 
 
+def seal_platform_json(value: Any, aad: bytes = b"") -> str:
+    """Seal a JSON-able value that belongs to no agency (the platform's own records, e.g. the audit head kept
+    when the chain was split per agency) under the platform key ring, as a "v1:" value; `decrypt_json` opens
+    it. Never for personal data: that is always an agency's, under its key."""
+    dk = data_keys()
+    nonce = os.urandom(12)
+    plaintext = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+    return f"v1:{dk.current}:{_b64e(nonce + AESGCM(dk.keys[dk.current]).encrypt(nonce, plaintext, aad))}"
+
+
 def decrypt_json(stored: str | None, aad: bytes = b"") -> Any:
     if stored is None:
         return None

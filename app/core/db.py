@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 import sqlalchemy as sa
 from fastapi import Depends
 from sqlalchemy import MetaData, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, declared_attr
 from sqlalchemy.types import TypeDecorator
@@ -89,6 +91,23 @@ def json_field(default_factory: Any = list) -> Any:
 
 _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
+_SQLITE_WRITING = "tandem_sqlite_writing"  # connection info: the open transaction holds the write lock
+_SQLITE_READS = frozenset({"SELECT", "PRAGMA"})  # statements that leave a transaction a reader
+
+_SQLITE_BUSY_SECONDS = 30  # how long a writer waits for SQLite's write lock (and for its turn in the process)
+_SQLITE_TURN = "tandem_sqlite_turn"  # connection info: the process's writer turn this transaction holds
+
+
+def _end_turn(info: dict[str, Any]) -> None:
+    turn = info.pop(_SQLITE_TURN, None)
+    if turn is not None:
+        turn.release()
+
+
+def _for_update(context: Any) -> bool:
+    statement = getattr(getattr(context, "compiled", None), "statement", None)
+    return getattr(statement, "_for_update_arg", None) is not None
+
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
@@ -101,19 +120,73 @@ def make_engine(settings: Settings) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
-            # Let SQLAlchemy own transactions so every one starts with BEGIN IMMEDIATE below.
+            # Let SQLAlchemy own transactions so every one begins as below.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_SECONDS * 1000}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # Writers queue for the lock up front instead of failing on a stale snapshot.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A transaction reads without the write lock (a deferred BEGIN: readers never wait) ...
+            conn.info[_SQLITE_WRITING] = True
+            conn.exec_driver_sql("BEGIN")
+            conn.info[_SQLITE_WRITING] = False
+
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _sqlite_write_lock(conn: Any, cursor: Any, statement: str, params: Any, context: Any, *_: Any) -> None:
+            # ... and takes it at its first write, which in a request is at its end: the services' flushes
+            # and the audit append just before the commit. Upgrading a read snapshot to a writer fails at
+            # once ("database is locked", no waiting) when another writer committed since it was taken, so
+            # the read part ends here (it wrote nothing) and the writes go on in a BEGIN IMMEDIATE that
+            # queues for the lock (busy_timeout) and sees the newest data, as a statement under
+            # PostgreSQL's READ COMMITTED does; the writes stay all-or-nothing in that one transaction.
+            # A SELECT ... FOR UPDATE (which SQLite does not know) reads to write: it takes the lock too, so
+            # a check-then-write (an overlap check, a claim) is serialised as on PostgreSQL.
+            if conn.info.get(_SQLITE_WRITING, True) or (
+                    statement.lstrip()[:6].upper() in _SQLITE_READS and not _for_update(context)):
+                return
+            conn.info[_SQLITE_WRITING] = True
+            # The writers of this process take turns in arrival order (SQLite's busy handler retries with
+            # growing sleeps, which lets a waiter starve for seconds under load); other processes still
+            # queue through busy_timeout.
+            turn = turns.get(asyncio.get_running_loop())
+            if turn is None:
+                turns.clear()
+                turn = turns[asyncio.get_running_loop()] = asyncio.Lock()
+            try:
+                await_only(asyncio.wait_for(turn.acquire(), _SQLITE_BUSY_SECONDS))
+            except TimeoutError as e:  # as SQLite's own busy timeout would answer (a 503)
+                raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")) from e
+            conn.info[_SQLITE_TURN] = turn
+            raw = conn.connection.cursor()
+            try:
+                raw.execute("ROLLBACK")
+                raw.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                _end_turn(conn.info)
+                raise
+            finally:
+                raw.close()
+
+        turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+        @event.listens_for(engine.sync_engine, "commit")
+        @event.listens_for(engine.sync_engine, "rollback")
+        def _sqlite_txn_end(conn: Any) -> None:
+            # Just before the COMMIT/ROLLBACK: the next writer's BEGIN IMMEDIATE waits out that moment
+            # in SQLite's busy handler.
+            _end_turn(conn.info)
+
+        @event.listens_for(engine.sync_engine.pool, "reset")
+        @event.listens_for(engine.sync_engine.pool, "invalidate")
+        @event.listens_for(engine.sync_engine.pool, "close")
+        def _sqlite_conn_end(dbapi_conn: Any, record: Any, *_: Any) -> None:
+            if record is not None:
+                _end_turn(record.info)
 
         return engine
     engine = create_async_engine(

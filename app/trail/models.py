@@ -1,9 +1,11 @@
-"""The audit trail: a hash chain of events that hold no personal data."""
+"""The audit trail: one hash chain of events per agency (and one for events of no agency, the platform's);
+events hold no personal data."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -13,14 +15,19 @@ from app.core.db import UTCDateTime, id_field
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_events"
+    if TYPE_CHECKING:  # set by SQLModel on each table class; its stubs do not say so
+        __table__: ClassVar[sa.Table]
     __table_args__ = (
         sa.Index("ix_audit_events_agency_at", "agency_id", "at"),
         sa.Index("ix_audit_events_object", "object_type", "object_id"),
         sa.Index("ix_audit_events_agency_seq", "agency_id", "seq"),
+        sa.UniqueConstraint("chain", "seq"),
     )
 
     id: uuid.UUID = id_field()
-    seq: int = Field(sa_column_kwargs={"unique": True}, nullable=False)
+    # The chain the event belongs to: its agency's id, or PLATFORM_CHAIN for an event of no agency.
+    chain: str = Field(max_length=36)
+    seq: int = Field(nullable=False)  # position in its chain, from 1
     at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     actor_type: str = Field(max_length=16)
     actor_id: str | None = Field(default=None, max_length=80)
@@ -38,13 +45,49 @@ class AuditEvent(SQLModel, table=True):
         return self.at
 
 
+PLATFORM_CHAIN = "platform"
+
+
+def chain_of(agency_id: uuid.UUID | None) -> str:
+    """The chain an event of this agency (None: of no agency) is appended to."""
+    return str(agency_id) if agency_id is not None else PLATFORM_CHAIN
+
+
+class AuditChainHead(SQLModel, table=True):
+    """The seq of each chain's newest event. Appending moves it on first, so its row lock (on SQLite the
+    write lock) orders the appends of one chain only: agencies never wait on each other's chains."""
+
+    __tablename__ = "audit_chain_heads"
+    if TYPE_CHECKING:
+        __table__: ClassVar[sa.Table]
+
+    chain: str = Field(primary_key=True, max_length=36)
+    seq: int = Field(nullable=False)
+
+
 class AuditCheckpoint(SQLModel, table=True):
-    """The chain's head as of a verification that found the chain intact up to it. Verification through
-    the API starts at the newest checkpoint instead of the first event; `tandem audit verify --full` starts
+    """A chain's head as of a verification that found it intact up to there. Verification through the API
+    starts at the chain's newest checkpoint instead of its first event; `tandem audit verify --full` starts
     over and also checks that every checkpoint still matches the chain."""
 
     __tablename__ = "audit_checkpoints"
 
+    chain: str = Field(primary_key=True, max_length=36)
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     hash: str = Field(max_length=64)
     verified_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class AuditSealedHead(SQLModel, table=True):
+    """The head (seq and hash) of the single platform-wide chain the trail was before it was split into
+    one chain per agency, sealed (app.core.crypto.encrypt_json, aad SEALED_HEAD_AAD): an operator can
+    still match it against a copy kept outside Tandem, and no agency learns the platform's volume from it."""
+
+    __tablename__ = "audit_sealed_heads"
+
+    id: int = Field(primary_key=True)
+    sealed: str = Field(sa_type=sa.Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+SEALED_HEAD_AAD = b"audit_sealed_heads"

@@ -89,7 +89,7 @@ async def test_lifecycle_signatures_suspension_termination(client, world):
 
     async with sessionmaker()() as s:
         actions = list((await s.execute(sa.select(AuditEvent.action).where(AuditEvent.object_id == ag["id"])
-                                        .order_by(AuditEvent.seq))).scalars())
+                                        .order_by(AuditEvent.at, AuditEvent.seq))).scalars())
     assert actions == ["agreement.create", "agreement.sign", "agreement.sign", "agreement.activate",
                        "agreement.suspend", "agreement.resume", "agreement.terminate"]
     assert await _events(dv) == ["agreement.created", "agreement.signed", "agreement.signed",

@@ -1,6 +1,7 @@
-"""The audit trail: own-agency listing with filters and keyset pages; one unbroken hash chain under concurrent
-writers; tampering (edit, delete, re-hash) detected and located, through the API and `tandem audit verify`.
-(Verification's checkpoints, limits and own-agency answer: test_verify.py.)"""
+"""The audit trail: own-agency listing with filters and keyset pages; one unbroken hash chain per agency under
+concurrent writers, appended at commit (nothing of a rolled-back transaction); tampering (edit, delete,
+re-hash) detected and located, through the API and `tandem audit verify`. (Verification's checkpoints, limits
+and own-chain answer: test_verify.py; the migration to per-agency chains: test_chain_migration.py.)"""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from app.auth.permissions import AgencyKind, Role
 from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.db import sessionmaker
-from app.trail.models import AuditEvent
+from app.trail.models import PLATFORM_CHAIN, AuditChainHead, AuditEvent
 from app.trail.recorder import GENESIS, chain_hash, record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +83,9 @@ async def test_auditor_and_admin_list_own_agency_events_filtered_and_paged(world
         assert {e["agency_id"] for e in items} == {str(a.id)}
         assert b_hook not in {e["object_id"] for e in items}
         seqs = [e["seq"] for e in items]
-        assert seqs == sorted(seqs, reverse=True)
+        # The seq shown is the agency's own chain's: the new agency's events are 1, 2, ... whatever the others do.
+        assert seqs == list(range(len(seqs), 0, -1))
+        assert items[-1]["prev_hash"] == GENESIS
         assert [e["action"] for e in items[:4]] == ["webhook.disable", "webhook.create", "webhook.create",
                                                      "webhook.create"]
 
@@ -140,20 +143,20 @@ async def test_verify_reports_length_and_head_and_streams_in_batches(world):
     r = await world.get(admin, "/api/v1/audit-events/verify")
     assert r.status_code == 200, r.text
     mine = await events_of(a.id)
-    # The agency is told its own events' count and the chain hash at its newest event.
+    # The agency's own chain: its events' count and the hash of its newest one.
+    assert [e.seq for e in mine] == list(range(1, len(mine) + 1)) and len(mine) >= 4
     assert r.json() == {"ok": True, "length": len(mine), "head_hash": mine[-1].hash}
-    async with sessionmaker()() as s:
-        count = (await s.execute(sa.select(sa.func.count()).select_from(AuditEvent))).scalar_one()
-        head = (await s.execute(sa.select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))).scalar_one()
-    whole = {"ok": True, "length": count, "head_hash": head}
-    # The whole chain, read 3 rows and 1 row at a time (batch boundaries keep the link).
-    assert await verify_chain(batch_size=3, full=True) == whole
-    assert await verify_chain(batch_size=1, full=True) == whole
+    whole = {"ok": True, "length": len(mine), "head_hash": mine[-1].hash}
+    # Read 3 rows and 1 row at a time (batch boundaries keep the link).
+    assert await verify_chain(str(a.id), batch_size=3, full=True) == whole
+    assert await verify_chain(str(a.id), batch_size=1, full=True) == whole
 
 
-async def test_concurrent_writers_leave_one_contiguous_unbroken_chain(world):
+async def test_concurrent_writers_leave_one_contiguous_unbroken_chain_per_agency(world):
     a = await world.agency("dv")
+    b = await world.agency("cps")
     admin = await world.user(a, "agency_admin")
+    admin_b = await world.user(b, "agency_admin")
     principal = Principal(id=admin.id, kind="user", agency_id=a.id, agency_kind=AgencyKind.dv,
                           roles=frozenset({Role.agency_admin}))
     marker = uuid.uuid4().hex
@@ -162,28 +165,61 @@ async def test_concurrent_writers_leave_one_contiguous_unbroken_chain(world):
         for i in range(5):
             async with sessionmaker()() as s:
                 await record(s, principal, "test.concurrent", "test_object", f"{marker}-{n}-{i}")
+                # The same transaction also records for the other agency and for the platform.
+                await record(s, principal, "test.concurrent", "test_object", f"{marker}-{n}-{i}-b",
+                             agency_id=b.id)
+                await record(s, None, "test.concurrent", "test_object", f"{marker}-{n}-{i}-p")
                 await s.commit()
 
-    async def http_writer() -> int:
-        r = await world.post(admin, "/api/v1/webhooks", hook_body())
+    async def http_writer(who) -> int:
+        r = await world.post(who, "/api/v1/webhooks", hook_body())
         return r.status_code
 
-    results = await asyncio.gather(*(writer(n) for n in range(16)), *(http_writer() for _ in range(16)))
+    results = await asyncio.gather(*(writer(n) for n in range(16)), *(http_writer(admin) for _ in range(8)),
+                                   *(http_writer(admin_b) for _ in range(8)))
     assert results[16:] == [201] * 16
 
     async with sessionmaker()() as s:
-        seqs = (await s.execute(sa.select(AuditEvent.seq).order_by(AuditEvent.seq))).scalars().all()
-        assert seqs == list(range(1, len(seqs) + 1))
-        mine = (await s.execute(sa.select(sa.func.count()).select_from(AuditEvent)
-                                .where(AuditEvent.object_id.like(f"{marker}-%")))).scalar_one()
-        assert mine == 80
+        for chain in (str(a.id), str(b.id), PLATFORM_CHAIN):
+            seqs = (await s.execute(sa.select(AuditEvent.seq).where(AuditEvent.chain == chain)
+                                    .order_by(AuditEvent.seq))).scalars().all()
+            assert seqs == list(range(1, len(seqs) + 1)), chain
+            head = (await s.execute(sa.select(AuditChainHead.seq).where(AuditChainHead.chain == chain))).scalar_one()
+            assert head == len(seqs)
+        mine = (await s.execute(sa.select(AuditEvent.chain, sa.func.count()).where(
+            AuditEvent.object_id.like(f"{marker}-%")).group_by(AuditEvent.chain))).all()
+        assert dict(mine) == {str(a.id): 80, str(b.id): 80, PLATFORM_CHAIN: 80}
     r = await world.get(admin, "/api/v1/audit-events/verify")
-    assert r.json()["ok"] is True and r.json()["length"] == len(await events_of(a.id)) == 96
+    assert r.json()["ok"] is True and r.json()["length"] == len(await events_of(a.id)) == 88
+    r = await world.get(admin_b, "/api/v1/audit-events/verify")
+    assert r.json()["ok"] is True and r.json()["length"] == len(await events_of(b.id)) == 88
+    for chain in (str(a.id), str(b.id), PLATFORM_CHAIN):
+        assert (await verify_chain(chain, full=True))["ok"] is True
 
 
-async def _chain_row(seq: int) -> dict:
+async def test_events_are_appended_at_commit_and_dropped_with_a_rollback(world):
+    a = await world.agency("dv")
+    principal = Principal(id=uuid.uuid4(), kind="user", agency_id=a.id, agency_kind=AgencyKind.dv,
+                          roles=frozenset({Role.agency_admin}))
     async with sessionmaker()() as s:
-        row = (await s.execute(sa.select(AuditEvent.__table__).where(AuditEvent.seq == seq))).mappings().one()
+        ev = await record(s, principal, "test.rolled_back", "test_object", "x")
+        assert ev.seq == 0 and ev.hash == ""  # queued: not in any chain before the commit
+        await s.rollback()
+        await s.commit()
+    assert await events_of(a.id) == []
+    async with sessionmaker()() as s:
+        first = await record(s, principal, "test.kept", "test_object", "1")
+        second = await record(s, principal, "test.kept", "test_object", "2")
+        await s.commit()
+    # The events returned by record() carry their place in the chain once committed.
+    assert (first.seq, first.prev_hash, second.seq, second.prev_hash) == (1, GENESIS, 2, first.hash)
+    assert [(e.action, e.seq, e.hash) for e in await events_of(a.id)] == [
+        ("test.kept", 1, first.hash), ("test.kept", 2, second.hash)]
+
+
+async def _chain_row(ev: AuditEvent) -> dict:
+    async with sessionmaker()() as s:
+        row = (await s.execute(sa.select(AuditEvent.__table__).where(AuditEvent.id == ev.id))).mappings().one()
         return dict(row)
 
 
@@ -202,41 +238,53 @@ async def _fresh_events(world, n: int) -> tuple:
     return admin, evs
 
 
+def _cli_result(out: str) -> dict:
+    return json.loads(out.strip().splitlines()[-1])
+
+
 async def test_editing_one_row_is_detected_and_located_by_api_and_cli(world, verify_often):
     admin, evs = await _fresh_events(world, 3)
+    other, _ = await _fresh_events(world, 2)
     target = evs[1]
+    chain = str(admin.agency.id)
     table = AuditEvent.__table__
     try:
-        await _exec(table.update().where(table.c.seq == target.seq).values(action="webhook.disable"))
+        await _exec(table.update().where(table.c.id == target.id).values(action="webhook.disable"))
         r = await world.get(admin, "/api/v1/audit-events/verify")
         body = r.json()
         assert r.status_code == 200
         assert body["ok"] is False
-        assert body["first_broken_seq"] == target.seq
+        assert body["first_broken_seq"] == target.seq == 2
         assert body["reason"] == "hash_mismatch"
         assert body["verified_length"] == 1  # the agency's own intact events before it
+        # Another agency's chain is intact, and its admin is told so.
+        assert (await world.get(other, "/api/v1/audit-events/verify")).json()["ok"] is True
 
         for args in (("audit", "verify"), ("audit", "verify", "--full")):
             code, out = await run_cli(*args)
             assert code == 1, out
-            printed = json.loads(out.strip().splitlines()[-1])
-            assert printed["ok"] is False and printed["first_broken_seq"] == target.seq
-            assert printed["verified_length"] == target.seq - 1  # the whole chain's, for the operator
+            printed = _cli_result(out)
+            assert printed["ok"] is False
+            broken = [c for c in printed["chains"] if not c["ok"]]
+            assert [(c["chain"], c["first_broken_seq"], c["verified_length"]) for c in broken] == [
+                (chain, target.seq, target.seq - 1)]
+        code, out = await run_cli("audit", "verify", "--chain", str(other.agency.id))
+        assert code == 0 and _cli_result(out)["ok"] is True, out
     finally:
-        await _exec(table.update().where(table.c.seq == target.seq).values(action=target.action))
+        await _exec(table.update().where(table.c.id == target.id).values(action=target.action))
     assert (await world.get(admin, "/api/v1/audit-events/verify")).json()["ok"] is True
     code, out = await run_cli("audit", "verify", "--full")
     assert code == 0, out
-    assert json.loads(out.strip().splitlines()[-1])["ok"] is True
+    assert _cli_result(out)["ok"] is True
 
 
 async def test_deleting_one_row_is_detected_as_a_missing_sequence_number(world, verify_often):
     admin, evs = await _fresh_events(world, 3)
     target = evs[1]
-    saved = await _chain_row(target.seq)
+    saved = await _chain_row(target)
     table = AuditEvent.__table__
     try:
-        await _exec(table.delete().where(table.c.seq == target.seq))
+        await _exec(table.delete().where(table.c.id == target.id))
         body = (await world.get(admin, "/api/v1/audit-events/verify")).json()
         assert body["ok"] is False
         assert body["first_broken_seq"] == target.seq
@@ -246,28 +294,45 @@ async def test_deleting_one_row_is_detected_as_a_missing_sequence_number(world, 
     assert (await world.get(admin, "/api/v1/audit-events/verify")).json()["ok"] is True
 
 
+async def test_cutting_the_newest_events_off_is_detected_by_the_head(world, verify_often):
+    admin, evs = await _fresh_events(world, 3)
+    saved = [await _chain_row(e) for e in evs[-2:]]
+    table = AuditEvent.__table__
+    try:
+        await _exec(table.delete().where(table.c.id.in_([e.id for e in evs[-2:]])))
+        body = (await world.get(admin, "/api/v1/audit-events/verify")).json()
+        assert (body["ok"], body["first_broken_seq"], body["reason"]) == (False, evs[-2].seq, "missing_seq")
+    finally:
+        for row in saved:
+            await _exec(table.insert().values(**row))
+    assert (await world.get(admin, "/api/v1/audit-events/verify")).json()["ok"] is True
+
+
 async def test_a_rehashed_edit_breaks_the_next_link(world, verify_often):
     """Someone who edits a row and recomputes its hash still breaks the link to the following event."""
     admin, evs = await _fresh_events(world, 3)
     target, following = evs[0], evs[1]
     table = AuditEvent.__table__
-    forged = AuditEvent(**{**(await _chain_row(target.seq)), "action": "webhook.disable"})
+    forged = AuditEvent(**{**(await _chain_row(target)), "action": "webhook.disable"})
     forged_hash = chain_hash(forged.prev_hash, forged)
     try:
-        await _exec(table.update().where(table.c.seq == target.seq)
+        await _exec(table.update().where(table.c.id == target.id)
                     .values(action="webhook.disable", hash=forged_hash))
         body = (await world.get(admin, "/api/v1/audit-events/verify")).json()
         assert body["ok"] is False
         assert body["first_broken_seq"] == following.seq
         assert body["reason"] == "prev_hash_mismatch"
     finally:
-        await _exec(table.update().where(table.c.seq == target.seq)
+        await _exec(table.update().where(table.c.id == target.id)
                     .values(action=target.action, hash=target.hash))
     assert (await world.get(admin, "/api/v1/audit-events/verify")).json()["ok"] is True
 
 
-async def test_chain_starts_at_genesis():
+async def test_each_chain_starts_at_genesis(world):
+    admin, _ = await _fresh_events(world, 1)
     async with sessionmaker()() as s:
-        first = (await s.execute(sa.select(AuditEvent).where(AuditEvent.seq == 1))).scalar_one()
-    assert first.prev_hash == GENESIS
-    assert chain_hash(GENESIS, first) == first.hash
+        firsts = (await s.execute(sa.select(AuditEvent).where(AuditEvent.seq == 1))).scalars().all()
+    assert str(admin.agency.id) in {e.chain for e in firsts}
+    for first in firsts:
+        assert first.prev_hash == GENESIS
+        assert chain_hash(GENESIS, first) == first.hash

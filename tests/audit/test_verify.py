@@ -70,19 +70,20 @@ async def test_a_repeat_verifies_from_the_checkpoint_and_full_verifies_from_the_
     t = datetime.now(UTC)
     clock.set(t)
     admin, evs = await _fresh_events(world, 3)
+    chain = str(admin.agency.id)
     table = AuditEvent.__table__
     assert (await world.get(admin, VERIFY)).json()["ok"] is True  # checkpoint: the head as of now
     old = evs[1]
     try:
         # An edit of an event older than the checkpoint is not read again by the API or the default CLI ...
-        await _exec(table.update().where(table.c.seq == old.seq).values(action="webhook.disable"))
+        await _exec(table.update().where(table.c.id == old.id).values(action="webhook.disable"))
         clock.set(later(t))
         r = await world.get(admin, VERIFY)
         assert r.status_code == 200 and r.json()["ok"] is True
-        code, out = await run_cli("audit", "verify")
+        code, out = await run_cli("audit", "verify", "--chain", chain)
         assert code == 0 and json.loads(out.strip().splitlines()[-1])["ok"] is True, out
         # ... only a full verification, from the first event, finds it.
-        code, out = await run_cli("audit", "verify", "--full")
+        code, out = await run_cli("audit", "verify", "--full", "--chain", chain)
         assert code == 1, out
         printed = json.loads(out.strip().splitlines()[-1])
         assert (printed["ok"], printed["first_broken_seq"], printed["reason"]) == (False, old.seq, "hash_mismatch")
@@ -91,13 +92,13 @@ async def test_a_repeat_verifies_from_the_checkpoint_and_full_verifies_from_the_
         for _ in range(2):
             assert (await world.post(admin, "/api/v1/webhooks", hook_body())).status_code == 201
         new = (await events_of(admin.agency.id))[-2]
-        await _exec(table.update().where(table.c.seq == new.seq).values(outcome="failed"))
+        await _exec(table.update().where(table.c.id == new.id).values(outcome="failed"))
         clock.set(later(t, 2))
         body = (await world.get(admin, VERIFY)).json()
         assert (body["ok"], body["first_broken_seq"], body["reason"]) == (False, new.seq, "hash_mismatch")
-        await _exec(table.update().where(table.c.seq == new.seq).values(outcome=new.outcome))
+        await _exec(table.update().where(table.c.id == new.id).values(outcome=new.outcome))
     finally:
-        await _exec(table.update().where(table.c.seq == old.seq).values(action=old.action))
+        await _exec(table.update().where(table.c.id == old.id).values(action=old.action))
     clock.set(later(t, 3))
     assert (await world.get(admin, VERIFY)).json()["ok"] is True
     code, out = await run_cli("audit", "verify", "--full")
@@ -113,7 +114,8 @@ async def test_history_rewritten_up_to_the_head_is_caught_at_the_checkpoint(worl
     assert (await world.get(admin, VERIFY)).json()["ok"] is True
     table = AuditEvent.__table__
     async with sessionmaker()() as s:
-        saved = list((await s.execute(sa.select(table).where(table.c.seq >= evs[0].seq)
+        saved = list((await s.execute(sa.select(table).where(table.c.chain == evs[0].chain,
+                                                              table.c.seq >= evs[0].seq)
                                       .order_by(table.c.seq))).mappings().all())
     try:
         prev = saved[0]["prev_hash"]
@@ -121,16 +123,16 @@ async def test_history_rewritten_up_to_the_head_is_caught_at_the_checkpoint(worl
             forged = AuditEvent(**{**row, "action": "webhook.disable" if i == 0 else row["action"]})
             forged.prev_hash = prev
             prev = forged.hash = chain_hash(prev, forged)
-            await _exec(table.update().where(table.c.seq == row["seq"])
+            await _exec(table.update().where(table.c.id == row["id"])
                         .values(action=forged.action, prev_hash=forged.prev_hash, hash=forged.hash))
         clock.set(later(t))
         body = (await world.get(admin, VERIFY)).json()
         assert (body["ok"], body["reason"]) == (False, "checkpoint_mismatch")
-        code, out = await run_cli("audit", "verify", "--full")
+        code, out = await run_cli("audit", "verify", "--full", "--chain", evs[0].chain)
         assert code == 1 and json.loads(out.strip().splitlines()[-1])["reason"] == "checkpoint_mismatch", out
     finally:
         for row in saved:
-            await _exec(table.update().where(table.c.seq == row["seq"])
+            await _exec(table.update().where(table.c.id == row["id"])
                         .values(action=row["action"], prev_hash=row["prev_hash"], hash=row["hash"]))
     clock.set(later(t, 2))
     assert (await world.get(admin, VERIFY)).json()["ok"] is True

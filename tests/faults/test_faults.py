@@ -98,8 +98,8 @@ async def test_database_outage_is_503_and_service_resumes(world, proxy):
 
 
 async def test_process_killed_mid_write_leaves_nothing_half_written(world):
-    """The write inserts the agency, then waits for the audit-chain lock (held here); killing the process
-    at that moment must leave neither the agency nor its audit event."""
+    """The write inserts the agency, then, at its commit, waits for its audit chain's head (the heads table is
+    locked here); killing the process at that moment must leave neither the agency nor its audit event."""
     import asyncpg
 
     admin = await world.admin()
@@ -107,33 +107,33 @@ async def test_process_killed_mid_write_leaves_nothing_half_written(world):
     dsn = os.environ["DATABASE_URL"].replace("postgresql+asyncpg", "postgresql")
     locker = await asyncpg.connect(dsn)
     name = f"Half written {uuid.uuid4().hex[:8]}"
+    locking = locker.transaction()
     try:
-        from app.trail.recorder import _PG_LOCK_KEY
-
-        await locker.execute("SELECT pg_advisory_lock($1)", _PG_LOCK_KEY)
+        await locking.start()
+        await locker.execute("LOCK TABLE audit_chain_heads IN EXCLUSIVE MODE")
         async with httpx.AsyncClient(base_url=server.url, headers=admin.h, timeout=30) as c:
             write = asyncio.create_task(c.post("/api/v1/agencies", json={"name": name, "kind": "dv"}))
             deadline = time.monotonic() + 15
             while True:  # wait until the server's transaction is blocked on the lock
                 waiting = await locker.fetchval(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                    "SELECT count(*) FROM pg_locks WHERE relation = 'audit_chain_heads'::regclass AND NOT granted")
                 if waiting:
                     break
-                assert time.monotonic() < deadline, "the write never reached the audit lock"
+                assert time.monotonic() < deadline, "the write never reached the audit chain's head"
                 await asyncio.sleep(0.1)
             server.kill()
             with pytest.raises(httpx.HTTPError):
                 await write
     finally:
-        await locker.execute("SELECT pg_advisory_unlock($1)", _PG_LOCK_KEY)
+        await locking.rollback()
         await locker.close()
         server.kill()
     from app.identity.models import Agency
 
     async with sessionmaker()() as s:
         assert (await s.execute(sa.select(Agency).where(Agency.name == name))).first() is None
-        from app.audit.service import verify_chain
+        from app.audit.service import verify_all
 
-        result = await verify_chain(full=True)
+        result = await verify_all(full=True)
         assert result["ok"] is True
 

@@ -171,7 +171,7 @@ async def test_timeline_audit_and_webhooks(client, world, monkeypatch):
 
     async with sessionmaker()() as db:
         actions = (await db.execute(sa.select(AuditEvent.action).where(AuditEvent.object_id == rid)
-                                    .order_by(AuditEvent.seq))).scalars().all()
+                                    .order_by(AuditEvent.at, AuditEvent.seq))).scalars().all()
         assert actions == ["referral.create", "referral.send", "referral.acknowledge", "referral.accept",
                            "referral.close"]
     assert [(t, a) for t, a, _ in emitted] == [("referral.created", {s.cps.id})] + [

@@ -85,6 +85,8 @@ class P(StrEnum):
     webhook_manage = "webhook:manage"
     report_read = "report:read"
     task_work = "task:work"  # one's own task inbox: list, done, snooze
+    family_invite = "family:invite"  # invite a survivor or non-abusive parent to her own view; revoke it
+    self_service = "self:service"  # a person's own view (/api/v1/my/...): held by person tokens only
 
 
 _DIRECTORY = {P.agency_read, P.office_read}
@@ -94,7 +96,7 @@ _CASEWORK = {
     P.consent_record, P.consent_read, P.consent_revoke, P.disclosure_request, P.disclosure_read,
     P.referral_write, P.referral_respond, P.referral_read, P.checklist_work, P.checklist_read,
     P.record_write, P.record_read, P.wording_read,
-    P.onduty_read, P.assignment_read, P.consultation_read, P.agreement_read, P.task_work,
+    P.onduty_read, P.assignment_read, P.consultation_read, P.agreement_read, P.task_work, P.family_invite,
 }
 
 _SUPERVISION = {
@@ -121,6 +123,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
         P.consultation_answer, P.assignment_manage,
     }),
 }
+
+
+# What a person (a survivor or non-abusive parent using her own view) may do: no role gives it, and a person
+# holds nothing else.
+PERSON_PERMISSIONS: frozenset[P] = frozenset({P.self_service})
 
 
 def permissions_for(roles: frozenset[Role] | set[Role]) -> frozenset[P]:

@@ -130,19 +130,25 @@ class World:
         return PersonActor(person_id=uuid.UUID(str(person_id)), username=username, passphrase=passphrase,
                            token=token, h={"Authorization": f"Bearer {token}"})
 
-    async def person_actor(self, agency: Agency, case_role: str = "adult_survivor") -> PersonActor:
+    async def person_actor(self, agency: Agency, case_role: str = "adult_survivor",
+                           person_id: Any = None) -> PersonActor:
         """A person of a new case of `agency` with open access to her own view, written straight to the database
         (no invitation, no Argon2 work): for tests that only need her token."""
         from app.cases.models import Case, Person
         from app.identity.models import PersonAccount
 
         async with sessionmaker()() as s:
-            case = Case(agency_id=agency.id, reference=f"P-{uuid.uuid4().hex[:8]}")
-            s.add(case)
-            await s.flush()
-            person = Person(case_id=case.id, agency_id=agency.id, case_role=case_role, full_name="Matrix Person")
-            s.add(person)
-            await s.flush()
+            if person_id is None:
+                case = Case(agency_id=agency.id, reference=f"P-{uuid.uuid4().hex[:8]}")
+                s.add(case)
+                await s.flush()
+                person = Person(case_id=case.id, agency_id=agency.id, case_role=case_role, full_name="Matrix Person")
+                s.add(person)
+                await s.flush()
+            else:
+                found = await s.get(Person, uuid.UUID(str(person_id)))
+                assert found is not None
+                person = found
             account = PersonAccount(person_id=person.id, agency_id=agency.id, username=f"p{uuid.uuid4().hex[:12]}",
                                     passphrase_hash=_password_hash())
             s.add(account)
@@ -150,7 +156,7 @@ class World:
         token, _ = issue_access_token(sub=str(account.id), typ="person", agency_id=str(agency.id),
                                       agency_kind=agency.kind, roles=[], token_version=account.token_version)
         return PersonActor(person_id=person.id, username=account.username, passphrase=PASSWORD, token=token,
-                           h={"Authorization": f"Bearer {token}"}, case_id=case.id, agency=agency)
+                           h={"Authorization": f"Bearer {token}"}, case_id=person.case_id, agency=agency)
 
     async def admin(self) -> Actor:
         return await self.user(None, "platform_admin")

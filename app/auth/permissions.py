@@ -13,11 +13,13 @@ class Role(StrEnum):
     cps_supervisor = "cps_supervisor"
     dv_advocate = "dv_advocate"
     dv_supervisor = "dv_supervisor"
+    parent_partner = "parent_partner"  # a peer mentor with lived experience: sees only what a family shares
 
 
 class AgencyKind(StrEnum):
     cps = "cps"
     dv = "dv"
+    community = "community"  # a community organisation, e.g. a parent-partner program
 
 
 # Which agency kind a role may exist in; None means any kind (or, for platform_admin, no agency at all).
@@ -29,6 +31,7 @@ ROLE_AGENCY_KIND: dict[Role, AgencyKind | None] = {
     Role.cps_supervisor: AgencyKind.cps,
     Role.dv_advocate: AgencyKind.dv,
     Role.dv_supervisor: AgencyKind.dv,
+    Role.parent_partner: None,  # employed by an agency of any kind or a community organisation
 }
 
 # Roles that read and write case data; held together with agency_admin they need a second admin's approval.
@@ -86,6 +89,7 @@ class P(StrEnum):
     report_read = "report:read"
     task_work = "task:work"  # one's own task inbox: list, done, snooze
     family_invite = "family:invite"  # invite a survivor or non-abusive parent to her own view; revoke it
+    partner_view = "partner:view"  # a parent partner's view of the families that invited her
     self_service = "self:service"  # a person's own view (/api/v1/my/...): held by person tokens only
 
 
@@ -122,6 +126,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
     Role.dv_supervisor: frozenset(_DIRECTORY | _CASEWORK | _SUPERVISION | {
         P.consultation_answer, P.assignment_manage,
     }),
+    Role.parent_partner: frozenset(_DIRECTORY | {P.partner_view}),
 }
 
 

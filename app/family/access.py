@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
+import sqlalchemy as sa
+
+from app.auth.permissions import P, Role
 from app.auth.principal import Principal
 from app.core.errors import Invalid, NotFound
 from app.core.vocab import CaseRole
+from app.family.models import FamilyPartnerLink
 
 # A survivor and a non-abusive parent (a caregiver) may hold their own view; never the person using violence,
 # never a child, never anyone else in the case.
@@ -47,3 +52,17 @@ def own_person_id(principal: Principal) -> uuid.UUID:
 def done_by_her(principal: Principal, actor_ref: str | None) -> bool:
     """Whether a recorded act (a principal reference, e.g. a consent's `revoked_by`) was hers."""
     return actor_ref is not None and actor_ref == principal.ref
+
+
+def partner_link_clause(principal: Principal) -> sa.ColumnElement[bool]:
+    """The families a parent partner may see: those who invited her and have not ended it; nobody else's."""
+    if principal.user_id is None or not principal.can(P.partner_view):
+        return sa.false()
+    return sa.and_(FamilyPartnerLink.parent_partner_id == principal.user_id, FamilyPartnerLink.ended_at.is_(None))
+
+
+def ensure_parent_partner(user: Any) -> None:
+    """A family invites only an active user holding the parent_partner role (422 otherwise)."""
+    if user is None or not user.active or Role.parent_partner.value not in user.roles:
+        raise Invalid("No parent partner with that id.", loc=["body", "parent_partner_id"],
+                      type="not_a_parent_partner")

@@ -127,3 +127,17 @@ register_sealed(FamilyGoal, "text_enc", lambda row: goal_aad(row.id))
 register_sealed(FamilyGoalEvent, "text_enc", lambda row: goal_event_aad(row.id))
 register_sealed(FamilyCarePlan, "plan_enc", lambda row: care_plan_aad(row.id))
 register_sealed(FamilyRequest, "note_enc", lambda row: request_aad(row.id))
+
+
+class FamilyPartnerLink(SQLModel, table=True):
+    """A parent partner the person invited from her own view: the partner then sees what she shares (her goals,
+    her meetings), never her case records. `ended_at` set: no longer."""
+
+    __tablename__ = "family_partner_links"
+
+    id: uuid.UUID = id_field()
+    person_id: uuid.UUID = Field(foreign_key="people.id", index=True)
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)  # the agency of her record
+    parent_partner_id: uuid.UUID = Field(foreign_key="users.id", index=True)
+    ended_at: datetime | None = time_field()
+    created_at: datetime = created_field()

@@ -25,14 +25,23 @@ from app.family.models import (
     FamilyFeedback,
     FamilyGoal,
     FamilyGoalEvent,
+    FamilyPartnerLink,
     FamilyRequest,
     care_plan_aad,
     goal_aad,
     goal_event_aad,
     request_aad,
 )
-from app.family.schemas import CarePlanPut, FeedbackCreate, GoalCreate, GoalUpdate, MeetingRequestCreate
+from app.family.schemas import (
+    CarePlanPut,
+    FeedbackCreate,
+    GoalCreate,
+    GoalUpdate,
+    MeetingRequestCreate,
+    ParentPartnerInvite,
+)
 from app.family.service import my_person
+from app.identity.models import Agency, PersonAccount, User
 from app.tasks.schemas import InboxTaskKind, TaskSubject
 from app.tasks.service import open_task
 from app.tasks.sources import worker_on_case
@@ -235,3 +244,66 @@ async def give_feedback(session: AsyncSession, principal: Principal, data: Feedb
     await record(session, principal, "family.feedback", "agency", data.agency_id, agency_id=person.agency_id)
     words = texts.FEEDBACK_THANKS
     return {"received": True, "texts": words, "text": texts.pick(words, person.language)}
+
+
+# ------------------------------------------------------------------ parent partners
+
+
+async def invite_parent_partner(session: AsyncSession, principal: Principal,
+                                data: ParentPartnerInvite) -> dict[str, Any]:
+    """She invites a parent partner (a user holding that role, in any agency or community program): the partner
+    then sees her goals and meetings, never her case records. Inviting the same partner again changes nothing."""
+    person = await my_person(session, principal)
+    partner = await session.get(User, data.parent_partner_id)
+    access.ensure_parent_partner(partner)
+    assert partner is not None
+    link = (await session.execute(sa.select(FamilyPartnerLink).where(
+        FamilyPartnerLink.person_id == person.id, FamilyPartnerLink.parent_partner_id == partner.id,
+        FamilyPartnerLink.ended_at.is_(None)))).scalar_one_or_none()
+    if link is None:
+        link = FamilyPartnerLink(person_id=person.id, agency_id=person.agency_id, parent_partner_id=partner.id)
+        session.add(link)
+        await session.flush()
+        await record(session, principal, "family.parent_partner_invited", "family_partner_link", link.id,
+                     agency_id=person.agency_id)
+    agency = await session.get(Agency, partner.agency_id) if partner.agency_id else None
+    words = texts.partner_receipt(partner.full_name)
+    return {"id": link.id, "parent_partner_id": partner.id, "parent_partner_name": partner.full_name,
+            "agency_id": partner.agency_id, "agency_name": agency.name if agency else None,
+            "created_at": link.created_at, "texts": words, "text": texts.pick(words, person.language)}
+
+
+async def _partner_link(session: AsyncSession, principal: Principal, link_id: uuid.UUID) -> FamilyPartnerLink:
+    link = (await session.execute(sa.select(FamilyPartnerLink).where(
+        FamilyPartnerLink.id == link_id, access.partner_link_clause(principal)))).scalar_one_or_none()
+    if link is None:
+        raise NotFound("family")
+    return link
+
+
+async def partnered_families(session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
+    """The families that invited the parent partner: the name each chose for its own view, nothing more."""
+    rows = (await session.execute(
+        sa.select(FamilyPartnerLink.id, FamilyPartnerLink.created_at, PersonAccount.username)
+        .join(PersonAccount, PersonAccount.person_id == FamilyPartnerLink.person_id)
+        .where(access.partner_link_clause(principal)).order_by(FamilyPartnerLink.created_at))).all()
+    return [{"id": r[0], "created_at": r[1], "display_name": r[2]} for r in rows]
+
+
+async def partner_goals(session: AsyncSession, principal: Principal, link_id: uuid.UUID) -> list[dict[str, Any]]:
+    link = await _partner_link(session, principal, link_id)
+    goals = list((await session.execute(sa.select(FamilyGoal).where(FamilyGoal.person_id == link.person_id)
+                                        .order_by(FamilyGoal.created_at))).scalars())
+    await record(session, principal, "family.partner_goals_read", "family_partner_link", link.id,
+                 agency_id=link.agency_id)
+    return await goals_read(session, goals)
+
+
+async def partner_meetings(session: AsyncSession, principal: Principal, link_id: uuid.UUID) -> list[dict[str, Any]]:
+    link = await _partner_link(session, principal, link_id)
+    person = await session.get(Person, link.person_id)
+    if person is None:
+        raise NotFound("family")
+    await record(session, principal, "family.partner_meetings_read", "family_partner_link", link.id,
+                 agency_id=link.agency_id)
+    return await _meetings(session, person)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.auth.dependencies import (
     RequiresFamilyInvite,
+    RequiresPartnerView,
     RequiresRecordRead,
     RequiresSelfService,
     current_principal,
@@ -41,6 +42,9 @@ from app.family.schemas import (
     MyMeeting,
     MyPreview,
     MyTokenResponse,
+    ParentPartnerInvite,
+    ParentPartnerLinkRead,
+    PartneredFamily,
     Redeem,
 )
 
@@ -203,3 +207,32 @@ async def family_goals(principal: RequiresRecordRead, person: PersonVisible, ses
     """The person's goals in her own words, as she wrote them in her own view, with their history (the team
     of her agency)."""
     return await plans.goals_of_person(session, principal, person)
+
+
+# ------------------------------------------------------------------ parent partners
+
+
+@router.post("/my/parent-partners", status_code=status.HTTP_201_CREATED, response_model=ParentPartnerLinkRead)
+async def invite_parent_partner(data: ParentPartnerInvite, session: SessionDep,
+                                principal: RequiresSelfService) -> Any:
+    """Invite a parent partner (a peer mentor with lived experience) to walk beside you: she sees your goals and
+    your meetings, never your case records."""
+    return await plans.invite_parent_partner(session, principal, data)
+
+
+@router.get("/partner/families", response_model=list[PartneredFamily])
+async def partnered_families(session: SessionDep, principal: RequiresPartnerView) -> Any:
+    """The families that invited you (parent partners)."""
+    return await plans.partnered_families(session, principal)
+
+
+@router.get("/partner/families/{link_id}/goals", response_model=list[GoalRead])
+async def partner_goals(link_id: uuid.UUID, session: SessionDep, principal: RequiresPartnerView) -> Any:
+    """The goals a family that invited you shares with you."""
+    return await plans.partner_goals(session, principal, link_id)
+
+
+@router.get("/partner/families/{link_id}/meetings", response_model=list[MyMeeting])
+async def partner_meetings(link_id: uuid.UUID, session: SessionDep, principal: RequiresPartnerView) -> Any:
+    """The meetings and hearings of a family that invited you."""
+    return await plans.partner_meetings(session, principal, link_id)

@@ -259,3 +259,31 @@ class FeedbackReceipt(BaseModel):
     received: bool = True
     text: str
     texts: Texts
+
+
+# ------------------------------------------------------------------ parent partners
+
+
+class ParentPartnerInvite(Input):
+    """A parent partner you want beside you: she will see your goals and your meetings, nothing else."""
+
+    parent_partner_id: uuid.UUID
+
+
+class ParentPartnerLinkRead(BaseModel):
+    id: uuid.UUID
+    parent_partner_id: uuid.UUID
+    parent_partner_name: str
+    agency_id: uuid.UUID | None
+    agency_name: str | None
+    created_at: datetime
+    text: str
+    texts: Texts
+
+
+class PartneredFamily(BaseModel):
+    """A family that invited you: only the name it chose for its own view (its username), and since when."""
+
+    id: uuid.UUID = Field(description="The link id")
+    display_name: str
+    created_at: datetime

@@ -186,3 +186,8 @@ FEEDBACK_THANKS = {
     "en": "Thank you. Your answers are only ever counted together with others', never shown on their own.",
     "es": "Gracias. Sus respuestas solo se cuentan junto con las de otras personas, nunca se muestran solas.",
 }
+
+
+def partner_receipt(name: str) -> dict[str, str]:
+    return {"en": f"{name} will see your goals and your meetings, nothing else.",
+            "es": f"{name} verá sus metas y sus reuniones, nada más."}

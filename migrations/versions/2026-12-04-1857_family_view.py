@@ -2,7 +2,7 @@
 
 `person_accounts` holds a survivor's or non-abusive parent's access to her own view, bound to her one record
 (username, Argon2 passphrase hash, lock state, token version); `person_invitations` the one-time codes a worker
-hands her (their SHA-256 only). `family_goals` (+ `family_goal_events`, the history), `family_care_plans` and
+hands her (their SHA-256 only); `family_partner_links` the parent partners she invited. `family_goals` (+ `family_goal_events`, the history), `family_care_plans` and
 `family_requests` hold what she writes, sealed; `family_feedback` her scores, apart from her record.
 
 Revision ID: family_view
@@ -160,9 +160,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_family_goal_events_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_family_goal_events_goal_id'), ['goal_id'], unique=False)
 
+    op.create_table('family_partner_links',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('person_id', sa.Uuid(), nullable=False),
+    sa.Column('agency_id', sa.Uuid(), nullable=False),
+    sa.Column('parent_partner_id', sa.Uuid(), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_family_partner_links_agency_id_agencies')),
+    sa.ForeignKeyConstraint(['parent_partner_id'], ['users.id'], name=op.f('fk_family_partner_links_parent_partner_id_users')),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_family_partner_links_person_id_people')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_family_partner_links'))
+    )
+    with op.batch_alter_table('family_partner_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_family_partner_links_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_family_partner_links_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_family_partner_links_parent_partner_id'), ['parent_partner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_family_partner_links_person_id'), ['person_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('family_partner_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_family_partner_links_person_id'))
+        batch_op.drop_index(batch_op.f('ix_family_partner_links_parent_partner_id'))
+        batch_op.drop_index(batch_op.f('ix_family_partner_links_created_at'))
+        batch_op.drop_index(batch_op.f('ix_family_partner_links_agency_id'))
+
+    op.drop_table('family_partner_links')
     with op.batch_alter_table('family_goal_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_family_goal_events_goal_id'))
         batch_op.drop_index(batch_op.f('ix_family_goal_events_created_at'))

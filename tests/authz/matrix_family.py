@@ -81,6 +81,14 @@ async def _feedback(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
                                    "safety": 4}
 
 
+async def _parent_partner_invite(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
+    async def build() -> Any:
+        return await scn.world.user(await scn.world.agency("community"), "parent_partner")
+
+    partner = await scn.once("parent-partner", build)
+    return "/api/v1/my/parent-partners", {"parent_partner_id": str(partner.id)}
+
+
 CARE_PLAN = {"caregivers": [{"name": "Her sister", "relationship": "sister"}], "wishes": "Keep them together."}
 PREFERENCES = {"channels": ["text"], "voicemail_ok": False, "ask_if_safe_first": True}
 
@@ -111,6 +119,13 @@ ROWS: list[Row] = [
         static("/api/v1/my/meeting-requests", {"kind": "interpreter", "language": "es"}), {"person": 201}),
     Row("POST", "/api/v1/my/feedback", _feedback, {"person": 202}),
     Row("GET", "/api/v1/people/{person_id}/family-goals", _family_goals, _each(CASEWORK, (200, 404, 404))),
+    Row("POST", "/api/v1/my/parent-partners", _parent_partner_invite, {"person": 201}),
+    # parent partners only (no staff role holds partner:view; their own tests walk what they see)
+    Row("GET", "/api/v1/partner/families", static("/api/v1/partner/families"), {}),
+    Row("GET", "/api/v1/partner/families/{link_id}/goals", static(f"/api/v1/partner/families/{uuid.uuid4()}/goals"),
+        {}),
+    Row("GET", "/api/v1/partner/families/{link_id}/meetings",
+        static(f"/api/v1/partner/families/{uuid.uuid4()}/meetings"), {}),
     # last in her walk: the lock ends her session (the own, partner and unrelated calls lock it, then 401)
     Row("POST", "/api/v1/my/lock", static("/api/v1/my/lock"), {"person": (200, 401, 401)}),
 ]

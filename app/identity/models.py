@@ -15,7 +15,7 @@ class Agency(Versioned, table=True):
 
     id: uuid.UUID = id_field()
     name: str = Field(max_length=200)
-    kind: str = Field(max_length=8)  # cps | dv
+    kind: str = Field(max_length=16)  # cps | dv | community
     jurisdiction: str = Field(default="", max_length=200)
     created_at: datetime = created_field()
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -3,7 +3,7 @@
 `person_accounts` holds a survivor's or non-abusive parent's access to her own view, bound to her one record
 (username, Argon2 passphrase hash, lock state, token version); `person_invitations` the one-time codes a worker
 hands her (their SHA-256 only); `family_partner_links` the parent partners she invited. `family_goals` (+ `family_goal_events`, the history), `family_care_plans` and
-`family_requests` hold what she writes, sealed; `family_feedback` her scores, apart from her record.
+`family_requests` hold what she writes, sealed; `family_feedback` her scores, apart from her record. `agencies.kind` widens for `community`.
 
 Revision ID: family_view
 Revises: person_case_links
@@ -23,6 +23,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('agencies', schema=None) as batch_op:  # room for kind "community"
+        batch_op.alter_column('kind', existing_type=sa.String(length=8), type_=sa.String(length=16),
+                              existing_nullable=False)
     op.create_table('family_feedback',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('agency_id', sa.Uuid(), nullable=False),
@@ -230,3 +233,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_family_feedback_agency_id'))
 
     op.drop_table('family_feedback')
+
+    with op.batch_alter_table('agencies', schema=None) as batch_op:
+        batch_op.alter_column('kind', existing_type=sa.String(length=16), type_=sa.String(length=8),
+                              existing_nullable=False)

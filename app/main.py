@@ -39,6 +39,8 @@ from app.core.openapi import install_openapi, operation_id
 from app.core.validation import refuse_nul
 from app.court import sources as court_sources
 from app.court.router import router as court_router
+from app.family.router import public as family_public
+from app.family.router import router as family_router
 from app.keys.router import router as keys_router
 from app.notes.router import router as notes_router
 from app.notes.sources import register as register_notes_sources
@@ -109,7 +111,7 @@ def create_app() -> FastAPI:
         consent_router, referrals_router, checklists_router, advocates_router, audit_router,
         webhooks_router, reports_router, services_router, treatment_router, protective_orders_router,
         court_router, assessments_router, safety_plans_router, children_router, contacts_router, notes_router,
-        tasks_router, keys_router,
+        tasks_router, keys_router, family_public, family_router,
     ):
         app.include_router(r)
     install_openapi(app, extensions=[document_webhooks])

@@ -10,6 +10,7 @@ from app.consent import models as consent  # noqa: F401
 from app.contacts import models as contacts  # noqa: F401
 from app.core import models as core  # noqa: F401
 from app.court import models as court  # noqa: F401
+from app.family import models as family  # noqa: F401
 from app.identity import models as identity  # noqa: F401
 from app.keys import models as keys  # noqa: F401
 from app.notes import models as notes  # noqa: F401

@@ -18,9 +18,10 @@ from app.agreements.schemas import AgreementCreate
 from app.agreements.service import create_agreement, sign
 from app.assessments.schemas import AssessmentCreate
 from app.assessments.service import create_assessment
+from app.auth.passwords import hash_secret
 from app.auth.permissions import AgencyKind, Role
 from app.auth.principal import Principal, PrincipalKind
-from app.cases.models import Case, PersonLink
+from app.cases.models import Case, Person, PersonLink
 from app.cases.schemas import CaseCreate, CaseUpdate, PersonCreate
 from app.cases.service import create_case as open_case
 from app.cases.service import create_person, update_case
@@ -38,7 +39,7 @@ from app.core.db import sessionmaker
 from app.core.vocab import CaseStage, DataCategory, Purpose
 from app.court.schemas import CourtEventCreate
 from app.court.service import create_event
-from app.identity.models import Agency, ApiClient, Office, User
+from app.identity.models import Agency, ApiClient, Office, PersonAccount, User
 from app.notes.schemas import NoteCreate
 from app.notes.service import create_note
 from app.protective_orders.schemas import OrderCreate
@@ -120,6 +121,7 @@ async def seed_demo() -> list[tuple[str, str, str]]:
                            "dv_advocate (client)"))
         await session.commit()
     await seed_demo_casework()
+    logins += await seed_demo_family()
     return logins
 
 
@@ -356,6 +358,13 @@ def worked_example_text(state: WorkedExample | None) -> str:
     lines += _step("cps", f'the "closure" checklist, then POST {case}/close {{"reason": "services_completed"}}',
                    "(lists what stays open with Harbor House: the link, the consent, the referral, each to end "
                    "or keep)")
+    lines.append(f"  Maria herself ({DEMO_FAMILY_USERNAME}, the demo password; Authorize in /docs with them):")
+    lines += _step("maria", "GET  /api/v1/my/consents   GET /api/v1/my/disclosures   (her receipts and her accounting,",
+                   "in Spanish)")
+    lines += _step("maria", "POST /api/v1/my/consents/{id}/revoke   (Harbor House's next POST /api/v1/disclosures is "
+                   "refused)")
+    lines += _step("maria", "POST /api/v1/my/lock   (her safety lock: every session ends; only a new invitation "
+                   "opens it)")
     return "\n".join(lines)
 
 
@@ -366,3 +375,24 @@ def print_logins(logins: list[tuple[str, str, str]], state: WorkedExample | None
     text = worked_example_text(state)
     if text:
         print("\n" + text)
+
+
+DEMO_FAMILY_USERNAME = "maria.example"
+
+
+async def seed_demo_family() -> list[tuple[str, str, str]]:
+    """The worked example's survivor in her own view, once: an open access for Maria Example with a known
+    username and the demo passphrase (a real family gets a one-time invitation code instead), so she can log in
+    through /docs. Returns her login line (none without the worked example)."""
+    async with sessionmaker()() as session:
+        survivor = (await session.execute(
+            select(Person).join(Case, Case.id == Person.case_id)
+            .where(Case.reference == DEMO_CASE_REFERENCE, Person.case_role == "adult_survivor"))).scalars().first()
+        if survivor is None:
+            return []
+        exists = (await session.execute(select(PersonAccount.id).where(PersonAccount.person_id == survivor.id))).first()
+        if not exists:
+            session.add(PersonAccount(person_id=survivor.id, agency_id=survivor.agency_id,
+                                      username=DEMO_FAMILY_USERNAME, passphrase_hash=hash_secret(DEMO_PASSWORD)))
+            await session.commit()
+    return [(DEMO_FAMILY_USERNAME, DEMO_PASSWORD, "person (her own view: /api/v1/my)")]

@@ -46,6 +46,26 @@ def token_for(user: User, agency: Agency | None) -> str:
     return token
 
 
+@dataclass
+class PersonActor:
+    """A person in her own view, with a live person token: `actor.h` are the headers to call /api/v1/my as her."""
+
+    person_id: uuid.UUID
+    username: str
+    passphrase: str
+    token: str
+    h: dict[str, str] = field(default_factory=dict)
+    case_id: uuid.UUID | None = None
+    agency: Agency | None = None
+
+
+def fresh_client(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """A client to the same app from an address of its own (redeeming is rate-limited per address)."""
+    transport = httpx.ASGITransport(app=client._transport.app,  # type: ignore[attr-defined]
+                                    client=(f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7", 4000))
+    return httpx.AsyncClient(transport=transport, base_url="http://tandem.test")
+
+
 class World:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
@@ -93,6 +113,50 @@ class World:
             s.add(ep)
             await s.commit()
             return ep
+
+    async def invite(self, worker: Actor, person_id: Any) -> dict[str, Any]:
+        r = await self.post(worker, f"/api/v1/people/{person_id}/invitations")
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def family(self, worker: Actor, person_id: Any, passphrase: str = "a safe passphrase 2026") -> PersonActor:
+        """The person invited by `worker` (of her agency), who redeemed the code: her own view's token."""
+        code = (await self.invite(worker, person_id))["code"]
+        username = f"p{uuid.uuid4().hex[:10]}"
+        async with fresh_client(self.client) as c:
+            r = await c.post("/api/v1/my/redeem", json={"code": code, "username": username, "passphrase": passphrase})
+        assert r.status_code == 200, r.text
+        token = r.json()["access_token"]
+        return PersonActor(person_id=uuid.UUID(str(person_id)), username=username, passphrase=passphrase,
+                           token=token, h={"Authorization": f"Bearer {token}"})
+
+    async def person_actor(self, agency: Agency, case_role: str = "adult_survivor",
+                           person_id: Any = None) -> PersonActor:
+        """A person of a new case of `agency` with open access to her own view, written straight to the database
+        (no invitation, no Argon2 work): for tests that only need her token."""
+        from app.cases.models import Case, Person
+        from app.identity.models import PersonAccount
+
+        async with sessionmaker()() as s:
+            if person_id is None:
+                case = Case(agency_id=agency.id, reference=f"P-{uuid.uuid4().hex[:8]}")
+                s.add(case)
+                await s.flush()
+                person = Person(case_id=case.id, agency_id=agency.id, case_role=case_role, full_name="Matrix Person")
+                s.add(person)
+                await s.flush()
+            else:
+                found = await s.get(Person, uuid.UUID(str(person_id)))
+                assert found is not None
+                person = found
+            account = PersonAccount(person_id=person.id, agency_id=agency.id, username=f"p{uuid.uuid4().hex[:12]}",
+                                    passphrase_hash=_password_hash())
+            s.add(account)
+            await s.commit()
+        token, _ = issue_access_token(sub=str(account.id), typ="person", agency_id=str(agency.id),
+                                      agency_kind=agency.kind, roles=[], token_version=account.token_version)
+        return PersonActor(person_id=person.id, username=account.username, passphrase=PASSWORD, token=token,
+                           h={"Authorization": f"Bearer {token}"}, case_id=person.case_id, agency=agency)
 
     async def admin(self) -> Actor:
         return await self.user(None, "platform_admin")

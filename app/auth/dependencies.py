@@ -9,17 +9,17 @@ from functools import cache
 from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.access import ensure_permission
+from app.auth.access import ensure_permission, ensure_route_open_to
 from app.auth.permissions import AgencyKind, P, Role, role_fits_agency
 from app.auth.principal import Principal, PrincipalKind
 from app.auth.tokens import TokenError, verify_access_token
 from app.core.db import SessionDep
 from app.core.errors import Unauthorized
-from app.identity.models import Agency, ApiClient, User
+from app.identity.models import Agency, ApiClient, PersonAccount, User
 
 Account = TypeVar("Account", User, ApiClient)
 
@@ -47,6 +47,24 @@ def _roles(raw: Any, agency_kind: AgencyKind | None) -> frozenset[Role]:
     return roles
 
 
+async def _person_principal(session: AsyncSession, sub: uuid.UUID, claims: dict[str, Any]) -> Principal:
+    """A person's token holds while her access is open and was not locked, revoked or re-issued since (the
+    token version), on this very request, as a staff user's deactivation does."""
+    found = (await session.execute(
+        sa.select(PersonAccount, Agency).join(Agency, Agency.id == PersonAccount.agency_id)
+        .where(PersonAccount.id == sub)
+    )).first()
+    if found is None:
+        raise TokenError("revoked")
+    account, agency = found[0], found[1]
+    if not account.active or account.locked_by is not None or account.token_version != claims.get("tv"):
+        raise TokenError("revoked")
+    if str(account.agency_id) != claims.get("agency_id") or claims.get("roles") != []:
+        raise TokenError("agency or roles changed")
+    return Principal(id=account.id, kind=PrincipalKind.person, agency_id=account.agency_id,
+                     agency_kind=AgencyKind(agency.kind), roles=frozenset(), person_id=account.person_id)
+
+
 async def principal_from_token(session: AsyncSession, token: str) -> Principal:
     source, claims, idp = await verify_access_token(token)
     if source == "local":
@@ -55,6 +73,8 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
             sub = uuid.UUID(str(claims["sub"]))
         except ValueError:
             raise TokenError("bad sub")
+        if typ == PrincipalKind.person:
+            return await _person_principal(session, sub, claims)
         row: User | ApiClient | None
         agency: Agency | None
         if typ == PrincipalKind.user:
@@ -113,13 +133,18 @@ def external_ref(issuer: str, subject: str) -> str:
     return "ext-" + hashlib.sha256(f"{issuer}|{subject}".encode()).hexdigest()[:40]
 
 
-async def current_principal(token: Annotated[str | None, Depends(oauth2_scheme)], session: SessionDep) -> Principal:
+async def current_principal(token: Annotated[str | None, Depends(oauth2_scheme)], session: SessionDep,
+                            request: Request) -> Principal:
     if not token:
         raise Unauthorized()
     try:
-        return await principal_from_token(session, token)
+        principal = await principal_from_token(session, token)
     except TokenError:
         raise Unauthorized("The token is invalid or has expired.")
+    # Every authenticated route passes here: a person's token reaches her own view only, whatever the route.
+    route = request.scope.get("route")
+    ensure_route_open_to(principal, getattr(route, "path", None) or request.url.path)
+    return principal
 
 
 @cache
@@ -181,3 +206,6 @@ RequiresAuditRead = Annotated[Principal, Depends(require(P.audit_read))]
 RequiresWebhookManage = Annotated[Principal, Depends(require(P.webhook_manage))]
 RequiresReportRead = Annotated[Principal, Depends(require(P.report_read))]
 RequiresTaskWork = Annotated[Principal, Depends(require(P.task_work))]
+RequiresFamilyInvite = Annotated[Principal, Depends(require(P.family_invite))]
+RequiresPartnerView = Annotated[Principal, Depends(require(P.partner_view))]
+RequiresSelfService = Annotated[Principal, Depends(require(P.self_service))]

@@ -13,11 +13,13 @@ class Role(StrEnum):
     cps_supervisor = "cps_supervisor"
     dv_advocate = "dv_advocate"
     dv_supervisor = "dv_supervisor"
+    parent_partner = "parent_partner"  # a peer mentor with lived experience: sees only what a family shares
 
 
 class AgencyKind(StrEnum):
     cps = "cps"
     dv = "dv"
+    community = "community"  # a community organisation, e.g. a parent-partner program
 
 
 # Which agency kind a role may exist in; None means any kind (or, for platform_admin, no agency at all).
@@ -29,6 +31,7 @@ ROLE_AGENCY_KIND: dict[Role, AgencyKind | None] = {
     Role.cps_supervisor: AgencyKind.cps,
     Role.dv_advocate: AgencyKind.dv,
     Role.dv_supervisor: AgencyKind.dv,
+    Role.parent_partner: None,  # employed by an agency of any kind or a community organisation
 }
 
 # Roles that read and write case data; held together with agency_admin they need a second admin's approval.
@@ -85,6 +88,9 @@ class P(StrEnum):
     webhook_manage = "webhook:manage"
     report_read = "report:read"
     task_work = "task:work"  # one's own task inbox: list, done, snooze
+    family_invite = "family:invite"  # invite a survivor or non-abusive parent to her own view; revoke it
+    partner_view = "partner:view"  # a parent partner's view of the families that invited her
+    self_service = "self:service"  # a person's own view (/api/v1/my/...): held by person tokens only
 
 
 _DIRECTORY = {P.agency_read, P.office_read}
@@ -94,7 +100,7 @@ _CASEWORK = {
     P.consent_record, P.consent_read, P.consent_revoke, P.disclosure_request, P.disclosure_read,
     P.referral_write, P.referral_respond, P.referral_read, P.checklist_work, P.checklist_read,
     P.record_write, P.record_read, P.wording_read,
-    P.onduty_read, P.assignment_read, P.consultation_read, P.agreement_read, P.task_work,
+    P.onduty_read, P.assignment_read, P.consultation_read, P.agreement_read, P.task_work, P.family_invite,
 }
 
 _SUPERVISION = {
@@ -120,7 +126,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
     Role.dv_supervisor: frozenset(_DIRECTORY | _CASEWORK | _SUPERVISION | {
         P.consultation_answer, P.assignment_manage,
     }),
+    Role.parent_partner: frozenset(_DIRECTORY | {P.partner_view}),
 }
+
+
+# What a person (a survivor or non-abusive parent using her own view) may do: no role gives it, and a person
+# holds nothing else.
+PERSON_PERMISSIONS: frozenset[P] = frozenset({P.self_service})
 
 
 def permissions_for(roles: frozenset[Role] | set[Role]) -> frozenset[P]:

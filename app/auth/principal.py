@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from app.auth.permissions import AgencyKind, P, Role, permissions_for
+from app.auth.permissions import PERSON_PERMISSIONS, AgencyKind, P, Role, permissions_for
 
 
 class PrincipalKind(StrEnum):
@@ -16,6 +16,7 @@ class PrincipalKind(StrEnum):
     client = "client"  # an agency system (client credentials)
     external = "external"  # a user of an external identity provider
     system = "system"  # the service itself (seed data, commands)
+    person = "person"  # a survivor or non-abusive parent in her own view, bound to her one record
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,16 @@ class Principal:
     email: str | None = None
     client_id: str | None = None
     permissions: frozenset[P] = field(default=frozenset())
+    person_id: uuid.UUID | None = None  # a person principal's own record (people.id); None for every other kind
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", PrincipalKind(self.kind))  # a plain "user" is accepted, and checked
-        object.__setattr__(self, "permissions", permissions_for(self.roles))
+        if self.kind is PrincipalKind.person:  # a person holds no role and only her own view
+            object.__setattr__(self, "roles", frozenset())
+            object.__setattr__(self, "permissions", PERSON_PERMISSIONS)
+        else:
+            object.__setattr__(self, "permissions", permissions_for(self.roles))
+            object.__setattr__(self, "person_id", None)  # only a person is bound to a record
 
     def can(self, perm: P) -> bool:
         return perm in self.permissions

@@ -14,14 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import throttle
 from app.auth.oauth import ClientCredentials, TokenRequest, client_credentials
 from app.auth.passwords import verify_secret
+from app.auth.permissions import AgencyKind
 from app.auth.principal import Principal, PrincipalKind
 from app.auth.tokens import issue_access_token
 from app.core.db import own_transaction
 from app.core.errors import OAuthError
-from app.identity.models import Agency, ApiClient, User
+from app.identity.models import Agency, ApiClient, PersonAccount, User
 from app.trail.recorder import record
 
-Account = TypeVar("Account", User, ApiClient)
+Account = TypeVar("Account", User, ApiClient, PersonAccount)
 
 
 class Identity(TypedDict):
@@ -132,6 +133,47 @@ async def _still_current(session: AsyncSession, model: type[Account], checked: A
     return row
 
 
+async def person_token(session: AsyncSession, account: PersonAccount) -> TokenGrant:
+    """A person's token: kind `person`, bound to her account (and through it to her one record), no roles."""
+    agency = await session.get(Agency, account.agency_id)
+    token, ttl = issue_access_token(
+        sub=str(account.id), typ=PrincipalKind.person, agency_id=str(account.agency_id),
+        agency_kind=agency.kind if agency else None, roles=[], token_version=account.token_version,
+    )
+    return {"access_token": token, "token_type": "bearer", "expires_in": ttl}
+
+
+def person_principal(account: PersonAccount, agency_kind: str | None = None) -> Principal:
+    """The principal a person acts as (for the audit trail of what she does before she holds a token)."""
+    return Principal(id=account.id, kind=PrincipalKind.person, agency_id=account.agency_id,
+                     agency_kind=AgencyKind(agency_kind) if agency_kind else None, roles=frozenset(),
+                     person_id=account.person_id)
+
+
+def _passphrase(a: Account) -> str:
+    assert isinstance(a, PersonAccount)
+    return a.passphrase_hash
+
+
+def _open(a: PersonAccount) -> bool:
+    return a.active and a.locked_by is None
+
+
+async def person_password_grant(session: AsyncSession, username: str, passphrase: str) -> TokenGrant:
+    """A person's token for her username and passphrase; a locked or revoked access answers exactly as a wrong
+    passphrase (`invalid_grant`), so the lock cannot be told apart or lifted from the login."""
+    name = f"person:{username}"
+    checked = await _check(name, select(PersonAccount).where(PersonAccount.username == username), _passphrase,
+                           passphrase, invalid_grant)
+    account = await _still_current(session, PersonAccount, checked, _passphrase, invalid_grant)
+    if not _open(account):
+        raise invalid_grant()
+    await throttle.release(session, name)
+    await record(session, person_principal(account), "auth.login", "person_account", account.id,
+                 agency_id=account.agency_id)
+    return await person_token(session, account)
+
+
 def _password(u: Account) -> str:
     assert isinstance(u, User)
     return u.password_hash
@@ -145,6 +187,8 @@ def _client_secret(c: Account) -> str:
 async def password_grant(session: AsyncSession, username: str, password: str) -> TokenGrant:
     """A staff token, or `invalid_grant` / TooManyRequests (the attempt is counted either way)."""
     name = username.strip().lower()[:320]
+    if "@" not in name:  # a person's username never holds "@"; a staff login is an email address
+        return await person_password_grant(session, name[:64], password)
     checked = await _check(name, select(User).where(func.lower(User.email) == name), _password, password,
                            invalid_grant)
     user = await _still_current(session, User, checked, _password, invalid_grant)

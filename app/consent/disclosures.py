@@ -444,6 +444,15 @@ async def preview(
     caller) and the same element cut, the data read but not released. No accounting row, no notification
     task; the preview is audited (`disclosure.preview`)."""
     person = await get_person_for_owner(session, principal, person_id)
+    return await preview_of(session, principal, person, recipient_agency_id, purpose, categories, as_if_signed)
+
+
+async def preview_of(
+    session: AsyncSession, principal: Principal, person: Person, recipient_agency_id: uuid.UUID,
+    purpose: str, categories: Iterable[str], as_if_signed: list[Any] | None = None,
+) -> PreviewResult:
+    """The preview of a person the caller already found through its own visibility (the owning agency's
+    staff, or the person herself in her own view)."""
     recipient = await session.get(Agency, recipient_agency_id)
     if recipient is None or recipient.id == person.agency_id:
         raise Invalid("Preview what another agency would receive; see errors.", errors=[{
@@ -475,4 +484,10 @@ async def list_disclosures(
 ) -> tuple[list[Disclosure], str | None]:
     """The accounting of disclosures of a person, for the owning agency's staff who can see the case."""
     person = await get_person_for_owner(session, principal, person_id)
+    return await accounting_of(session, person, page)
+
+
+async def accounting_of(session: AsyncSession, person: Person, page: PageParams) -> tuple[list[Disclosure], str | None]:
+    """Every disclosure request about a person already found through the caller's visibility (staff of the
+    owning agency, or the person herself)."""
     return await paginate(session, sa.select(Disclosure).where(Disclosure.person_id == person.id), Disclosure, page)

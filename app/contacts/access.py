@@ -10,6 +10,9 @@ from app.contacts.models import ContactAttempt, ContactPreferences
 
 
 def preferences_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
+    """Staff who see the case; a person in her own view sees her own preferences only."""
+    if principal.person_id is not None:
+        return ContactPreferences.person_id == principal.person_id
     return case_scoped_clause(principal, ContactPreferences.case_id)
 
 

@@ -77,6 +77,13 @@ async def read_preferences(
     """(the preferences row or None, the rendering). 404 when neither preferences nor instructions are on
     file."""
     person = await get_person_for_owner(session, principal, person_id)
+    return await preferences_of(session, principal, person)
+
+
+async def preferences_of(
+    session: AsyncSession, principal: Principal, person: Person
+) -> tuple[ContactPreferences | None, dict[str, Any]]:
+    """`read_preferences` for a person the caller already found (staff of her agency, or she herself)."""
     row = await _preferences_of(session, principal, person)
     body = _render(person, row)
     if row is None and body["instructions"] is None:
@@ -91,6 +98,13 @@ async def put_preferences(
     """Replace the person's preferences (or create them); `instructions`, when sent, is written to the person's
     own sealed column. Returns (row, its rendering, created)."""
     person = await get_person_for_owner(session, principal, person_id)
+    return await replace_preferences(session, principal, person, data, if_match)
+
+
+async def replace_preferences(
+    session: AsyncSession, principal: Principal, person: Person, data: ContactPreferencesPut, if_match: str | None,
+) -> tuple[ContactPreferences, dict[str, Any], bool]:
+    """`put_preferences` for a person the caller already found (staff of her agency, or she herself)."""
     existing = await _preferences_of(session, principal, person)
     check_put_precondition(if_match, existing)
     if data.safe_times and data.timezone is None:

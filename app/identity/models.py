@@ -18,7 +18,7 @@ class Agency(Versioned, table=True):
 
     id: uuid.UUID = id_field()
     name: str = Field(max_length=200)
-    kind: str = Field(max_length=8)  # cps | dv
+    kind: str = Field(max_length=16)  # cps | dv | community
     jurisdiction: str = Field(default="", max_length=200)
     created_at: datetime = created_field()
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -86,3 +86,26 @@ class RoleChange(Versioned, table=True):
     decided_by: str | None = Field(default=None, max_length=320)
     decided_at: datetime | None = time_field()
     created_at: datetime = created_field()
+
+
+class PersonAccount(Versioned, table=True):
+    """A survivor's or non-abusive parent's access to her own view, bound to her one record of one agency.
+
+    Created when she redeems an invitation (app.family). `username` is hers (never an email address, so it never
+    collides with staff logins); the passphrase is an Argon2 hash as for staff. `locked_by` says who ended the
+    access: `self` (her safety lock) or `agency` (revoked); either way only a new invitation reopens it.
+    """
+
+    __tablename__ = "person_accounts"
+
+    id: uuid.UUID = id_field()
+    person_id: uuid.UUID = Field(foreign_key="people.id", sa_column_kwargs={"unique": True})
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
+    username: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    passphrase_hash: str = Field(max_length=200)
+    active: bool = True
+    locked_by: str | None = Field(default=None, max_length=8)  # self | agency
+    locked_at: datetime | None = time_field()
+    token_version: int = 0  # bumped on lock, revocation and each redeemed invitation: earlier tokens stop working
+    created_at: datetime = created_field()
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -41,6 +41,7 @@ from app.reports.common import (
     office_labels,
     recorded_before,
 )
+from app.reports.family_side import family_side
 from app.reports.periods import Period, default_period, month_of, reportable
 from app.reports.suppression import (
     THRESHOLD,
@@ -250,7 +251,8 @@ async def _checklists(session: AsyncSession, agency_id: uuid.UUID, period: Perio
 
 # ------------------------------------------------------------------ the report
 
-SECTIONS = ("referrals", "referrals_by_race_ethnicity", "consultations_by_office", "checklists_by_juncture")
+SECTIONS = ("referrals", "referrals_by_race_ethnicity", "consultations_by_office", "checklists_by_juncture",
+            "family_side_by_race_ethnicity")
 
 
 async def collaboration(
@@ -265,6 +267,7 @@ async def collaboration(
         "referrals_by_race_ethnicity": await _referrals_by_race(session, agency_id, period),
         "consultations_by_office": await _consultations(session, agency_id, period),
         "checklists_by_juncture": await _checklists(session, agency_id, period),
+        "family_side_by_race_ethnicity": await family_side(session, agency_id, period),
     }
     await record(session, principal, "report.read", "report", "collaboration", agency_id=agency_id)
     header = {"report": "collaboration", "period": str(period), "from": period.start, "to": period.end,

@@ -51,6 +51,9 @@ class CollaborationRead(_Report):
     referrals_by_race_ethnicity: TableRead
     consultations_by_office: TableRead
     checklists_by_juncture: TableRead
+    family_side_by_race_ethnicity: TableRead = Field(description="The family's side: portal access, consents "
+                                                     "revoked by the person herself, goals met, parent-partner "
+                                                     "invitations and feedback, by race/ethnicity")
 
 
 class ServicesOnDayOneRead(_Report):

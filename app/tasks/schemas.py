@@ -19,6 +19,7 @@ class InboxTaskKind(StrEnum):
     mandate_notice = "mandate_notice"  # warn the survivor of a legal mandate in force (before any release)
     release_notice = "release_notice"  # tell the survivor what was released under a legal mandate
     consultation_routed = "consultation_routed"  # a consultation was routed to you
+    family_request = "family_request"  # a person asked, in her own view, for a separate meeting or an interpreter
 
 
 class InboxTaskStatus(StrEnum):
@@ -38,6 +39,7 @@ class TaskSubject(StrEnum):
     juncture = "juncture"
     notification_task = "notification_task"
     consultation = "consultation"
+    family_request = "family_request"  # a person's request for a separate meeting or an interpreter
 
 
 class InboxTaskRead(BaseModel):

@@ -19,7 +19,9 @@ Expect = int | tuple[int, int, int]
 
 # Routes that take no bearer token at all.
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/.well-known/jwks.json"),
-          ("POST", "/api/v1/auth/token")}
+          ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/my/redeem")}
+# A person's own view: every other route answers her 403 whatever object it names.
+PERSON_PREFIX = "/api/v1/my"
 
 
 @dataclass
@@ -29,6 +31,11 @@ class Row:
     make: Make
     expect: dict[str, Expect]
     default: Expect = 403
+
+    def expected_for_person(self, relation: str) -> int:
+        """A person's token reaches /api/v1/my only: 403 on any other route unless the row says otherwise."""
+        e = self.expect.get("person", 403)
+        return e[("own", "partner", "unrelated").index(relation)] if isinstance(e, tuple) else e
 
     def expected(self, actor: str, relation: str) -> int:
         e = self.expect.get(actor, self.default)

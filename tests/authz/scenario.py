@@ -16,7 +16,7 @@ from typing import Any
 from app.agreements.models import Agreement, AgreementParty
 from app.core.db import sessionmaker
 from app.identity.models import Agency
-from tests.factories import Actor, World
+from tests.factories import Actor, PersonActor, World
 
 # actor name -> (home kind, roles)
 ACTORS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -30,6 +30,9 @@ ACTORS: dict[str, tuple[str, tuple[str, ...]]] = {
     "dv_supervisor": ("dv", ("dv_supervisor",)),
 }
 RELATIONS = ("own", "partner", "unrelated")
+# The person principal: an adult survivor of a home DV agency's case in her own view. She is walked over every
+# row apart from the staff actors (her expectation is the row's "person" entry, else 403: the central rule).
+PERSON = "person"
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Scenario:
     world: World
     agencies: dict[str, Agency] = field(default_factory=dict)  # home_cps, home_dv, other_cps, other_dv
     actors: dict[str, Actor] = field(default_factory=dict)
+    person: PersonActor | None = None
     cache: dict[Any, Any] = field(default_factory=dict)
 
     @classmethod
@@ -48,6 +52,7 @@ class Scenario:
         for name, (kind, roles) in ACTORS.items():
             agency = None if "platform_admin" in roles else scn.agencies[f"home_{kind}"]
             scn.actors[name] = await world.user(agency, *roles)
+        scn.person = await world.person_actor(scn.agencies["home_dv"])
         return scn
 
     async def agreement(self, a: Agency, b: Agency) -> Agreement:

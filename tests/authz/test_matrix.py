@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from tests.authz.matrix import PUBLIC, collect_rows
-from tests.authz.scenario import ACTORS, RELATIONS, Scenario
+from tests.authz.matrix import PERSON_PREFIX, PUBLIC, collect_rows
+from tests.authz.scenario import ACTORS, PERSON, RELATIONS, Scenario
 from tests.routes import api_routes
 
 ROWS = collect_rows()
@@ -46,4 +46,16 @@ async def test_matrix(client, world, row):
                 failures.append(f"{actor}/{relation}: {r.status_code} (want {want}) {r.text[:160]}")
             if r.status_code >= 400:
                 assert r.headers["content-type"].startswith("application/problem+json")
+    # The person: on her own view the row builds her objects; elsewhere it builds a staff actor's own objects
+    # (which exist), and she must be refused before any of them is looked at.
+    assert scn.person is not None
+    for relation in RELATIONS:
+        mine = row.path.startswith(PERSON_PREFIX)
+        url, body = await row.make(scn, PERSON if mine else "cps_worker", relation)
+        r = await client.request(row.method, url, json=body, headers=scn.person.h)
+        want = row.expected_for_person(relation)
+        if r.status_code != want:
+            failures.append(f"person/{relation}: {r.status_code} (want {want}) {r.text[:160]}")
+        if r.status_code >= 400:
+            assert r.headers["content-type"].startswith("application/problem+json")
     assert not failures, "\n".join(failures)

@@ -27,6 +27,7 @@ OWN_SESSIONS: dict[tuple[str, str], str] = {
     ("seed.py", "create_platform_admin"): "`tandem create-admin`",
     ("seed.py", "seed_demo"): "`tandem seed-demo`",
     ("seed.py", "seed_demo_casework"): "`tandem seed-demo`",
+    ("seed.py", "seed_demo_family"): "`tandem seed-demo`",
 }
 
 

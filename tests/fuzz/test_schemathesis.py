@@ -53,6 +53,8 @@ async def _make_principals() -> dict[str, str]:
         "agency_admin": (await world.user(cps, "agency_admin")).token,
         "platform_admin": (await world.admin()).token,
     }
+    # A person in her own view (a fresh one per fuzz run; her lock may end her token: then 401, still checked)
+    out["person"] = (await world.person_actor(dv)).token
     return out
 
 
@@ -70,6 +72,14 @@ async def fuzz_loop():
 @settings(deadline=None, suppress_health_check=list(HealthCheck), max_examples=EXAMPLES, derandomize=True)
 def test_operations(case, role):
     case.call_and_validate(headers={"Authorization": f"Bearer {TOKENS[role]}"}, checks=CHECKS)
+
+
+# The person role: her own view, and every other operation (each must refuse her, never fail).
+@schema.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck), max_examples=max(2, EXAMPLES // 3),
+          derandomize=True)
+def test_operations_as_a_person(case):
+    case.call_and_validate(headers={"Authorization": f"Bearer {TOKENS['person']}"}, checks=CHECKS)
 
 
 StateMachine = schema.as_state_machine()

@@ -85,7 +85,8 @@ async def test_collaboration_csv_parses_and_matches_the_json(world, clock) -> No
     r = await world.get(admin, COLLABORATION, headers={"Accept": "text/csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     lines = list(csv.DictReader(io.StringIO(r.text)))
-    sections = ("referrals", "referrals_by_race_ethnicity", "consultations_by_office", "checklists_by_juncture")
+    sections = ("referrals", "referrals_by_race_ethnicity", "consultations_by_office", "checklists_by_juncture",
+                "family_side_by_race_ethnicity")
     expected = []
     for section in sections:
         t = body[section]

@@ -22,7 +22,11 @@ async def _counts():
 async def test_seed_is_idempotent_and_the_worked_example_is_usable(world, clock):
     """The seed, run twice, then the worked example it prints, walked from the referral to closing the case (one
     test: the demo data are made once per database)."""
-    clock.set(datetime(2027, 1, 11, 18, 0, tzinfo=UTC))  # a Monday, 10:00 Pacific: Alex is on duty
+    # The coming Monday, 10:00 Pacific, when Alex is on duty (close to today: the demo's dates are relative to the
+    # day it was seeded).
+    today = datetime.now(UTC)
+    monday = (today + timedelta(days=7 - today.weekday())).replace(hour=18, minute=0, second=0, microsecond=0)
+    clock.set(monday)
     logins = await seed_demo()
     assert any(email.startswith("dv.advocate@harborhouse") for email, _, _ in logins)
     first = await _counts()
@@ -118,7 +122,7 @@ async def _walk_the_rest_of_the_path(world, clock) -> None:
     assert f"/api/v1/people/{theirs}/consents" in text  # a later run names Harbor House's record of her
 
     _ok(await w.put(advocate, f"/api/v1/people/{theirs}/safety-plan-summary", {
-        "exists": True, "last_reviewed_on": "2027-01-11", "elements": [
+        "exists": True, "last_reviewed_on": clock.now().date().isoformat(), "elements": [
             {"key": "school_pickup", "text": "Only her sister collects Lucia from school.", "shareable": True},
             {"key": "exchange_location", "text": "Exchanges at the police station lobby.", "shareable": False}]}),
         201)
@@ -160,3 +164,28 @@ async def _walk_the_rest_of_the_path(world, clock) -> None:
     closed = _ok(await w.post(cps, f"{case_url}/close", {"reason": "services_completed"}))
     assert closed["case"]["status"] == "closed"
     assert sorted({e["kind"] for e in closed["still_open"]}) == ["consent", "person_link", "referral"]
+
+    # Maria herself, as the demo prints: her login, her receipts in Spanish and her accounting, with no one
+    # else's name; she revokes her consent to Harbor House, and Harbor House's next request is refused.
+    from app.seed import DEMO_FAMILY_USERNAME, DEMO_PASSWORD
+
+    assert DEMO_FAMILY_USERNAME in text
+    r = await w.client.post("/api/v1/auth/token", data={
+        "grant_type": "password", "username": DEMO_FAMILY_USERNAME, "password": DEMO_PASSWORD})
+    assert r.status_code == 200, r.text
+    her = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    me = (await w.client.get("/api/v1/my", headers=her)).json()
+    assert me["full_name"] == "Maria Example"
+    consents = (await w.client.get("/api/v1/my/consents", headers=her)).json()["items"]
+    [to_harbor] = [c for c in consents if c["recipient_agency_name"] == "Harbor House DV Program"]
+    assert to_harbor["text"] == to_harbor["texts"]["es"]
+    mine = (await w.client.get("/api/v1/my/disclosures", headers=her)).json()["items"]
+    assert mine and all(d["person_id"] == state.survivor_id for d in mine if "person_id" in d)
+    everything = str(me) + str(consents) + str(mine)
+    assert "Robert" not in everything and "Lucia" not in everything
+    r = await w.client.post(f"/api/v1/my/consents/{to_harbor['id']}/revoke", json={}, headers=her)
+    assert r.status_code == 200 and r.json()["revoked_by_you"] is True, r.text
+    r = await w.post(advocate, "/api/v1/disclosures", {
+        "person_id": state.survivor_id, "purpose": "safety_planning", "categories": ["protective_orders"]})
+    assert r.status_code == 201, r.text
+    assert r.json()["released"] == {} and r.json()["withheld"][0]["reason"] == "consent_revoked"

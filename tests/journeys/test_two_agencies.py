@@ -1,7 +1,8 @@
 """The whole path a CPS worker and a DV advocate take together, through HTTP only, on the service clock:
 intake → consultation with the co-located advocate → referral → accept with linked records → her consent to
 chosen elements (previewed before she signs) → a CPS disclosure asked by its own person id → the family meeting
-with a task for the advocate → court → closing the case and its loose ends.
+with a task for the advocate → the survivor in her own view (her receipts, her meetings, a request, her goal,
+revoking her consent herself) → court → closing the case and its loose ends.
 
 Staff and agencies are created by the test factories; everything they do is an API call."""
 
@@ -188,6 +189,25 @@ async def test_intake_to_closure_between_a_cps_agency_and_a_dv_agency(client, wo
     assert await tasks_about(w, dv_supervisor, meeting["id"]) == []
     ok(await w.post(advocate, f"/api/v1/tasks/{task['id']}/done"))
 
+    # The family as a partner: CPS invites Maria to her own view. She reads her consent as a receipt, sees the
+    # family meeting, asks for a separate meeting (a task for her worker) and writes her goal in her words.
+    maria = await w.family(worker, her["id"])
+    receipts = ok(await w.client.get("/api/v1/my/consents", headers=maria.h))["items"]
+    assert [c["recipient_agency_name"] for c in receipts] == [dv.name]
+    assert receipts[0]["text"] == receipts[0]["texts"]["es"]  # her record's language
+    meetings = ok(await w.client.get("/api/v1/my/meetings", headers=maria.h))
+    assert [m["id"] for m in meetings] == [meeting["id"]]
+    asked = ok(await w.client.post("/api/v1/my/meeting-requests", headers=maria.h, json={
+        "kind": "separate_meeting", "meeting_id": meeting["id"], "note": "Not in the same room as him."}), 201)
+    [request_task] = await tasks_about(w, worker, asked["id"])
+    assert request_task["kind"] == "family_request" and "same room" not in str(request_task)
+    ok(await w.client.post("/api/v1/my/goals", headers=maria.h,
+                           json={"text": "Keep Lia in her school."}), 201)
+    goals = ok(await w.get(worker, f"/api/v1/people/{her['id']}/family-goals"))
+    assert [g["text"] for g in goals] == ["Keep Lia in her school."]
+    her_view = str(receipts) + str(meetings) + str(ok(await w.client.get("/api/v1/my", headers=maria.h)))
+    assert "Hector" not in her_view and "Lia Delgado" not in her_view and QUESTION not in her_view
+
     # 8. Court: the dependency hearing, cleared by the court checklist, with a finding against him.
     clock.set(MONDAY_10 + timedelta(days=14))
     retoken(*everyone)
@@ -214,6 +234,19 @@ async def test_intake_to_closure_between_a_cps_agency_and_a_dv_agency(client, wo
     draft = ok(await w.post(advocate, expiring["action"]), 201)  # the same scope, element by element, unsigned
     assert (draft["status"], draft["categories"], draft["purposes"]) == ("draft", scope, ["case_planning"])
 
+    # She ends her referral consent herself: Harbor House's next request about CPS's record of her is refused.
+    r = ok(await w.client.post("/api/v1/auth/token", data={
+        "grant_type": "password", "username": maria.username, "password": maria.passphrase}))
+    maria.h = {"Authorization": f"Bearer {r['access_token']}"}
+    [to_dv] = ok(await w.client.get("/api/v1/my/consents", headers=maria.h))["items"]
+    assert ok(await w.client.post(f"/api/v1/my/consents/{to_dv['id']}/revoke", json={},
+                                  headers=maria.h))["revoked_by_you"] is True
+    refused = ok(await w.post(advocate, "/api/v1/disclosures", {
+        "linked_person_id": dv_her_id, "purpose": "referral", "categories": ["identity"]}), 201)
+    assert refused["released"] == {} and refused["withheld"][0]["reason"] == "consent_revoked"
+    mine = ok(await w.client.get("/api/v1/my/disclosures", headers=maria.h))["items"]
+    assert any(d["requester_agency_name"] == dv.name and d["categories_released"] == [] for d in mine)
+
     # 9. Closure: not without the closure checklist; then closed with a coded reason, and what stays open with
     #    the partner listed for the worker to end or keep.
     url = f"/api/v1/cases/{case['id']}/close"
@@ -223,10 +256,9 @@ async def test_intake_to_closure_between_a_cps_agency_and_a_dv_agency(client, wo
     assert (closed["case"]["status"], closed["reason"], closed["overridden"]) == ("closed", "services_completed",
                                                                                    False)
     still = {e["kind"]: e for e in closed["still_open"]}
-    assert sorted(still) == ["consent", "person_link", "referral"]
+    assert sorted(still) == ["person_link", "referral"]  # her consent to Harbor House she ended herself
     assert still["person_link"]["id"] == link["id"] and still["referral"]["id"] == ref["id"]
-    # The worker ends the link and the referral, and keeps the referral consent (the DV agency's consent to
-    # CPS is the DV agency's to end, not hers).
+    # The worker ends the link and the referral (the DV agency's consent to CPS is the DV agency's to end).
     ok(await w.delete(worker, still["person_link"]["choices"][0]["path"]), 204)
     done = ok(await w.post(worker, still["referral"]["choices"][0]["path"], {"outcome": "Services completed."}))
     assert done["status"] == "closed"

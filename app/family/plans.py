@@ -266,11 +266,41 @@ async def invite_parent_partner(session: AsyncSession, principal: Principal,
         await session.flush()
         await record(session, principal, "family.parent_partner_invited", "family_partner_link", link.id,
                      agency_id=person.agency_id)
+    return await _link_read(session, link, partner, person.language)
+
+
+async def _link_read(session: AsyncSession, link: FamilyPartnerLink, partner: User,
+                     language: str | None) -> dict[str, Any]:
     agency = await session.get(Agency, partner.agency_id) if partner.agency_id else None
     words = texts.partner_receipt(partner.full_name)
     return {"id": link.id, "parent_partner_id": partner.id, "parent_partner_name": partner.full_name,
             "agency_id": partner.agency_id, "agency_name": agency.name if agency else None,
-            "created_at": link.created_at, "texts": words, "text": texts.pick(words, person.language)}
+            "created_at": link.created_at, "texts": words, "text": texts.pick(words, language)}
+
+
+async def my_parent_partners(session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
+    """The parent partners she invited and has not sent away, oldest first."""
+    person = await my_person(session, principal)
+    rows = (await session.execute(
+        sa.select(FamilyPartnerLink, User).join(User, User.id == FamilyPartnerLink.parent_partner_id)
+        .where(FamilyPartnerLink.person_id == person.id, FamilyPartnerLink.ended_at.is_(None))
+        .order_by(FamilyPartnerLink.created_at, FamilyPartnerLink.id))).all()
+    return [await _link_read(session, link, partner, person.language) for link, partner in rows]
+
+
+async def end_parent_partner(session: AsyncSession, principal: Principal, link_id: uuid.UUID) -> None:
+    """She ends a parent partner's access to her goals and meetings, at once (the partner's next request finds
+    nothing). Another person's link, or one already ended, is a 404."""
+    person = await my_person(session, principal)
+    link = (await session.execute(sa.select(FamilyPartnerLink).where(
+        FamilyPartnerLink.id == link_id, FamilyPartnerLink.person_id == person.id,
+        FamilyPartnerLink.ended_at.is_(None)))).scalar_one_or_none()
+    if link is None:
+        raise NotFound("parent partner")
+    link.ended_at = utcnow()
+    await session.flush()
+    await record(session, principal, "family.parent_partner_ended", "family_partner_link", link.id,
+                 agency_id=person.agency_id)
 
 
 async def _partner_link(session: AsyncSession, principal: Principal, link_id: uuid.UUID) -> FamilyPartnerLink:

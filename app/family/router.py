@@ -220,6 +220,19 @@ async def invite_parent_partner(data: ParentPartnerInvite, session: SessionDep,
     return await plans.invite_parent_partner(session, principal, data)
 
 
+@router.get("/my/parent-partners", response_model=list[ParentPartnerLinkRead])
+async def my_parent_partners(session: SessionDep, principal: RequiresSelfService) -> Any:
+    """The parent partners you invited and who still see your goals and meetings."""
+    return await plans.my_parent_partners(session, principal)
+
+
+@router.delete("/my/parent-partners/{link_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def end_parent_partner(link_id: uuid.UUID, session: SessionDep, principal: RequiresSelfService) -> Response:
+    """Send a parent partner away: from the next request on she sees nothing of yours."""
+    await plans.end_parent_partner(session, principal, link_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.get("/partner/families", response_model=list[PartneredFamily])
 async def partnered_families(session: SessionDep, principal: RequiresPartnerView) -> Any:
     """The families that invited you (parent partners)."""

@@ -66,7 +66,7 @@ async def _goal_patch(scn: Scenario, actor: str, rel: str) -> tuple[str, Any]:
     assert owner.agency is not None and owner.case_id is not None
     async with sessionmaker()() as s:
         g = FamilyGoal(person_id=owner.person_id, case_id=owner.case_id, agency_id=owner.agency.id, text_enc="")
-        g.text_enc = encrypt_json("Keep my job.", goal_aad(g.id)) or ""
+        g.text_enc = encrypt_json("Keep my job.", goal_aad(g.id), owner=owner.agency.id) or ""
         s.add(g)
         await s.commit()
     return f"/api/v1/my/goals/{g.id}", {"kept": True}
@@ -120,6 +120,10 @@ ROWS: list[Row] = [
     Row("POST", "/api/v1/my/feedback", _feedback, {"person": 202}),
     Row("GET", "/api/v1/people/{person_id}/family-goals", _family_goals, _each(CASEWORK, (200, 404, 404))),
     Row("POST", "/api/v1/my/parent-partners", _parent_partner_invite, {"person": 201}),
+    Row("GET", "/api/v1/my/parent-partners", static("/api/v1/my/parent-partners"), {"person": 200}),
+    # a link that is not hers (here: none at all) is a 404; her own are ended in tests/family
+    Row("DELETE", "/api/v1/my/parent-partners/{link_id}", static(f"/api/v1/my/parent-partners/{uuid.uuid4()}"),
+        {"person": 404}),
     # parent partners only (no staff role holds partner:view; their own tests walk what they see)
     Row("GET", "/api/v1/partner/families", static("/api/v1/partner/families"), {}),
     Row("GET", "/api/v1/partner/families/{link_id}/goals", static(f"/api/v1/partner/families/{uuid.uuid4()}/goals"),

@@ -47,3 +47,28 @@ async def test_only_a_parent_partner_can_be_invited(client, world):
     worker, _, _, her = await _family(world, dv)
     r = await client.post("/api/v1/my/parent-partners", json={"parent_partner_id": str(worker.id)}, headers=her.h)
     assert r.status_code == 422 and r.json()["errors"][0]["type"] == "not_a_parent_partner"
+
+
+async def test_she_sends_a_parent_partner_away_and_the_partner_sees_nothing_from_then_on(client, world):
+    dv = await world.agency("dv")
+    program = await world.agency("community")
+    partner = await world.user(program, "parent_partner")
+    _, _, _, her = await _family(world, dv)
+    _, _, _, someone = await _family(world, dv)
+    r = await client.post("/api/v1/my/parent-partners", json={"parent_partner_id": str(partner.id)}, headers=her.h)
+    link = r.json()["id"]
+    mine = (await client.get("/api/v1/my/parent-partners", headers=her.h)).json()
+    assert [(p["id"], p["parent_partner_id"]) for p in mine] == [(link, str(partner.id))]
+    assert (await client.get("/api/v1/my/parent-partners", headers=someone.h)).json() == []
+    # nobody else ends her link
+    assert (await client.delete(f"/api/v1/my/parent-partners/{link}", headers=someone.h)).status_code == 404
+    assert (await world.get(partner, f"/api/v1/partner/families/{link}/goals")).status_code == 200
+
+    assert (await client.delete(f"/api/v1/my/parent-partners/{link}", headers=her.h)).status_code == 204
+    assert (await world.get(partner, f"/api/v1/partner/families/{link}/goals")).status_code == 404
+    assert (await world.get(partner, "/api/v1/partner/families")).json() == []
+    assert (await client.get("/api/v1/my/parent-partners", headers=her.h)).json() == []
+    assert (await client.delete(f"/api/v1/my/parent-partners/{link}", headers=her.h)).status_code == 404
+    # she may invite her again later
+    r = await client.post("/api/v1/my/parent-partners", json={"parent_partner_id": str(partner.id)}, headers=her.h)
+    assert r.status_code == 201 and r.json()["id"] != link

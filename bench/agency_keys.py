@@ -5,7 +5,9 @@
 1. opening one sealed value: the platform key ("v1"), an agency key already unwrapped (the hot path: cached),
    and an agency key unwrapped again for every value (a cache miss each time: the local KEK file is read);
 2. the read that releases sealed fields through the API (GET /people/{id}: three sealed fields opened and
-   rendered), the same person's values sealed under the platform key and then under its agency's key.
+   rendered), the same person's values sealed under the platform key and then under its agency's key;
+3. the disclosure read (POST /disclosures by a partner agency under her consent: the rule, the three sealed
+   fields opened, the accounting row and the audit event), the same two ways.
 """
 
 from __future__ import annotations
@@ -53,6 +55,23 @@ async def main(reads: int) -> None:
             address={"line1": "1 Elm", "line2": None, "city": "X", "region": "OR", "postal_code": "97000",
                      "country": "US", "kind": "actual"})
         pid = person["id"]
+        # A partner CPS agency, an agreement and her consent: the disclosure read of item 3.
+        from datetime import timedelta
+
+        from app.core.clock import utcnow
+
+        cps = await world.agency("cps")
+        cps_worker = await world.user(cps, "cps_worker")
+        await world.agreement(await world.user(dv, "agency_admin"), await world.user(cps, "agency_admin"))
+        now = utcnow()
+        r = await world.post(advocate, f"/api/v1/people/{pid}/consents", {
+            "recipient_agency_id": str(cps.id), "purposes": ["service_coordination"],
+            "categories": ["identity", "contact", "location"], "valid_from": (now - timedelta(hours=1)).isoformat(),
+            "signed_at": (now - timedelta(hours=1)).isoformat(), "expires_at": (now + timedelta(days=30)).isoformat(),
+            "signature_method": "written", "risks_explained": True, "language": "en",
+            "grantor": {"person_id": pid, "relationship": "self"}})
+        assert r.status_code == 201, r.text
+        ask = {"person_id": pid, "purpose": "service_coordination", "categories": ["identity", "contact", "location"]}
         t = Person.__table__
         async with sessionmaker()() as s:
             v2 = dict((await s.execute(sa.select(t).where(t.c.id == uuid.UUID(pid)))).mappings().one())
@@ -72,15 +91,24 @@ async def main(reads: int) -> None:
 
         miss = _per(2_000, cold)
 
-        async def read_all() -> float:
+        async def timed(call, expect: int) -> float:  # type: ignore[no-untyped-def]
             for _ in range(20):  # warm up
-                assert (await world.get(advocate, f"/api/v1/people/{pid}")).status_code == 200
+                assert (await call()).status_code == expect
             start = time.perf_counter()
             for _ in range(reads):
-                await world.get(advocate, f"/api/v1/people/{pid}")
+                await call()
             return (time.perf_counter() - start) / reads
 
-        agency_read = await read_all()
+        def read():  # type: ignore[no-untyped-def]
+            return world.get(advocate, f"/api/v1/people/{pid}")
+
+        def disclose():  # type: ignore[no-untyped-def]
+            return world.post(cps_worker, "/api/v1/disclosures", ask)
+
+        first = (await disclose()).json()
+        assert set(first["released"]) == {"identity", "contact", "location"}, first
+        agency_read = await timed(read, 200)
+        agency_disclosure = await timed(disclose, 201)
         fields = {"contact": "contact_enc", "address": "address_enc",
                   "safe_contact_instructions": "safe_contact_enc"}
         legacy = {}
@@ -92,7 +120,8 @@ async def main(reads: int) -> None:
         async with sessionmaker()() as s:
             await s.execute(t.update().where(t.c.id == v2["id"]).values(legacy))
             await s.commit()
-        platform_read = await read_all()
+        platform_read = await timed(read, 200)
+        platform_disclosure = await timed(disclose, 201)
     await dispose_engine()
 
     load = os.getloadavg()
@@ -101,6 +130,8 @@ async def main(reads: int) -> None:
           f"(x{cached / platform:.2f}), agency key unwrapped each time {miss * 1e6:.1f} us (x{miss / platform:.2f})")
     print(f"GET /people/{{id}} ({reads} reads): platform key {platform_read * 1e3:.2f} ms, agency key "
           f"{agency_read * 1e3:.2f} ms (x{agency_read / platform_read:.3f})")
+    print(f"POST /disclosures ({reads} requests): platform key {platform_disclosure * 1e3:.2f} ms, agency key "
+          f"{agency_disclosure * 1e3:.2f} ms (x{agency_disclosure / platform_disclosure:.3f})")
 
 
 if __name__ == "__main__":

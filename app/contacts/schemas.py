@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from app.core.types import Input, Timestamp
 
@@ -64,11 +64,11 @@ class ContactPreferencesPut(Input):
     safe_times: list[SafeTime] = Field(default_factory=list, max_length=21, description="Sealed at rest.")
     timezone: str | None = Field(None, min_length=1, max_length=64, examples=["America/Los_Angeles"],
                                  description="IANA time zone of the safe times.")
-    voicemail_ok: bool | None = None
+    voicemail_ok: StrictBool | None = None
     code_word: str | None = Field(None, min_length=1, max_length=100, description="Sealed at rest.")
     others_may_answer: str | None = Field(None, min_length=1, max_length=500,
                                           description="Who else may answer (sealed at rest).")
-    ask_if_safe_first: bool = True
+    ask_if_safe_first: StrictBool = True
     instructions: str | None = Field(None, max_length=2000, description="Sealed at rest, on the person.")
 
     _u = field_validator("channels")(_unique)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from app.core.types import Input
 
@@ -172,7 +172,7 @@ class GoalUpdate(Input):
 
     text: str | None = Field(None, min_length=1, max_length=2000)
     status: Literal["met"] | None = None
-    kept: bool | None = None
+    kept: StrictBool | None = None
 
 
 class GoalRead(BaseModel):

@@ -139,3 +139,14 @@ async def test_nothing_in_her_view_names_anyone_else_or_a_worker_only_note(clien
     r = await client.post(f"/api/v1/my/consents/{theirs['id']}/revoke", json={}, headers=her.h)
     assert r.status_code == 404
     assert theirs["id"] not in (await _get(client, her, "/api/v1/my/consents")).text
+
+
+async def test_a_boolean_must_be_a_boolean_in_her_writes(client, world):
+    s, her = await _scene(world)
+    r = await client.put("/api/v1/my/contact-preferences", headers=her.h,
+                         json={"channels": ["text"], "ask_if_safe_first": 0, "voicemail_ok": "yes"})
+    assert r.status_code == 422, r.text
+    assert {e["loc"][-1] for e in r.json()["errors"]} == {"ask_if_safe_first", "voicemail_ok"}
+    r = await client.post("/api/v1/my/goals", json={"text": "Finish my course."}, headers=her.h)
+    r = await client.patch(f"/api/v1/my/goals/{r.json()['id']}", json={"kept": 1}, headers=her.h)
+    assert r.status_code == 422, r.text

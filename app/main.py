@@ -15,6 +15,7 @@ from app.agreements.router import router as agreements_router
 from app.assessments import sources as assessments_sources
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
+from app.auth import principal_cache
 from app.auth.router import public as auth_public
 from app.auth.router import router as auth_router
 from app.auth.router import token_router
@@ -80,7 +81,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     worker = None
     if get_settings().webhook_worker_enabled:
         worker = start_background_worker()
+    principal_cache.ensure_listening()  # PostgreSQL: the LISTEN connection that keeps the principal cache on
     yield
+    await principal_cache.listener.stop()
     if worker is not None:
         await worker.stop()
     await dispose_engine()

@@ -6,33 +6,70 @@ import hashlib
 import uuid
 from collections.abc import Callable, Coroutine
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import principal_cache
 from app.auth.access import ensure_permission, ensure_route_open_to
 from app.auth.permissions import AgencyKind, P, Role, role_fits_agency
 from app.auth.principal import Principal, PrincipalKind
+from app.auth.principal_cache import Account
 from app.auth.tokens import TokenError, verify_access_token
 from app.core.db import SessionDep
 from app.core.errors import Unauthorized
 from app.identity.models import Agency, ApiClient, PersonAccount, User
 
-Account = TypeVar("Account", User, ApiClient)
-
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
+# The caller and its agency in one round trip, built once; a cached account (app.auth.principal_cache) needs
+# none. Core rows: only what the token check needs.
+_LOADS: dict[str, Any] = {
+    PrincipalKind.user: sa.select(User.id, User.active, User.token_version, User.roles, User.agency_id,
+                                  Agency.kind, User.email)
+    .outerjoin(Agency, Agency.id == User.agency_id).where(User.id == sa.bindparam("sub")),
+    PrincipalKind.client: sa.select(ApiClient.id, ApiClient.active, ApiClient.token_version, ApiClient.roles,
+                                    ApiClient.agency_id, Agency.kind, ApiClient.client_id)
+    .outerjoin(Agency, Agency.id == ApiClient.agency_id).where(ApiClient.id == sa.bindparam("sub")),
+    PrincipalKind.person: sa.select(PersonAccount.id, PersonAccount.active, PersonAccount.token_version,
+                                    PersonAccount.agency_id, Agency.kind, PersonAccount.person_id,
+                                    PersonAccount.locked_by)
+    .join(Agency, Agency.id == PersonAccount.agency_id).where(PersonAccount.id == sa.bindparam("sub")),
+    "agency": sa.select(Agency.id, Agency.kind).where(Agency.id == sa.bindparam("sub")),
+}
 
-async def _account_and_agency(session: AsyncSession, model: type[Account],
-                              sub: uuid.UUID) -> tuple[Account | None, Agency | None]:
-    """The caller and its agency in one round trip (every authenticated request pays for this)."""
-    found = (await session.execute(
-        sa.select(model, Agency).outerjoin(Agency, Agency.id == model.agency_id).where(model.id == sub)
-    )).first()
-    return (found[0], found[1]) if found is not None else (None, None)
+
+def _account_of(kind: str, row: Any) -> Account:
+    if kind == PrincipalKind.person:
+        return Account(id=row[0], active=row[1], token_version=row[2], roles=frozenset(), agency_id=row[3],
+                       agency_kind=row[4], person_id=row[5], locked=row[6] is not None)
+    if kind == "agency":
+        return Account(id=row[0], active=True, token_version=0, roles=frozenset(), agency_id=row[0],
+                       agency_kind=row[1])
+    roles = frozenset(row[3]) if isinstance(row[3], list) else frozenset()
+    return Account(id=row[0], active=row[1], token_version=row[2], roles=roles, agency_id=row[4],
+                   agency_kind=row[5], email=row[6] if kind == PrincipalKind.user else None,
+                   client_id=row[6] if kind == PrincipalKind.client else None)
+
+
+async def _account(session: AsyncSession, kind: str, sub: uuid.UUID) -> Account | None:
+    """The caller's account (every authenticated request needs it): from this process's cache, else read and
+    kept, unless an invalidation came in while it was read."""
+    principal_cache.ensure_listening()
+    cached = principal_cache.cache()
+    found = cached.get(kind, sub)
+    if found is not None:
+        return found
+    generation = cached.generation()  # before the read: see PrincipalCache.put
+    row = (await session.execute(_LOADS[kind], {"sub": sub})).first()
+    if row is None:
+        return None
+    account = _account_of(kind, row)
+    cached.put(kind, account, generation)
+    return account
 
 
 def _roles(raw: Any, agency_kind: AgencyKind | None) -> frozenset[Role]:
@@ -50,19 +87,15 @@ def _roles(raw: Any, agency_kind: AgencyKind | None) -> frozenset[Role]:
 async def _person_principal(session: AsyncSession, sub: uuid.UUID, claims: dict[str, Any]) -> Principal:
     """A person's token holds while her access is open and was not locked, revoked or re-issued since (the
     token version), on this very request, as a staff user's deactivation does."""
-    found = (await session.execute(
-        sa.select(PersonAccount, Agency).join(Agency, Agency.id == PersonAccount.agency_id)
-        .where(PersonAccount.id == sub)
-    )).first()
-    if found is None:
+    account = await _account(session, PrincipalKind.person, sub)
+    if account is None:
         raise TokenError("revoked")
-    account, agency = found[0], found[1]
-    if not account.active or account.locked_by is not None or account.token_version != claims.get("tv"):
+    if not account.active or account.locked or account.token_version != claims.get("tv"):
         raise TokenError("revoked")
     if str(account.agency_id) != claims.get("agency_id") or claims.get("roles") != []:
         raise TokenError("agency or roles changed")
     return Principal(id=account.id, kind=PrincipalKind.person, agency_id=account.agency_id,
-                     agency_kind=AgencyKind(agency.kind), roles=frozenset(), person_id=account.person_id)
+                     agency_kind=AgencyKind(str(account.agency_kind)), roles=frozenset(), person_id=account.person_id)
 
 
 async def principal_from_token(session: AsyncSession, token: str) -> Principal:
@@ -75,23 +108,20 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
             raise TokenError("bad sub")
         if typ == PrincipalKind.person:
             return await _person_principal(session, sub, claims)
-        row: User | ApiClient | None
-        agency: Agency | None
         if typ == PrincipalKind.user:
             principal_kind = PrincipalKind.user
-            row, agency = await _account_and_agency(session, User, sub)
         elif typ == PrincipalKind.client:
             principal_kind = PrincipalKind.client
-            row, agency = await _account_and_agency(session, ApiClient, sub)
         else:
             raise TokenError("bad typ")
+        row = await _account(session, principal_kind, sub)
         if row is None or not row.active or row.token_version != claims.get("tv"):
             raise TokenError("revoked")
         agency_kind = None
         if row.agency_id is not None:
-            if agency is None:
+            if row.agency_kind is None:
                 raise TokenError("agency gone")
-            agency_kind = AgencyKind(agency.kind)
+            agency_kind = AgencyKind(row.agency_kind)
         expected_agency = str(row.agency_id) if row.agency_id else None
         if expected_agency != claims.get("agency_id"):
             raise TokenError("agency changed")
@@ -100,8 +130,7 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
             raise TokenError("roles changed")
         return Principal(
             id=row.id, kind=principal_kind, agency_id=row.agency_id, agency_kind=agency_kind, roles=roles,
-            email=row.email if isinstance(row, User) else None,
-            client_id=row.client_id if isinstance(row, ApiClient) else None,
+            email=row.email, client_id=row.client_id,
         )
     assert idp is not None
     # A provider speaks for the one agency it is configured for: a token naming another agency, or none, is
@@ -115,10 +144,10 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal:
         raise TokenError("bad agency claim")
     if agency_id != idp.agency_id:
         raise TokenError("agency not served by this issuer")
-    agency = await session.get(Agency, agency_id)
+    agency = await _account(session, "agency", agency_id)
     if agency is None:
         raise TokenError("unknown agency")
-    kind = AgencyKind(agency.kind)
+    kind = AgencyKind(str(agency.agency_kind))
     roles = _roles(claims.get(idp.roles_claim), kind)
     if Role.platform_admin in roles:
         raise TokenError("external platform admin")

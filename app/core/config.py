@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     # Unwrapped data keys kept in memory: at most this many, each for at most this many seconds.
     data_key_cache_size: int = Field(default=1024, ge=1)
     data_key_cache_seconds: float = Field(default=300.0, gt=0)
+    # Callers (staff users, agency systems, person accounts) kept in memory per process, so a request checks
+    # its token without reading the account; changes reach every process at once (app.auth.principal_cache).
+    # 0 turns the cache off (every request reads the account).
+    principal_cache_size: int = Field(default=10_000, ge=0)
 
     # Domain rules
     consent_max_days: int = 90

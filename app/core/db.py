@@ -254,6 +254,13 @@ async def _end(session: AsyncSession, error: BaseException | None) -> None:
     except BaseException:
         await session.rollback()
         raise
+    for hook in COMMIT_HOOKS:
+        await hook(session)
+
+
+# Awaited after each commit `_end` makes, before the request answers (e.g. app.auth.principal_cache waits until
+# the invalidations its commit sent have gone out to every process).
+COMMIT_HOOKS: list[Callable[[AsyncSession], Awaitable[None]]] = []
 
 
 @asynccontextmanager

@@ -60,6 +60,7 @@ CHANNEL = "tandem_principals"
 WAIT_SECONDS = 1.0  # how long a writing request waits for its own notification to come back
 PING_SECONDS = 10.0  # the listener checks its connection this often when nothing arrives
 MAX_AGE_SECONDS = 600.0  # a safety net only (a change made outside Tandem, e.g. by hand in psql)
+APPLICATION_NAME = "tandem principal listener"  # the LISTEN connection, as pg_stat_activity names it
 _PAYLOAD_BYTES = 7000  # under PostgreSQL's 8000-byte notification payload
 _STAMP = 16
 
@@ -305,7 +306,8 @@ class Listener:
         while True:
             conn = None
             try:
-                conn = await asyncpg.connect(dsn, timeout=PING_SECONDS)
+                conn = await asyncpg.connect(dsn, timeout=PING_SECONDS,
+                                             server_settings={"application_name": APPLICATION_NAME})
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _, lost=lost: lost.set())
                 await conn.add_listener(CHANNEL, self._notified)

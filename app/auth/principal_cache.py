@@ -232,12 +232,6 @@ def cache() -> PrincipalCache:
     return _cache
 
 
-def reset() -> None:
-    """Forget the cache (settings changed: tests)."""
-    global _cache
-    _cache = None
-
-
 # ------------------------------------------------------------------ the listener (PostgreSQL)
 
 
@@ -249,7 +243,8 @@ class Listener:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiting: dict[str, asyncio.Event] = {}
         self.up = False
-        self.server_pid: int | None = None  # the listening backend (tests end it to see the cache go off)
+        self.server_pid: int | None = None  # the listening backend
+        self.outages = 0  # connections lost or refused so far
 
     def ensure_started(self) -> None:
         loop = asyncio.get_running_loop()
@@ -329,6 +324,7 @@ class Listener:
                             type(e).__name__)
             finally:
                 self.up = False
+                self.outages += 1
                 cache().turn_off()
                 self._release()
                 if conn is not None:

@@ -23,8 +23,10 @@ from tests.referrals.scene import build_scene
 # the previous hash, the INSERT) then took the PostgreSQL read to 16 (SQLite 15). On SQLite the switch of a
 # reading transaction to BEGIN IMMEDIATE at its first write (app.core.db) runs on the driver's cursor, in
 # process, and is not counted here.
+# The audit append in two statements whatever the number of chains (issue 16): PostgreSQL read 13, disclosure 12,
+# create 15, token 8; SQLite read 14 (the others unchanged).
 CEILINGS = {
-    "referral read (receiver)": 16,
+    "referral read (receiver)": 14,
     "incoming list": 4,
     "disclosure": 13,
     "referral create": 16,

@@ -41,7 +41,7 @@ async def main(n: int) -> None:
             await s.execute(table.insert(), rows)
             await s.commit()
     async with sessionmaker()() as s:
-        await s.execute(AuditChainHead.__table__.insert().values(chain=str(agency), seq=seq))
+        await s.execute(AuditChainHead.__table__.insert().values(chain=str(agency), seq=seq, hash=prev))
         await s.commit()
     print(f"trail has {seq} events (filled in {time.perf_counter() - t:.1f}s)")
 

@@ -103,8 +103,8 @@ async def list_events(
 # Each chain (one per agency, one for the platform's events) is verified on its own. Verification reads a
 # chain in keyset batches (async, constant memory) and recomputes the hashes of each batch in a worker thread,
 # so a long verification never holds the event loop. It reads the chain's head row first and checks the events
-# up to it (appends made meanwhile wait for the next run): the newest event must carry the head's seq, so
-# events cut off the end are caught too. The API resumes from the chain's newest checkpoint (its head as of
+# up to it (appends made meanwhile wait for the next run): the newest event must carry the head's seq and hash
+# (the next append links to that hash), so events cut off the end, or a head altered, are caught too. The API resumes from the chain's newest checkpoint (its head as of
 # the last verification that found it intact): a repeat reads only the events written since, after checking
 # that the checkpointed event still carries the checkpointed hash (so history rewritten and re-hashed up to
 # the head is caught). The trade-off: an edit of an older event that was NOT re-hashed forward breaks only its
@@ -132,7 +132,7 @@ REASON_TEXT = {
     UNEXPECTED_SEQ: "a sequence number is out of order",
     CHECKPOINT_MISMATCH: "the event no longer has the hash it had when the chain was last verified "
                          "(history before it was rewritten)",
-    HEAD_MISMATCH: "the chain has events but no head (its head was removed)",
+    HEAD_MISMATCH: "the chain's head does not match its newest event (the head was removed or altered)",
 }
 
 
@@ -188,7 +188,7 @@ async def verify_chain(chain: str, *, batch_size: int = VERIFY_BATCH, full: bool
     events before it).
     """
     in_chain = AuditEvent.chain == chain
-    found_head = await _read(sa.select(AuditChainHead.seq).where(AuditChainHead.chain == chain))
+    found_head = await _read(sa.select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.chain == chain))
     top = found_head[0].seq if found_head else 0
     prev, expected = GENESIS, 1
     last_seq: int | None = None
@@ -223,6 +223,8 @@ async def verify_chain(chain: str, *, batch_size: int = VERIFY_BATCH, full: bool
         return await _broken(chain, last + 1, MISSING_SEQ, last)
     if not found_head and await _read(sa.select(AuditEvent.seq).where(in_chain).limit(1)):
         return await _broken(chain, 1, HEAD_MISMATCH, 0)
+    if found_head and found_head[0].hash != prev:  # the next append would link to a hash that is not the newest
+        return await _broken(chain, last + 1, HEAD_MISMATCH, last)
     if last > 0 and (newest is None or last > newest.seq):
         await _save_checkpoint(chain, last, prev)
     return {"ok": True, "length": last, "head_hash": prev}

@@ -54,8 +54,13 @@ def chain_of(agency_id: uuid.UUID | None) -> str:
 
 
 class AuditChainHead(SQLModel, table=True):
-    """The seq of each chain's newest event. Appending moves it on first, so its row lock (on SQLite the
-    write lock) orders the appends of one chain only: agencies never wait on each other's chains."""
+    """The seq and hash of each chain's newest event. Appending takes it first, so its row lock (on SQLite
+    the write lock) orders the appends of one chain only: agencies never wait on each other's chains; and the
+    append reads the hash to link to from it, not from the events (app.trail.recorder).
+
+    On SQLite a trigger on `audit_events` (created by the migration `audit_head_hash`) moves `hash` on when
+    the event at the head's seq is inserted; a migration that rebuilds `audit_events` there (batch mode) must
+    create it again."""
 
     __tablename__ = "audit_chain_heads"
     if TYPE_CHECKING:
@@ -63,6 +68,7 @@ class AuditChainHead(SQLModel, table=True):
 
     chain: str = Field(primary_key=True, max_length=36)
     seq: int = Field(nullable=False)
+    hash: str = Field(max_length=64)
 
 
 class AuditCheckpoint(SQLModel, table=True):

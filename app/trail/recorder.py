@@ -7,11 +7,13 @@ Reading and verifying the trail (with the caller's visibility) is app.audit's bu
 Each agency has a hash chain of its own (events of no agency go to the platform's chain, `PLATFORM_CHAIN`).
 `record` only queues the event on the session; just before the session commits (a `before_commit` hook, so
 every commit appends: the request's, `own_transaction`'s, the jobs' and commands'), the queued events are
-appended in the same transaction: one `UPDATE ... RETURNING` moves the chain's head row on by the number of
-events (taking its row lock on PostgreSQL, the write lock on SQLite) and returns the head as of that lock,
-with the hash of the event there (on PostgreSQL read by a statement of its own), then the events are inserted. The lock is
-held only for the append and the commit, and only appends to the same chain wait for it. A rolled-back
-transaction appends nothing.
+appended in the same transaction, after its other writes, in two statements whatever the number of chains:
+the first takes the head row of every chain appended to (in chain order; its row lock on PostgreSQL, the write
+lock on SQLite), moves its seq on by the chain's number of events and returns the seq and hash of the chain's
+newest event as of that lock; the events are hashed here (`chain_hash`) and the second inserts them all and
+moves each head's hash on (on PostgreSQL in one data-modifying CTE; on SQLite a trigger on the events does).
+The lock is held only for the append and the commit, and only appends to the same chain wait for it. A
+rolled-back transaction appends nothing.
 """
 
 from __future__ import annotations
@@ -25,22 +27,59 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.core.clock import utcnow
 from app.core.context import request_id_var
-from app.trail.models import AuditChainHead, AuditEvent, chain_of
+from app.trail.models import AuditEvent, chain_of
 
 GENESIS = "0" * 64
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # the same bytes as json.dumps(...)
 _QUEUE = "audit_queue"  # session.info key: the events recorded in the open transaction, in order
-_HEADS = AuditChainHead.__table__
-_NEWEST = AuditEvent.__table__.alias("newest")
-_HEAD_CHAIN = sa.literal_column("audit_chain_heads.chain", sa.String)
-_HEAD_SEQ = sa.literal_column("audit_chain_heads.seq", sa.Integer)
+_EVENTS = AuditEvent.__table__
+
+# The append's statements, built once. Statement 1 takes the heads: an upsert, so that a chain's first append
+# creates its head row (two first appends to one chain: the second waits for the first's row and updates it),
+# and on PostgreSQL the row it returns is the newest committed one even when it waited for another append's
+# lock (which a read in the same statement would not see). The rows are taken in chain order.
+_PG_TAKE = sa.text("""
+    INSERT INTO audit_chain_heads AS h (chain, seq, hash)
+    SELECT v.chain, v.n, :genesis
+    FROM unnest(CAST(:chains AS varchar[]), CAST(:counts AS integer[])) AS v(chain, n)
+    ORDER BY v.chain
+    ON CONFLICT (chain) DO UPDATE SET seq = h.seq + excluded.seq
+    RETURNING h.chain, h.seq, h.hash
+""")
+# On SQLite it runs under the write lock, which app.core.db takes at a transaction's first write.
+_SQLITE_TAKE = sa.text("""
+    INSERT INTO audit_chain_heads (chain, seq, hash)
+    SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), :genesis FROM json_each(:heads) AS j
+    WHERE true
+    ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq + excluded.seq
+    RETURNING chain, seq, hash
+""")
+# Statement 2 on PostgreSQL: every event of every chain, and every head's hash, in one data-modifying CTE.
+_PG_ARRAYS = {
+    "id": "uuid", "chain": "varchar", "seq": "integer", "at": "timestamptz", "actor_type": "varchar",
+    "actor_id": "varchar", "agency_id": "uuid", "action": "varchar", "object_type": "varchar",
+    "object_id": "varchar", "request_id": "varchar", "outcome": "varchar", "prev_hash": "varchar",
+    "hash": "varchar",
+}
+_COLUMNS = list(_PG_ARRAYS)
+if set(_COLUMNS) != set(_EVENTS.columns.keys()):
+    raise RuntimeError("the audit append's column list is not audit_events' columns")
+_PG_INSERT = sa.text(f"""
+    WITH appended AS (
+        INSERT INTO audit_events ({", ".join(_COLUMNS)})
+        SELECT * FROM unnest({", ".join(f"CAST(:{c} AS {t}[])" for c, t in _PG_ARRAYS.items())})
+    )
+    UPDATE audit_chain_heads AS h SET hash = v.hash
+    FROM unnest(CAST(:head_chains AS varchar[]), CAST(:head_hashes AS varchar[])) AS v(chain, hash)
+    WHERE h.chain = v.chain
+""")
+# On SQLite (no data-modifying CTE): one executemany of the events; the trigger moves the heads' hashes on.
+_SQLITE_INSERT = _EVENTS.insert()
 
 
 class Actor(Protocol):
@@ -118,57 +157,64 @@ async def record(
     return ev
 
 
-def _advance_head(session: Session, chain: str, n: int) -> tuple[int, str]:
-    """Take the chain's head row for this transaction and move its seq on by n: the head as of the lock (the
-    seq and hash of the chain's newest event). A chain's first append creates its head row."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    take = sa.update(_HEADS).where(_HEADS.c.chain == chain).values(seq=_HEADS.c.seq + n)
-    if postgresql:
-        # An UPDATE that waited for the row lock returns the row as its holder committed it, but a subquery
-        # of its RETURNING would still read the snapshot from before the wait: the hash is read after it.
-        take = take.returning(_HEADS.c.seq)
+def _take_heads(conn: sa.Connection, counts: dict[str, int]) -> dict[str, tuple[int, str]]:
+    """Statement 1: take the head row of every chain the commit appends to, moving each seq on by its number of
+    events (a chain's first append creates its row at genesis), and return each chain's (seq, hash) as it
+    stood before: the newest event to link to."""
+    if conn.dialect.name == "postgresql":
+        chains = sorted(counts)
+        rows = conn.execute(_PG_TAKE, {"chains": chains, "counts": [counts[c] for c in chains],
+                                       "genesis": GENESIS}).all()
     else:
-        # On SQLite this statement runs holding the write lock on the newest data (see app.core.db), and
-        # RETURNING names the head's columns unqualified: inside the subquery they mean the event's own.
-        newest = sa.select(_NEWEST.c.hash).where(_NEWEST.c.chain == _HEAD_CHAIN, _NEWEST.c.seq == _HEAD_SEQ - n)
-        take = take.returning(_HEADS.c.seq, newest.scalar_subquery())
-    row = session.execute(take).first()
-    if row is None:
-        insert = pg_insert if postgresql else sqlite_insert
-        session.execute(insert(_HEADS).values(chain=chain, seq=0).on_conflict_do_nothing(index_elements=["chain"]))
-        row = session.execute(take).one()
-    seq = row[0] - n
-    if postgresql:
-        prev = session.execute(sa.select(_NEWEST.c.hash).where(_NEWEST.c.chain == chain, _NEWEST.c.seq == seq)
-                               ).scalar_one_or_none()
-    else:
-        prev = row[1]
-    return seq, prev or GENESIS
+        heads = json.dumps([[c, n] for c, n in counts.items()])
+        rows = conn.execute(_SQLITE_TAKE, {"heads": heads, "genesis": GENESIS}).all()
+    taken = {chain: (seq - counts[chain], hash_) for chain, seq, hash_ in rows}
+    if len(taken) != len(counts):
+        raise RuntimeError("the audit append did not take every chain's head")
+    return taken
+
+
+def _insert(conn: sa.Connection, events: list[AuditEvent], moved: dict[str, str]) -> None:
+    """Statement 2: insert the events, and move each chain's head hash on to its newest event's."""
+    if conn.dialect.name == "postgresql":
+        params: dict[str, Any] = {c: [getattr(ev, c) for ev in events] for c in _COLUMNS}
+        params["head_chains"], params["head_hashes"] = list(moved), list(moved.values())
+        if conn.execute(_PG_INSERT, params).rowcount != len(moved):
+            raise RuntimeError("the audit append did not move every chain's head")
+    else:  # the trigger audit_events_move_head moves the heads' hashes on
+        conn.execute(_SQLITE_INSERT, [{c: getattr(ev, c) for c in _COLUMNS} for ev in events])
 
 
 def append_queued(session: Session) -> None:
-    """Append the session's queued events to their chains (in chain order, so two transactions that
-    append to the same chains never wait on each other in a cycle). Runs in the committing transaction."""
+    """Append the session's queued events to their chains in two statements whatever the number of chains
+    (the heads are taken in chain order, so two transactions that append to the same chains never wait on
+    each other in a cycle). Runs in the committing transaction."""
     queue: list[AuditEvent] | None = session.info.pop(_QUEUE, None)
     if not queue:
         return
     by_chain: dict[str, list[AuditEvent]] = defaultdict(list)
     for ev in queue:
         by_chain[ev.chain].append(ev)
-    for chain in sorted(by_chain):
-        events = by_chain[chain]
-        seq, prev = _advance_head(session, chain, len(events))
+    conn = session.connection()
+    taken = _take_heads(conn, {chain: len(evs) for chain, evs in by_chain.items()})
+    moved: dict[str, str] = {}
+    for chain, events in by_chain.items():
+        seq, prev = taken[chain]
         for ev in events:
             seq += 1
             ev.seq, ev.prev_hash = seq, prev
             ev.hash = prev = chain_hash(prev, ev)
-        session.add_all(events)
+        moved[chain] = prev
+    _insert(conn, queue, moved)
 
 
 @event.listens_for(Session, "before_commit")
 def _append_at_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint's release: the events wait for the real commit
         return
+    if session.info.get(_QUEUE):
+        # The transaction's own writes first, so the chains' heads are held only for the append and the commit.
+        session.flush()
     append_queued(session)
 
 

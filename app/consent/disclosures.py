@@ -6,10 +6,11 @@ Public contract for other domains (referrals, checklists):
   and audit trail; the error keeps those writes: the session dependency commits them before answering).
   `referral_active=False`: asked through a referral that no longer links the agencies (the rule withholds
   every category as `referral_not_active`).
-- `disclose_held(session, principal, person, purpose, held, *, context=None, referral_active=None)
+- `disclose_held(session, principal, person, purpose, held, *, context=None, referral_active=None, facts=None)
   -> DisclosureResult`: the same rule, accounting and audit for data another domain holds (checklists: notes
   the owning agency wrote; referrals: the free text written about the family), with the same
-  `referral_active` reach.
+  `referral_active` reach; `facts`: what `rules.read_facts` read about the person for the caller's agency, when
+  the caller found the person with it (referrals read the people named and the rule's facts in one statement).
 
 Every disclosure, whichever door it comes through, takes one path (`_apply_rule`): `rules.decide` gives each
 category a basis or a `Reason` (and, under a consent naming some elements, those elements), `_evaluate` reads

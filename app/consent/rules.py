@@ -1,7 +1,9 @@
 """The disclosure rule: "may agency X receive category C of person P for purpose U now?"
 
 `decide` is the one function that answers it. It is evaluated afresh at every request (nothing is cached),
-category by category, and denies by default:
+category by category, and denies by default. What it decides from (the person, whether the requesting agency is
+linked to them, the mandates, agreements and consents with their grantors) is read in one statement per request
+(`read_facts`, built once), for every person a request is about:
 
 0. The requesting agency must have a link to the person (`no_link`, answered as 404), as the domain the
    request comes through has established it (`Reach`).

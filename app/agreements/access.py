@@ -20,10 +20,13 @@ from app.core.errors import Forbidden, Invalid
 AgencyRef = uuid.UUID | sa.SQLColumnExpression[uuid.UUID] | sa.SQLColumnExpression[uuid.UUID | None]
 
 
-def active_agreement_clause(agency_a: uuid.UUID, agency_b: uuid.UUID, on: date) -> sa.ColumnElement[bool]:
-    """SQL condition: an agreement that is active on date `on` and names both agencies as parties."""
+def active_agreement_clause(
+    agency_a: AgencyRef, agency_b: AgencyRef, on: date | sa.ColumnElement[date]
+) -> sa.ColumnElement[bool]:
+    """SQL condition: an agreement that is active on date `on` and names both agencies as parties (each an id,
+    or a column or bind parameter of the enclosing query)."""
 
-    def party(agency_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    def party(agency_id: AgencyRef) -> sa.ColumnElement[bool]:
         return sa.exists().where(AgreementParty.agreement_id == Agreement.id, AgreementParty.agency_id == agency_id)
 
     return sa.and_(

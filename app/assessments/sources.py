@@ -17,19 +17,25 @@ from app.consent.disclosures import Sourced, register_category_source
 from app.core.vocab import DataCategory
 from app.identity.models import User
 
+# Built once; the person's record and agency (and the recorders' ids) are bound at each read.
+_ASSESSMENTS = (sa.select(Assessment)
+                .where(Assessment.person_id == sa.bindparam("person_id"),
+                       Assessment.agency_id == sa.bindparam("agency_id"))
+                .order_by(Assessment.administered_at.desc(), Assessment.id))
+_RECORDERS = sa.select(User.id, User.full_name).where(User.id.in_(sa.bindparam("ids", expanding=True)))
+
 
 async def assessments(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
     """{"assessments": [{id, instrument, administered_at, result_level, assessor, determined_person_id, basis},
     ...]}; `assessor` is the named assessor or else the name of the staff member who recorded it. None when
     none is on file."""
-    rows = (await session.execute(sa.select(Assessment).where(
-        Assessment.person_id == person.id, Assessment.agency_id == person.agency_id,
-    ).order_by(Assessment.administered_at.desc(), Assessment.id))).scalars().all()
+    rows = (await session.execute(_ASSESSMENTS, {"person_id": person.id, "agency_id": person.agency_id})
+            ).scalars().all()
     if not rows:
         return None
     user_ids = {a.recorded_by for a in rows if a.recorded_by is not None}
-    names = {u.id: u.full_name for u in (await session.execute(
-        sa.select(User).where(User.id.in_(user_ids)))).scalars()} if user_ids else {}
+    names: dict[Any, str] = {uid: name for uid, name in (await session.execute(
+        _RECORDERS, {"ids": list(user_ids)})).tuples()} if user_ids else {}
     out = []
     for a in rows:
         read = assessment_read(a)

@@ -127,13 +127,15 @@ def person_link_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
                           person_id_visible(principal, PersonLink.linked_person_id)))
 
 
-async def agency_linked_by_person_link(session: AsyncSession, person_id: uuid.UUID, agency_id: uuid.UUID) -> bool:
-    """Whether an active person link ties the person to a record of `agency_id` (a link for the disclosure
-    rule, registered with consent)."""
-    found = await session.execute(sa.select(PersonLink.id).where(PersonLink.ended_at.is_(None), sa.or_(
+def agency_linked_by_person_link_clause(
+    person_id: sa.ColumnElement[uuid.UUID], agency_id: sa.ColumnElement[uuid.UUID]
+) -> sa.ColumnElement[bool]:
+    """SQL condition: an active person link ties the person to a record of `agency_id` (a link for the
+    disclosure rule, registered with consent; either may be a column of the enclosing query or a bind
+    parameter)."""
+    return sa.exists().where(PersonLink.ended_at.is_(None), sa.or_(
         sa.and_(PersonLink.person_id == person_id, PersonLink.linked_agency_id == agency_id),
-        sa.and_(PersonLink.linked_person_id == person_id, PersonLink.agency_id == agency_id))).limit(1))
-    return found.first() is not None
+        sa.and_(PersonLink.linked_person_id == person_id, PersonLink.agency_id == agency_id)))
 
 
 async def own_people_linked(

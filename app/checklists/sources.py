@@ -13,15 +13,20 @@ from app.consent.disclosures import Sourced, register_category_source
 from app.core.clock import utcnow
 from app.core.vocab import DataCategory
 
+# Built once; the case, its agency and the moment are bound at each read.
+_NEXT_JUNCTURE = (
+    sa.select(JunctureRecord.juncture, JunctureRecord.scheduled_for, JunctureRecord.recorded_at)
+    .where(JunctureRecord.case_id == sa.bindparam("case_id"), JunctureRecord.agency_id == sa.bindparam("agency_id"),
+           JunctureRecord.scheduled_for >= sa.bindparam("now"))
+    .order_by(JunctureRecord.scheduled_for, JunctureRecord.id).limit(1)
+)
+
 
 async def next_juncture(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
     """The earliest juncture scheduled from now on, on the person's case (`next_juncture: null` when none is:
     a partner learns there is nothing scheduled)."""
-    row = (await session.execute(
-        sa.select(JunctureRecord.juncture, JunctureRecord.scheduled_for, JunctureRecord.recorded_at)
-        .where(JunctureRecord.case_id == person.case_id, JunctureRecord.agency_id == person.agency_id,
-               JunctureRecord.scheduled_for >= utcnow())
-        .order_by(JunctureRecord.scheduled_for, JunctureRecord.id).limit(1))).first()
+    row = (await session.execute(_NEXT_JUNCTURE, {"case_id": person.case_id, "agency_id": person.agency_id,
+                                                  "now": utcnow()})).first()
     if row is None:
         return Sourced({"next_juncture": None})
     juncture, scheduled_for, recorded_at = row

@@ -19,16 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.permissions import P
 from app.auth.principal import Principal, PrincipalKind
 from app.cases.access import (
-    agency_linked_by_person_link,
+    agency_linked_by_person_link_clause,
     case_scoped_clause,
     own_people_linked,
     person_visible_to,
 )
-from app.consent.models import Consent, ConsentWording, LegalMandate
+from app.consent.models import ConsentWording
 from app.core.errors import Forbidden
 
-# async (session, person_id, agency_id) -> whether the agency has that kind of link to the person.
-PersonLink = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[bool]]
+# (person id, agency id) -> SQL condition: the agency has that kind of link to the person. Each is a column or a
+# bind parameter of the statement that reads the rule's facts (`rules.read_facts`), so every link is asked there
+# in the same round trip.
+PersonLink = Callable[[sa.ColumnElement[uuid.UUID], sa.ColumnElement[uuid.UUID]], sa.ColumnElement[bool]]
 PERSON_LINKS: dict[str, PersonLink] = {}
 
 
@@ -83,7 +85,7 @@ def wording_agency(principal: Principal) -> uuid.UUID:
 
 # An active link between the person's record and the agency's own record of the same person (made when the
 # agency accepted a referral and created its record) counts like a referral does.
-register_person_link("person_link", agency_linked_by_person_link)
+register_person_link("person_link", agency_linked_by_person_link_clause)
 # ... and `GET /shared-with-us` names the agency's own linked record of each person.
 register_linked_person(own_people_linked)
 
@@ -100,31 +102,16 @@ def disclosure_requester(principal: Principal) -> uuid.UUID | None:
     return principal.agency_id
 
 
-async def person_linked_to_agency(session: AsyncSession, person: Any, agency_id: uuid.UUID | None) -> bool:
-    """Whether an agency has any link to a person: it holds the record, or a consent or legal mandate names
-    it, or a registered link of another domain (a sent referral names the person). Without a link a
-    disclosure request is answered as 404. `person` is a cases Person (its id and owning agency)."""
-    if agency_id is None:
+async def may_ask_about(session: AsyncSession, principal: Principal, person: Any, linked: bool) -> bool:
+    """Whether the caller may put a disclosure request about the person at all: its agency holds the record,
+    or a consent, a legal mandate or a registered link of another domain (a sent referral names the person)
+    names it (`linked`, as `rules.read_facts` read it for the caller's agency); within the holding agency only
+    staff who may see the person's case. Without a link a disclosure request is answered as 404. `person` is
+    a cases Person (its id and owning agency)."""
+    if principal.agency_id is None:
         return False
-    if agency_id == person.agency_id:
-        return True
-    for model in (Consent, LegalMandate):
-        found = await session.execute(sa.select(model.id).where(
-            model.person_id == person.id, model.recipient_agency_id == agency_id).limit(1))
-        if found.first() is not None:
-            return True
-    for link in PERSON_LINKS.values():
-        if await link(session, person.id, agency_id):
-            return True
-    return False
-
-
-async def may_ask_about(session: AsyncSession, principal: Principal, person: Any) -> bool:
-    """Whether the caller may put a disclosure request about the person at all: its agency is linked to
-    them, and within the owning agency only staff who may see the person's case."""
-    linked = await person_linked_to_agency(session, person, principal.agency_id)
-    if linked and principal.agency_id == person.agency_id:
-        linked = await person_visible_to(session, principal, person.id)
+    if principal.agency_id == person.agency_id:
+        return await person_visible_to(session, principal, person.id)
     return linked
 
 

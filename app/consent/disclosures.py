@@ -6,10 +6,11 @@ Public contract for other domains (referrals, checklists):
   and audit trail; the error keeps those writes: the session dependency commits them before answering).
   `referral_active=False`: asked through a referral that no longer links the agencies (the rule withholds
   every category as `referral_not_active`).
-- `disclose_held(session, principal, person, purpose, held, *, context=None, referral_active=None)
+- `disclose_held(session, principal, person, purpose, held, *, context=None, referral_active=None, facts=None)
   -> DisclosureResult`: the same rule, accounting and audit for data another domain holds (checklists: notes
   the owning agency wrote; referrals: the free text written about the family), with the same
-  `referral_active` reach.
+  `referral_active` reach; `facts`: what `rules.read_facts` read about the person for the caller's agency, when
+  the caller found the person with it (referrals read the people named and the rule's facts in one statement).
 
 Every disclosure, whichever door it comes through, takes one path (`_apply_rule`): `rules.decide` gives each
 category a basis or a `Reason` (and, under a consent naming some elements, those elements), `_evaluate` reads
@@ -85,6 +86,28 @@ class Sourced:
 CategorySource = Callable[[AsyncSession, Person, dict[str, Any]], Awaitable[Sourced | None]]
 CATEGORY_SOURCES: dict[str, list[CategorySource]] = {}
 
+# async (categories) -> {category: what is on file}: how one disclosure path reads the categories released.
+Fetch = Callable[[list[str]], Awaitable[dict[str, Sourced | None]]]
+
+# async (session, person, payload, categories) -> {category: Sourced | None}: one read for several categories.
+CategoryBatch = Callable[[AsyncSession, Person, dict[str, Any], list[str]], Awaitable[dict[str, Sourced | None]]]
+
+
+class BatchedSource:
+    """The source of one category that is read together with the other categories of the same batch: when a
+    request releases several of them, `read_categories` calls the batch once for all (e.g. the shared notes of
+    every category in one statement). Called alone it reads its own category."""
+
+    __name__: str
+
+    def __init__(self, batch: CategoryBatch, category: str, name: str) -> None:
+        self.batch = batch
+        self.category = category
+        self.__name__ = name
+
+    async def __call__(self, session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
+        return (await self.batch(session, person, payload, [self.category])).get(self.category)
+
 
 def register_category_source(category: DataCategory | str, source: CategorySource) -> None:
     """Let a domain that holds (part of) a category's data supply it to released disclosures. Registering the
@@ -109,11 +132,27 @@ def merge_sourced(parts: Iterable[Sourced | None]) -> Sourced | None:
     return Sourced(data=data, as_of=max(stamps) if stamps else None, elements=tuple(elements))
 
 
-async def read_category(
-    session: AsyncSession, person: Person, payload: dict[str, Any], category: str
-) -> Sourced | None:
-    """Everything on file of one category about the person, from every registered source."""
-    return merge_sourced([await source(session, person, payload) for source in CATEGORY_SOURCES.get(category, [])])
+async def read_categories(
+    session: AsyncSession, person: Person, payload: dict[str, Any], categories: list[str]
+) -> dict[str, Sourced | None]:
+    """Everything on file of each category about the person, from every registered source; the sources of one
+    batch (`BatchedSource`) are read once for all the categories asked."""
+    batches: dict[CategoryBatch, list[str]] = {}
+    for category in categories:
+        for source in CATEGORY_SOURCES.get(category, []):
+            if isinstance(source, BatchedSource):
+                batches.setdefault(source.batch, []).append(category)
+    batched = {batch: await batch(session, person, payload, cats) for batch, cats in batches.items()}
+    out: dict[str, Sourced | None] = {}
+    for category in categories:
+        parts = []
+        for source in CATEGORY_SOURCES.get(category, []):
+            if isinstance(source, BatchedSource):
+                parts.append(batched[source.batch].get(category))
+            else:
+                parts.append(await source(session, person, payload))
+        out[category] = merge_sourced(parts)
+    return out
 
 
 def _person_as_of(person: Person) -> datetime:
@@ -141,15 +180,19 @@ async def _location(session: AsyncSession, person: Person, payload: dict[str, An
     return Sourced({"address": address, "acp_substitute": False}, _person_as_of(person))
 
 
+# Built once; the case is bound at each read.
+_CASE_STATUS = (
+    sa.select(Case.status, Case.stage, Case.updated_at, Case.created_at, User.id, User.full_name, Office.id, Office.name)
+    .select_from(Case).outerjoin(User, User.id == Case.assigned_worker_id)
+    .outerjoin(Office, Office.id == Case.office_id).where(Case.id == sa.bindparam("case_id"))
+)
+
+
 async def _case_status(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
     """The state of the person's case as a partner needs it: open or closed, the stage of the work, and the
     assigned worker with the case's office (staff details, so the partner knows whom to call). The next
     scheduled juncture comes from the checklists' source of the same category."""
-    row = (await session.execute(
-        sa.select(Case.status, Case.stage, Case.updated_at, Case.created_at, User.id, User.full_name, Office.id,
-                  Office.name)
-        .select_from(Case).outerjoin(User, User.id == Case.assigned_worker_id)
-        .outerjoin(Office, Office.id == Case.office_id).where(Case.id == person.case_id))).first()
+    row = (await session.execute(_CASE_STATUS, {"case_id": person.case_id})).first()
     if row is None:
         return None
     status, stage, updated_at, created_at, worker_id, worker_name, office_id, office_name = row
@@ -253,24 +296,20 @@ async def disclose(
     cats = list(dict.fromkeys(DataCategory(c).value for c in categories))
     ctx = _clean_context(context)
     person_id = uuid.UUID(str(person_id))
-    person = await session.get(Person, person_id)
-    if person is None:
+    # The person, whether the caller's agency is linked to them, and what the rule reads, in one statement.
+    found = (await rules.read_facts(session, [person_id], principal.agency_id)).get(person_id)
+    if found is None:
         await _audit_request(session, principal, person_id, None)
         raise PersonNotLinked()
-    linked = await access.may_ask_about(session, principal, person)
+    person, facts = found
+    linked = await access.may_ask_about(session, principal, person, facts.linked)
 
-    payload: dict[str, Any] | None = None
-
-    async def from_record(category: str) -> Sourced | None:
-        nonlocal payload
-        if not CATEGORY_SOURCES.get(category):
-            return None
-        if payload is None:
-            payload = person_payload(person)
-        return await read_category(session, person, payload, category)
+    async def from_record(categories: list[str]) -> dict[str, Sourced | None]:
+        held = [c for c in categories if CATEGORY_SOURCES.get(c)]
+        return await read_categories(session, person, person_payload(person), held) if held else {}
 
     reach = rules.Reach(linked=linked, referral_active=referral_active)
-    return await _apply_rule(session, principal, person, purpose, cats, ctx, from_record, reach)
+    return await _apply_rule(session, principal, person, purpose, cats, ctx, from_record, reach, facts)
 
 
 async def request_disclosure(
@@ -296,7 +335,7 @@ async def request_disclosure(
 async def disclose_held(
     session: AsyncSession, principal: Principal, person: Person, purpose: str,
     held: Mapping[str, Sourced | dict[str, Any] | None], *, context: dict[str, Any] | None = None,
-    referral_active: bool | None = None,
+    referral_active: bool | None = None, facts: rules.Facts | None = None,
 ) -> DisclosureResult:
     """Apply the disclosure rule to data another domain holds about the person and has already shown the
     caller may be shown at all (e.g. checklist notes the owning agency wrote, read by a linked advocate; a
@@ -304,16 +343,21 @@ async def disclose_held(
 
     `held` maps each category asked for to the data on file (a `Sourced`, or a plain dict when its freshness is
     not known; None: nothing). Accounted for and audited like `disclose`, in the caller's transaction; the
-    caller releases only what `released` names. `referral_active`: as for `disclose`."""
+    caller releases only what `released` names. `referral_active`: as for `disclose`. `facts`: what
+    `rules.read_facts` read about the person for the caller's agency in this request, if the caller read it
+    (with the people it found); else it is read here."""
     purpose = Purpose(purpose).value
     cats = list(dict.fromkeys(DataCategory(c).value for c in held))
 
-    async def from_caller(category: str) -> Sourced | None:
-        data = held.get(category)
-        return Sourced(data) if isinstance(data, dict) else data
+    async def from_caller(categories: list[str]) -> dict[str, Sourced | None]:
+        out: dict[str, Sourced | None] = {}
+        for category in categories:
+            data = held.get(category)
+            out[category] = Sourced(data) if isinstance(data, dict) else data
+        return out
 
     return await _apply_rule(session, principal, person, purpose, cats, _clean_context(context), from_caller,
-                             rules.Reach(referral_active=referral_active))
+                             rules.Reach(referral_active=referral_active), facts)
 
 
 @dataclass
@@ -336,12 +380,15 @@ class _Outcome:
 
 async def _evaluate(
     session: AsyncSession, person: Person, cats: list[str], decisions: list[rules.CategoryDecision],
-    fetch: Callable[[str], Awaitable[Sourced | None]],
+    fetch: Fetch,
 ) -> _Outcome:
-    """Read the data of each category the rule released (`fetch`), cut down to the consented elements."""
+    """Read the data of the categories the rule released (`fetch`, once for all of them), cut down to the
+    consented elements."""
     out = _Outcome(decisions, {}, {}, {}, {}, [], set(), set())
+    released = [d.category for d in decisions if d.released]
+    held = await fetch(released) if released else {}
     for d in decisions:
-        found = await fetch(d.category) if d.released else None
+        found = held.get(d.category) if d.released else None
         if found is not None and d.elements is not None:
             # A consent to some elements: cut what the sources hold down to those, here and nowhere else.
             data, kept = elements.restrict(d.category, found.data, d.elements)
@@ -365,12 +412,12 @@ async def _evaluate(
 
 async def _apply_rule(
     session: AsyncSession, principal: Principal, person: Person, purpose: str, cats: list[str],
-    ctx: dict[str, str], fetch: Callable[[str], Awaitable[Sourced | None]], reach: rules.Reach,
+    ctx: dict[str, str], fetch: Fetch, reach: rules.Reach, facts: rules.Facts | None = None,
 ) -> DisclosureResult:
     """The one path of every disclosure: decide each category now, read the data of those released
     (`fetch`), write the accounting row and the audit, and open a notification task for what a legal mandate
     released. A refused request (no link) is answered 404 once written."""
-    decisions = await rules.decide(session, principal, person, purpose, cats, reach)
+    decisions = await rules.decide(session, principal, person, purpose, cats, reach, facts)
     ev = await _evaluate(session, person, cats, decisions, fetch)
     released_basis, mandate_ids = ev.released_basis, ev.mandate_ids
     notice = ev.notice
@@ -461,14 +508,15 @@ async def preview_of(
     purpose = Purpose(purpose).value
     cats = list(dict.fromkeys(DataCategory(c).value for c in categories))
     proposed = None if as_if_signed is None else _unsigned(person, recipient.id, purpose, as_if_signed)
+    found = (await rules.read_facts(session, [person.id], recipient.id)).get(person.id)
+    facts = found[1] if found is not None else rules.Facts(recipient.id)
     # Her signing a consent that names the recipient is what links it to her.
-    linked = proposed is not None or await access.person_linked_to_agency(session, person, recipient.id)
+    linked = proposed is not None or facts.linked
     decisions = await rules.decide_for_agency(session, recipient.id, person, purpose, cats,
-                                              rules.Reach(linked=linked), proposed=proposed)
-    payload = person_payload(person)
+                                              rules.Reach(linked=linked), proposed=proposed, facts=facts)
 
-    async def from_record(category: str) -> Sourced | None:
-        return await read_category(session, person, payload, category)
+    async def from_record(categories: list[str]) -> dict[str, Sourced | None]:
+        return await read_categories(session, person, person_payload(person), categories)
 
     ev = await _evaluate(session, person, cats, decisions, from_record)
     await record(session, principal, "disclosure.preview", "person", person.id, agency_id=person.agency_id)

@@ -1,7 +1,9 @@
 """The disclosure rule: "may agency X receive category C of person P for purpose U now?"
 
 `decide` is the one function that answers it. It is evaluated afresh at every request (nothing is cached),
-category by category, and denies by default:
+category by category, and denies by default. What it decides from (the person, whether the requesting agency is
+linked to them, the mandates, agreements and consents with their grantors) is read in one statement per request
+(`read_facts`, built once), for every person a request is about:
 
 0. The requesting agency must have a link to the person (`no_link`, answered as 404), as the domain the
    request comes through has established it (`Reach`).
@@ -33,21 +35,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agreements import access as agreements_access
+from app.agreements.models import Agreement
 from app.auth.principal import Principal
 from app.cases.models import Person
 from app.consent import access, elements
 from app.consent.models import Consent, LegalMandate, NotificationTask
-from app.core.clock import utcnow
+from app.core.clock import today, utcnow
 from app.core.config import get_settings
+from app.core.db import UTCDateTime
 from app.core.vocab import CaseRole, DataCategory
 
 
@@ -113,7 +117,49 @@ class CategoryDecision:
         return self.basis is not None
 
 
-def consent_status(consent: Consent, now: datetime | None = None) -> str:
+class ConsentTerms(Protocol):
+    """What the rule reads of a consent (a stored `Consent`, or the terms read with the rule's facts)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def categories(self) -> list[Any]: ...
+    @property
+    def purposes(self) -> list[str]: ...
+    @property
+    def valid_from(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def revoked_at(self) -> datetime | None: ...
+    @property
+    def part2_revocation_explained(self) -> bool | None: ...
+
+
+class MandateTerms(Protocol):
+    """What the rule reads of a legal mandate (a stored `LegalMandate`, or the terms read with the facts)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def categories(self) -> list[str]: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def basis(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def court_order_citation(self) -> str | None: ...
+    @property
+    def immediate_release(self) -> bool: ...
+    @property
+    def activated_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def consent_status(consent: ConsentTerms, now: datetime | None = None) -> str:
     """active | expired | revoked | not_yet_valid, computed from the clock at read time."""
     now = now or utcnow()
     if consent.revoked_at is not None:
@@ -130,7 +176,7 @@ def consent_active_clause(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(Consent.revoked_at.is_(None), Consent.valid_from <= now, Consent.expires_at > now)
 
 
-def mandate_status(mandate: LegalMandate, now: datetime | None = None) -> str:
+def mandate_status(mandate: MandateTerms, now: datetime | None = None) -> str:
     """triage | active | expired | withdrawn, computed from the clock at read time."""
     now = now or utcnow()
     if mandate.status == "withdrawn":
@@ -140,7 +186,7 @@ def mandate_status(mandate: LegalMandate, now: datetime | None = None) -> str:
     return mandate.status
 
 
-def mandate_in_force(mandate: LegalMandate, now: datetime | None = None) -> bool:
+def mandate_in_force(mandate: MandateTerms, now: datetime | None = None) -> bool:
     """A statute or court order in force and not expired; a subpoena only once a court order has been
     recorded for it."""
     if mandate_status(mandate, now) != "active":
@@ -148,7 +194,7 @@ def mandate_in_force(mandate: LegalMandate, now: datetime | None = None) -> bool
     return mandate.basis in ("statute", "court_order") or mandate.court_order_citation is not None
 
 
-def notice_pending(mandate: LegalMandate, warned: bool, now: datetime) -> bool:
+def notice_pending(mandate: MandateTerms, warned: bool, now: datetime) -> bool:
     """Whether a mandate in force still waits for the survivor to be warned: its warning task is not done,
     the notice hours since it came into force have not passed, and no court ordered immediate release."""
     if mandate.immediate_release or warned:
@@ -157,17 +203,7 @@ def notice_pending(mandate: LegalMandate, warned: bool, now: datetime) -> bool:
     return now < since + timedelta(hours=get_settings().mandate_notice_hours)
 
 
-async def _warned(session: AsyncSession, mandates: list[LegalMandate]) -> set[uuid.UUID]:
-    """The mandates whose warning task is done."""
-    if not mandates:
-        return set()
-    rows = await session.execute(sa.select(NotificationTask.mandate_id).where(
-        NotificationTask.mandate_id.in_([m.id for m in mandates]), NotificationTask.kind == "mandate_notice",
-        NotificationTask.status == "done"))
-    return {r for r in rows.scalars() if r is not None}
-
-
-def _mandate_gap(mandates: list[LegalMandate], pending: list[LegalMandate], now: datetime) -> Reason | None:
+def _mandate_gap(mandates: list[Any], pending: list[Any], now: datetime) -> Reason | None:
     """Why mandates naming a category release nothing, if one of them once could have (a subpoena in triage
     never could: it is not mentioned)."""
     if pending:
@@ -210,26 +246,224 @@ def grantor_problems(subject: Any, grantor: Any, relationship: str) -> list[tupl
     return out
 
 
+@dataclass(frozen=True)
+class _Grantor:
+    """The grantor of a consent as the rule checks it (read with the consent)."""
+
+    id: uuid.UUID
+    case_role: str
+
+
+def _may_grant(person: Person, grantor_id: uuid.UUID, relationship: str, grantor_case_id: uuid.UUID | None,
+               grantor_case_role: str | None) -> bool:
+    """Whether the grantor of a consent may still grant it for `person`: herself, or a person recorded in her
+    case (read with the consent: `grantor_case_id` None when no such person exists) with nothing wrong by
+    `grantor_problems`."""
+    if grantor_id == person.id:
+        grantor: Any = person
+    elif grantor_case_id is None or grantor_case_role is None or grantor_case_id != person.case_id:
+        return False
+    else:
+        grantor = _Grantor(grantor_id, grantor_case_role)
+    return not grantor_problems(person, grantor, relationship)
+
+
+_GRANTOR = Person.__table__.alias("grantor")
+# A person's consents naming an agency, newest first, each with what the rule checks of its grantor.
+_CONSENTS_WITH_GRANTORS = (
+    sa.select(Consent, _GRANTOR.c.case_id, _GRANTOR.c.case_role)
+    .outerjoin(_GRANTOR, _GRANTOR.c.id == Consent.grantor_person_id)
+    .where(Consent.person_id == sa.bindparam("person_id"), Consent.recipient_agency_id == sa.bindparam("agency_id"))
+    .order_by(Consent.created_at.desc(), Consent.id.desc())
+)
+
+
 async def consents_in_effect(session: AsyncSession, person: Person, agency_id: uuid.UUID) -> list[Consent]:
     """Every consent of the person naming the agency whose grantor may still grant (re-checked each time:
-    a grantor later recorded as using violence no longer counts)."""
-    consents = list((await session.execute(
-        sa.select(Consent).where(Consent.person_id == person.id, Consent.recipient_agency_id == agency_id)
-        .order_by(Consent.created_at.desc(), Consent.id.desc())
-    )).scalars())
-    grantor_ids = {c.grantor_person_id for c in consents} - {person.id}
-    grantors: dict[uuid.UUID, Any] = {person.id: person}
-    if grantor_ids:
-        rows = await session.execute(sa.select(Person).where(Person.id.in_(grantor_ids)))
-        grantors.update({g.id: g for g in rows.scalars()})
+    a grantor later recorded as using violence no longer counts), read with their grantors in one statement."""
+    rows = await session.execute(_CONSENTS_WITH_GRANTORS, {"person_id": person.id, "agency_id": agency_id})
+    return [c for c, case_id, case_role in rows.tuples()
+            if _may_grant(person, c.grantor_person_id, c.grantor_relationship, case_id, case_role)]
+
+
+# ------------------------------------------------------------------ the rule's reads, in one statement
+
+
+@dataclass(frozen=True)
+class MandateRead:
+    """A legal mandate naming the requesting agency, as the rule reads it (`warned`: its warning task is done)."""
+
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    categories: list[str]
+    status: str
+    basis: str
+    expires_at: datetime
+    court_order_citation: str | None
+    immediate_release: bool
+    activated_at: datetime | None
+    created_at: datetime
+    warned: bool
+
+
+@dataclass(frozen=True)
+class AgreementRead:
+    """An agreement in force today between the holding agency and the requesting agency."""
+
+    id: uuid.UUID
+    categories: list[str]
+    purposes: list[str]
+
+
+@dataclass(frozen=True)
+class ConsentRead:
+    """A consent naming the requesting agency, as the rule reads it."""
+
+    id: uuid.UUID
+    categories: list[Any]
+    purposes: list[str]
+    valid_from: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    part2_revocation_explained: bool | None
+    created_at: datetime
+
+
+@dataclass
+class Facts:
+    """What the rule reads about one person for one requesting agency (`agency_id`), in one statement
+    (`read_facts`): whether a consent, a legal mandate or a registered link of another domain names the
+    agency (`linked`; the agency holding the record is linked by holding it, and is not looked up), the
+    mandates of the holding agency naming it (oldest first), the agreements in force today between the two,
+    and the consents naming it whose grantor may still grant (newest first)."""
+
+    agency_id: uuid.UUID | None
+    linked: bool = False
+    mandates: list[MandateRead] = field(default_factory=list)
+    agreements: list[AgreementRead] = field(default_factory=list)
+    consents: list[ConsentTerms] = field(default_factory=list)
+
+
+# The columns every part of the rule's read fills (NULL where a part has nothing there), typed once here so the
+# database and the driver read each the same way whichever part a row comes from.
+_SLOTS: tuple[tuple[str, Any], ...] = (
+    ("person_id", sa.Uuid()), ("kind", sa.String()), ("id", sa.Uuid()), ("agency_id", sa.Uuid()),
+    ("categories", sa.JSON()), ("purposes", sa.JSON()), ("created_at", UTCDateTime()),
+    ("expires_at", UTCDateTime()), ("valid_from", UTCDateTime()), ("revoked_at", UTCDateTime()),
+    ("activated_at", UTCDateTime()), ("flag", sa.Boolean()), ("warned", sa.Boolean()), ("status", sa.String()),
+    ("basis", sa.String()), ("citation", sa.String()), ("grantor_id", sa.Uuid()), ("grantor_case_id", sa.Uuid()),
+    ("relationship", sa.String()), ("grantor_case_role", sa.String()),
+)
+
+
+def _part(kind: str, **columns: Any) -> sa.Select[Any]:
+    """One part of the rule's read (`kind`: m mandates, a agreements, c consents) over the common columns."""
     out = []
-    for c in consents:
-        g = grantors.get(c.grantor_person_id)
-        if g is None or (g.id != person.id and g.case_id != person.case_id):
+    for name, type_ in _SLOTS:
+        if name == "kind":
+            value: Any = sa.literal_column(f"'{kind}'")
+        elif name in columns:
+            value = columns[name]
+        else:
+            out.append(sa.cast(sa.null(), type_).label(name))
             continue
-        if not grantor_problems(person, g, c.grantor_relationship):
-            out.append(c)
-    return out
+        out.append(sa.type_coerce(value, type_).label(name))
+    return sa.select(*out)
+
+
+def _people() -> sa.BindParameter[Any]:
+    return sa.bindparam("person_ids", expanding=True)
+
+
+def _requester() -> sa.BindParameter[Any]:
+    return sa.bindparam("agency_id", type_=sa.Uuid())
+
+
+def _build_facts_statement() -> sa.Select[Any]:
+    """People by id (`person_ids`), each with: whether a registered link names the agency (`agency_id`), and
+    the mandates, agreements in force on `today` and consents (with their grantors) the rule reads."""
+    warned = sa.exists().where(NotificationTask.mandate_id == LegalMandate.id,
+                               NotificationTask.kind == "mandate_notice", NotificationTask.status == "done")
+    mandates = _part(
+        "m", person_id=LegalMandate.person_id, id=LegalMandate.id, agency_id=LegalMandate.agency_id,
+        categories=LegalMandate.categories, created_at=LegalMandate.created_at, expires_at=LegalMandate.expires_at,
+        activated_at=LegalMandate.activated_at, flag=LegalMandate.immediate_release, warned=warned,
+        status=LegalMandate.status, basis=LegalMandate.basis, citation=LegalMandate.court_order_citation,
+    ).where(LegalMandate.person_id.in_(_people()), LegalMandate.recipient_agency_id == _requester())
+    owner = Person.__table__.alias("owner")
+    agreements = _part(
+        "a", person_id=owner.c.id, id=Agreement.id, categories=Agreement.categories, purposes=Agreement.purposes,
+    ).select_from(owner.join(Agreement, sa.true())).where(
+        owner.c.id.in_(_people()),
+        agreements_access.active_agreement_clause(owner.c.agency_id, _requester(),
+                                                  sa.bindparam("today", type_=sa.Date())))
+    grantor = Person.__table__.alias("consent_grantor")
+    consents = _part(
+        "c", person_id=Consent.person_id, id=Consent.id, categories=Consent.categories, purposes=Consent.purposes,
+        created_at=Consent.created_at, expires_at=Consent.expires_at, valid_from=Consent.valid_from,
+        revoked_at=Consent.revoked_at, flag=Consent.part2_revocation_explained,
+        grantor_id=Consent.grantor_person_id, relationship=Consent.grantor_relationship,
+        grantor_case_id=grantor.c.case_id, grantor_case_role=grantor.c.case_role,
+    ).select_from(sa.outerjoin(Consent, grantor, grantor.c.id == Consent.grantor_person_id)).where(
+        Consent.person_id.in_(_people()), Consent.recipient_agency_id == _requester())
+    reads = sa.union_all(mandates, agreements, consents).subquery("rule_reads")
+    person_id: sa.ColumnElement[uuid.UUID] = Person.__table__.c.id
+    links = [link(person_id, _requester()) for link in access.PERSON_LINKS.values()]
+    linked = sa.or_(*links) if links else sa.false()
+    return (sa.select(Person, linked.label("linked"), *[reads.c[name] for name, _ in _SLOTS[1:]])
+            .outerjoin(reads, reads.c.person_id == Person.id).where(Person.id.in_(_people())))
+
+
+_facts_statement: tuple[tuple[str, ...], sa.Select[Any]] | None = None
+
+
+def _facts_statement_now() -> sa.Select[Any]:
+    """The statement of `read_facts`, built once (again only if another domain registers a link after it)."""
+    global _facts_statement
+    names = tuple(access.PERSON_LINKS)
+    if _facts_statement is None or _facts_statement[0] != names:
+        _facts_statement = (names, _build_facts_statement())
+    return _facts_statement[1]
+
+
+async def read_facts(
+    session: AsyncSession, person_ids: Iterable[uuid.UUID], agency_id: uuid.UUID | None, *, on: date | None = None,
+) -> dict[uuid.UUID, tuple[Person, Facts]]:
+    """The people found among `person_ids`, each with what the rule reads about them for `agency_id` (Facts),
+    in one statement. An id that names no one is left out."""
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(_facts_statement_now(),
+                                 {"person_ids": ids, "agency_id": agency_id, "today": on or today()})
+    found: dict[uuid.UUID, tuple[Person, Facts]] = {}
+    consents: dict[uuid.UUID, list[Any]] = {}
+    for row in rows:
+        person = row[0]
+        if person.id not in found:
+            found[person.id] = (person, Facts(agency_id, linked=bool(row.linked)))
+            consents[person.id] = []
+        facts = found[person.id][1]
+        if row.kind == "m":
+            facts.linked = True
+            if row.agency_id == person.agency_id:
+                facts.mandates.append(MandateRead(
+                    row.id, row.agency_id, list(row.categories), row.status, row.basis, row.expires_at, row.citation,
+                    bool(row.flag), row.activated_at, row.created_at, bool(row.warned)))
+        elif row.kind == "a":
+            facts.agreements.append(AgreementRead(row.id, list(row.categories), list(row.purposes)))
+        elif row.kind == "c":
+            facts.linked = True
+            consents[person.id].append(row)
+    for person, facts in found.values():
+        facts.mandates.sort(key=lambda m: (m.created_at, m.id))
+        facts.consents = [
+            ConsentRead(c.id, list(c.categories), list(c.purposes), c.valid_from, c.expires_at, c.revoked_at,
+                        c.flag, c.created_at)
+            for c in sorted(consents[person.id], key=lambda c: (c.created_at, c.id), reverse=True)
+            if _may_grant(person, c.grantor_id, c.relationship, c.grantor_case_id, c.grantor_case_role)
+        ]
+    return found
 
 
 def _agreement_gap(agreements: list[Any], category: str, purpose: str) -> Reason | None:
@@ -243,8 +477,8 @@ def _agreement_gap(agreements: list[Any], category: str, purpose: str) -> Reason
 
 
 def _consent_match(
-    consents: list[Consent], category: str, purpose: str, now: datetime
-) -> tuple[Consent | None, Reason | None]:
+    consents: list[ConsentTerms], category: str, purpose: str, now: datetime
+) -> tuple[ConsentTerms | None, Reason | None]:
     """The active consent covering `category` for `purpose`, or the most specific reason there is none."""
     if not consents:
         return None, Reason.no_consent
@@ -275,25 +509,28 @@ def without_subject(categories: Iterable[str]) -> list[CategoryDecision]:
 
 async def decide(
     session: AsyncSession, principal: Principal, person: Person, purpose: str, categories: Iterable[str],
-    reach: Reach = Reach(),
+    reach: Reach = Reach(), facts: Facts | None = None,
 ) -> list[CategoryDecision]:
-    """Apply the disclosure rule to each category for the caller's agency, now. Deny by default."""
+    """Apply the disclosure rule to each category for the caller's agency, now. Deny by default. `facts`: what
+    `read_facts` read about the person for the caller's agency in this request, if it did."""
     categories = list(categories)
     requester = access.disclosure_requester(principal)
     if not reach.linked:
         return [CategoryDecision(c, reason=Reason.no_link) for c in categories]
     if requester is None:
         return [CategoryDecision(c, reason=Reason.not_permitted) for c in categories]
-    return await decide_for_agency(session, requester, person, purpose, categories, reach)
+    return await decide_for_agency(session, requester, person, purpose, categories, reach, facts=facts)
 
 
 async def decide_for_agency(
     session: AsyncSession, requester: uuid.UUID, person: Person, purpose: str, categories: Iterable[str],
-    reach: Reach = Reach(), proposed: Consent | None = None,
+    reach: Reach = Reach(), proposed: Consent | None = None, facts: Facts | None = None,
 ) -> list[CategoryDecision]:
     """The rule for a requesting agency (`decide` once the caller's own standing is checked; a preview names
     the recipient agency it asks about, and may count a consent she has not signed yet, `proposed`, as her
-    newest word: never stored, and only ever passed by the preview). Deny by default."""
+    newest word: never stored, and only ever passed by the preview). Deny by default. The mandates,
+    agreements and consents come from `facts` when they were read for this agency in this request, else they
+    are read now (`read_facts`, one statement)."""
     categories = list(categories)
     if not reach.linked:
         return [CategoryDecision(c, reason=Reason.no_link) for c in categories]
@@ -302,18 +539,16 @@ async def decide_for_agency(
     if requester == person.agency_id:
         return [CategoryDecision(c, basis=Basis.own_agency) for c in categories]
 
+    if facts is None or facts.agency_id != requester:
+        found = await read_facts(session, [person.id], requester)
+        facts = found[person.id][1] if person.id in found else Facts(requester)
     now = utcnow()
-    mandates = list((await session.execute(
-        sa.select(LegalMandate).where(LegalMandate.person_id == person.id, LegalMandate.agency_id == person.agency_id,
-                                      LegalMandate.recipient_agency_id == requester)
-        .order_by(LegalMandate.created_at, LegalMandate.id)
-    )).scalars())
+    mandates = facts.mandates
     in_force = [m for m in mandates if mandate_in_force(m, now)]
-    warned = await _warned(session, in_force)
-    pending = [m for m in in_force if notice_pending(m, m.id in warned, now)]
+    pending = [m for m in in_force if notice_pending(m, m.warned, now)]
     releasing = [m for m in in_force if m not in pending]
-    agreements = await agreements_access.active_agreements_between(session, person.agency_id, requester)
-    consents = await consents_in_effect(session, person, requester)
+    agreements = facts.agreements
+    consents: list[ConsentTerms] = list(facts.consents)
     if proposed is not None:
         consents = [proposed, *consents]
 

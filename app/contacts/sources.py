@@ -15,13 +15,16 @@ from app.contacts.models import ContactPreferences
 from app.contacts.service import preferences_data
 from app.core.vocab import DataCategory
 
+# Built once; the person's record and agency are bound at each read.
+_PREFERENCES = sa.select(ContactPreferences).where(
+    ContactPreferences.person_id == sa.bindparam("person_id"), ContactPreferences.agency_id == sa.bindparam("agency_id"))
+
 
 async def contact_preferences_source(
     session: AsyncSession, person: Person, payload: dict[str, Any]
 ) -> Sourced | None:
-    row = (await session.execute(sa.select(ContactPreferences).where(
-        ContactPreferences.person_id == person.id, ContactPreferences.agency_id == person.agency_id,
-    ))).scalar_one_or_none()
+    row = (await session.execute(_PREFERENCES, {"person_id": person.id, "agency_id": person.agency_id})
+           ).scalar_one_or_none()
     if row is None:
         return None
     return Sourced({"preferences": preferences_data(row)}, row.updated_at or row.created_at)

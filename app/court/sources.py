@@ -19,6 +19,11 @@ from app.court.service import event_fields, findings_of
 
 _NOT_RELEASED = ("agency_id", "case_id", "created_at", "updated_at")
 
+# Built once; the case and its agency are bound at each read.
+_EVENTS = (sa.select(CourtEvent)
+           .where(CourtEvent.case_id == sa.bindparam("case_id"), CourtEvent.agency_id == sa.bindparam("agency_id"))
+           .order_by(CourtEvent.scheduled_for, CourtEvent.id))
+
 
 
 
@@ -26,9 +31,8 @@ async def court(session: AsyncSession, person: Person, payload: dict[str, Any]) 
     """{"events": [{id, court_case_number, court_kind, kind, scheduled_for, courtroom, outcome, outcome_details,
     findings, attorneys, guardian_ad_litem}, ...] (by date), "next_hearing": the first event scheduled from now
     on that was not cancelled, or null}; None when the case has no court event on file."""
-    rows = (await session.execute(sa.select(CourtEvent).where(
-        CourtEvent.case_id == person.case_id, CourtEvent.agency_id == person.agency_id,
-    ).order_by(CourtEvent.scheduled_for, CourtEvent.id))).scalars().all()
+    rows = (await session.execute(_EVENTS, {"case_id": person.case_id, "agency_id": person.agency_id})
+            ).scalars().all()
     if not rows:
         return None
     findings = await findings_of(session, [e.id for e in rows])

@@ -17,14 +17,19 @@ from app.core.vocab import DataCategory
 from app.protective_orders.models import ProtectiveOrder
 from app.protective_orders.service import order_read
 
+# Built once; the case and its agency are bound at each read.
+_ORDERS = (sa.select(ProtectiveOrder)
+           .where(ProtectiveOrder.case_id == sa.bindparam("case_id"),
+                  ProtectiveOrder.agency_id == sa.bindparam("agency_id"))
+           .order_by(ProtectiveOrder.issued_on.desc(), ProtectiveOrder.created_at.desc()))
+
 
 async def protective_orders(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
     """{"orders": [{id, kind, jurisdiction, court, docket_number, protected_person_ids, restrained_person_id,
     issued_on, expires_on, vacated_on, terms, service_status, served_on, status, in_force}, ...]} (newest issue
     first); None when none is on file."""
-    rows = (await session.execute(sa.select(ProtectiveOrder).where(
-        ProtectiveOrder.case_id == person.case_id, ProtectiveOrder.agency_id == person.agency_id,
-    ).order_by(ProtectiveOrder.issued_on.desc(), ProtectiveOrder.created_at.desc()))).scalars().all()
+    rows = (await session.execute(_ORDERS, {"case_id": person.case_id, "agency_id": person.agency_id})
+            ).scalars().all()
     mine = [o for o in rows if o.person_id == person.id or str(person.id) in o.protected_person_ids]
     if not mine:
         return None

@@ -118,13 +118,13 @@ async def linked_advocates(session: AsyncSession, case_id: uuid.UUID) -> list[tu
     return sorted({(r[0], r[1]) for r in rows.all() if r[0] is not None}, key=str)
 
 
-async def person_in_sent_referral_to(session: AsyncSession, person_id: uuid.UUID, agency_id: uuid.UUID) -> bool:
-    """Whether a referral that has been sent to `agency_id` names the person (a link for the disclosure rule)."""
-    found = await session.execute(
-        sa.select(ReferralPerson.id).join(Referral, Referral.id == ReferralPerson.referral_id).where(
-            ReferralPerson.person_id == person_id, Referral.to_agency_id == agency_id,
-            Referral.sent_at.is_not(None)).limit(1))
-    return found.first() is not None
+def person_in_sent_referral_clause(
+    person_id: sa.ColumnElement[uuid.UUID], agency_id: sa.ColumnElement[uuid.UUID]
+) -> sa.ColumnElement[bool]:
+    """SQL condition: a referral that has been sent to `agency_id` names the person (a link for the disclosure
+    rule; either may be a column of the enclosing query or a bind parameter)."""
+    return sa.exists().where(ReferralPerson.referral_id == Referral.id, ReferralPerson.person_id == person_id,
+                             Referral.to_agency_id == agency_id, Referral.sent_at.is_not(None))
 
 
-register_person_link("sent_referral", person_in_sent_referral_to)
+register_person_link("sent_referral", person_in_sent_referral_clause)

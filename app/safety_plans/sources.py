@@ -14,11 +14,14 @@ from app.core.vocab import DataCategory
 from app.safety_plans.models import SafetyPlanSummary
 from app.safety_plans.service import element_texts
 
+# Built once; the person's record and agency are bound at each read.
+_SUMMARY = sa.select(SafetyPlanSummary).where(SafetyPlanSummary.person_id == sa.bindparam("person_id"),
+                                              SafetyPlanSummary.agency_id == sa.bindparam("agency_id"))
+
 
 async def safety_plan_source(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
-    row = (await session.execute(sa.select(SafetyPlanSummary).where(
-        SafetyPlanSummary.person_id == person.id, SafetyPlanSummary.agency_id == person.agency_id,
-    ))).scalar_one_or_none()
+    row = (await session.execute(_SUMMARY, {"person_id": person.id, "agency_id": person.agency_id})
+           ).scalar_one_or_none()
     if row is None:
         return None
     texts = element_texts(row)

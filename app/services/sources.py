@@ -26,11 +26,16 @@ TREATMENT_KINDS = {DataCategory.substance_use: ServiceKind.substance_use_treatme
 GENERAL_KINDS = [k for k in ServiceKind if k not in TREATMENT_KINDS.values()]
 
 
+# Built once; the person's record, agency and the kinds are bound at each read.
+_HELD = (sa.select(Service)
+         .where(Service.person_id == sa.bindparam("person_id"), Service.agency_id == sa.bindparam("agency_id"),
+                Service.kind.in_(sa.bindparam("kinds", expanding=True)))
+         .order_by(Service.created_at, Service.id))
+
+
 async def _held(session: AsyncSession, person: Person, kinds: Iterable[ServiceKind]) -> Sourced | None:
-    rows = list((await session.execute(
-        sa.select(Service).where(Service.person_id == person.id, Service.agency_id == person.agency_id,
-                                 Service.kind.in_([k.value for k in kinds]))
-        .order_by(Service.created_at, Service.id))).scalars())
+    rows = list((await session.execute(_HELD, {"person_id": person.id, "agency_id": person.agency_id,
+                                               "kinds": [k.value for k in kinds]})).scalars())
     if not rows:
         return None
     return Sourced({"services": [release_item(r) for r in rows]}, max(r.updated_at or r.created_at for r in rows))

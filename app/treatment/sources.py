@@ -15,12 +15,16 @@ from app.core.vocab import DataCategory
 from app.treatment.models import Treatment
 from app.treatment.service import release_item
 
+# Built once; the person's record, agency and the domain are bound at each read.
+_HELD = (sa.select(Treatment)
+         .where(Treatment.person_id == sa.bindparam("person_id"), Treatment.agency_id == sa.bindparam("agency_id"),
+                Treatment.domain == sa.bindparam("domain"))
+         .order_by(Treatment.created_at, Treatment.id))
+
 
 async def _held(session: AsyncSession, person: Person, domain: DataCategory) -> Sourced | None:
-    rows = list((await session.execute(
-        sa.select(Treatment).where(Treatment.person_id == person.id, Treatment.agency_id == person.agency_id,
-                                   Treatment.domain == domain.value)
-        .order_by(Treatment.created_at, Treatment.id))).scalars())
+    rows = list((await session.execute(_HELD, {"person_id": person.id, "agency_id": person.agency_id,
+                                               "domain": domain.value})).scalars())
     if not rows:
         return None
     return Sourced({"treatment": [release_item(r) for r in rows]}, max(r.updated_at or r.created_at for r in rows))

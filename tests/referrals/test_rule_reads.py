@@ -1,0 +1,59 @@
+"""The receiving agency's read of a referral naming two people: the people named and everything the disclosure
+rule reads about each of them (link, mandates, agreements, consents with their grantors) come in one statement,
+and each person's decision is still their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from app.core.db import get_engine
+from tests.referrals.scene import build_scene
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    engine = get_engine().sync_engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+
+
+async def test_the_people_named_and_the_rule_reads_for_each_are_one_statement(world):
+    s = await build_scene(world)
+    # The child's consent, given by her mother, covers the referral's text too.
+    await s.consent(s.child, grantor={"person_id": s.survivor["id"], "relationship": "parent"})
+    ref = await s.referral("sent", person_ids=[s.survivor["id"], s.child["id"]])
+    await world.get(s["dv_advocate"], f"/api/v1/referrals/{ref['id']}")  # warm
+
+    with statements() as seen:
+        r = await world.get(s["dv_advocate"], f"/api/v1/referrals/{ref['id']}")
+    assert r.status_code == 200, r.text
+    assert r.json()["withheld"] == [] and "sister" in r.json()["family_goals"]
+    rule = [st for st in seen if st.lstrip().upper().startswith("SELECT") and any(
+        t in st for t in ("legal_mandates", "agreements", "consents ", "consents\n", "FROM people"))]
+    assert len(rule) == 1, rule
+    inserts = [st for st in seen if st.lstrip().upper().startswith("INSERT INTO DISCLOSURES")]
+    assert len(inserts) == 2  # one accounting row for each person named
+
+
+async def test_a_grantor_who_may_no_longer_grant_withholds_for_that_person_only(world):
+    s = await build_scene(world)
+    await s.consent(s.child, grantor={"person_id": s.survivor["id"], "relationship": "parent"})
+    ref = await s.referral("sent", person_ids=[s.survivor["id"], s.child["id"]])
+    assert (await world.get(s["dv_advocate"], f"/api/v1/referrals/{ref['id']}")).json()["withheld"] == []
+    # Her mother is later recorded as using violence: her consents, her own and the child's, no longer count.
+    r = await world.patch(s["cps_worker"], f"/api/v1/people/{s.survivor['id']}", {"case_role": "person_using_violence"})
+    assert r.status_code == 200, r.text
+    body = (await world.get(s["dv_advocate"], f"/api/v1/referrals/{ref['id']}")).json()
+    assert body["withheld_reasons"] == {"reason": "no_consent", "family_goals": "no_consent"}

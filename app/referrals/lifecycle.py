@@ -196,10 +196,16 @@ async def _check_named_consent(session: AsyncSession, consent_id: uuid.UUID, per
                       loc=["body", "consent_id"], type="consent_mismatch")
 
 
+_VISIBLE: access.PerShape[sa.Select[Referral]] = access.PerShape(
+    lambda p: sa.select(Referral).where(Referral.id == sa.bindparam("referral_id"), access.referral_visible_clause(p)))
+
+
 async def get_referral(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> Referral:
-    """The referral if the caller's agency sent it (case visible) or received it (sent), else 404."""
-    stmt = sa.select(Referral).where(Referral.id == referral_id, access.referral_visible_clause(principal))
-    referral = (await session.execute(stmt)).scalar_one_or_none()
+    """The referral if the caller's agency sent it (case visible) or received it (sent), else 404: the ORM row a
+    transition changes (the statement built once per principal shape)."""
+    params = access.PerShape.params(principal)
+    params["referral_id"] = referral_id
+    referral = (await session.execute(_VISIBLE(principal), params)).scalar_one_or_none()
     if referral is None:
         raise NotFound("referral")
     return referral

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from app.auth.permissions import Role
 from app.auth.principal import Principal
-from app.referrals import reads
+from app.referrals import lifecycle, reads
 from tests.factories import Actor
 from tests.referrals.scene import build_scene
 
@@ -41,6 +41,14 @@ async def test_one_statement_per_shape_answers_each_principal_for_itself(client,
     assert await box("dv_advocate", "incoming") == [ref["id"]]
     assert await box("other_advocate", "incoming") == []
     assert await box("cps_off_team", "outgoing") == []
+
+    # The transitions' ORM load (lifecycle.get_referral) is built once per shape the same way.
+    assert lifecycle._VISIBLE(principal_of(s["other_advocate"])) is lifecycle._VISIBLE(principal_of(s["dv_advocate"]))
+    for who, status in (("other_advocate", 404), ("dv_advocate", 200), ("other_advocate", 404)):
+        r = await world.post(s[who], f"{url}/acknowledge")
+        assert r.status_code == status, (who, r.status_code, r.text)
+    assert (await world.get(s["other_advocate"], f"{url}/events")).status_code == 404
+    assert (await world.get(s["dv_advocate"], f"{url}/events")).status_code == 200
     assert await box("cps_worker", "outgoing") == [ref["id"]]
     assert await box("cps_off_team", "outgoing") == []
 

@@ -75,16 +75,18 @@ async def create_linked_records(
     return case, created
 
 
-async def links_of_referral(
-    session: AsyncSession, referral_id: uuid.UUID, agency_id: uuid.UUID
-) -> tuple[uuid.UUID | None, list[uuid.UUID]]:
-    """The case and the people records `agency_id` made on accepting the referral (people: active links only)."""
-    case_id = (await session.execute(sa.select(CaseLink.linked_case_id).where(
-        CaseLink.referral_id == referral_id, CaseLink.linked_agency_id == agency_id).limit(1))).scalar_one_or_none()
-    people = (await session.execute(sa.select(PersonLink.linked_person_id).where(
+def links_of_referral(
+    referral_id: sa.SQLColumnExpression[uuid.UUID], agency_id: sa.SQLColumnExpression[uuid.UUID] | uuid.UUID | None
+) -> tuple[sa.ScalarSelect[uuid.UUID], sa.Select[Any]]:
+    """The case and the people records `agency_id` made on accepting the referral (people: active links only,
+    oldest first), as subqueries correlated to `referral_id` (a column of the enclosing statement or a bind
+    parameter), so a referral's read takes them in its own statement."""
+    case_id = sa.select(CaseLink.linked_case_id).where(
+        CaseLink.referral_id == referral_id, CaseLink.linked_agency_id == agency_id).limit(1).scalar_subquery()
+    people = sa.select(PersonLink.linked_person_id).where(
         PersonLink.referral_id == referral_id, PersonLink.linked_agency_id == agency_id,
-        PersonLink.ended_at.is_(None)).order_by(PersonLink.created_at, PersonLink.id))).scalars()
-    return case_id, list(people)
+        PersonLink.ended_at.is_(None)).order_by(PersonLink.created_at, PersonLink.id)
+    return case_id, people
 
 
 def link_read(link: PersonLink, own_person_id: uuid.UUID) -> dict[str, Any]:

@@ -7,7 +7,9 @@ was sent to it. Any third agency sees nothing (404).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Hashable
 from enum import StrEnum
+from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +35,13 @@ REFERRAL_ACTION_SIDE = {
     "acknowledge": ReferralSide.receiver, "accept": ReferralSide.receiver, "decline": ReferralSide.receiver,
 }
 _REFERRAL_SIDE_PERMISSION = {ReferralSide.sender: P.referral_write, ReferralSide.receiver: P.referral_respond}
+
+
+class ReferralParties(Protocol):
+    """What the side decisions read of a referral: the ORM row, or the read's Core row (`reads.ReferralView`)."""
+
+    @property
+    def from_agency_id(self) -> uuid.UUID: ...
 
 
 def referral_outgoing_clause(principal: Principal) -> sa.ColumnElement[bool]:
@@ -61,18 +70,18 @@ def referral_visible_clause(principal: Principal) -> sa.ColumnElement[bool]:
     return sa.or_(referral_outgoing_clause(principal), referral_incoming_clause(principal))
 
 
-def referral_side(principal: Principal, referral: Referral) -> ReferralSide:
+def referral_side(principal: Principal, referral: ReferralParties) -> ReferralSide:
     """Which side of a referral (already known to be visible) the caller is on."""
     return ReferralSide.sender if referral.from_agency_id == principal.agency_id else ReferralSide.receiver
 
 
-def receiving_agency(principal: Principal, referral: Referral) -> uuid.UUID | None:
+def receiving_agency(principal: Principal, referral: ReferralParties) -> uuid.UUID | None:
     """The caller's agency when it is the receiving side of the referral (which reads the records it linked
     on accepting), else None."""
     return principal.agency_id if referral_side(principal, referral) is ReferralSide.receiver else None
 
 
-def referral_actions_for(principal: Principal, referral: Referral, legal: list[str]) -> list[str]:
+def referral_actions_for(principal: Principal, referral: ReferralParties, legal: list[str]) -> list[str]:
     """Of the transitions legal in the referral's state, those the caller may perform."""
     side = referral_side(principal, referral)
     return [a for a in legal
@@ -94,6 +103,69 @@ def referral_assignee(principal: Principal) -> uuid.UUID | None:
     """Who a referral is assigned to when the caller acknowledges or accepts it: the staff user who did
     (an agency system assigns no one). The assignee is the advocate linked to the case (checklists)."""
     return principal.user_id
+
+
+# ------------------------------------------------------------------ clauses built once per principal shape
+
+# The visibility clauses above read a principal's kind and roles (which clause) and its agency and user (the
+# values in it). A statement on a hot path is built once per *shape* of principal (kind, agency kind, roles, and
+# whether it has an agency, a user, a person) from the same clause functions, given a stand-in principal whose
+# agency, user and person are these bind parameters; each request executes it with `PerShape.params`. So the
+# rules stay the ones written above, and no principal's values are ever baked into a shared statement.
+PRINCIPAL_AGENCY = sa.bindparam("principal_agency_id", type_=sa.Uuid())
+PRINCIPAL_USER = sa.bindparam("principal_user_id", type_=sa.Uuid())
+PRINCIPAL_PERSON = sa.bindparam("principal_person_id", type_=sa.Uuid())
+
+
+class _BoundPrincipal(Principal):
+    """A principal of one shape whose agency, user and person are bind parameters (never used to decide in
+    Python beyond its kind and roles)."""
+
+    @property
+    def user_id(self) -> Any:
+        id_: object = self.id
+        return PRINCIPAL_USER if id_ is PRINCIPAL_USER else None
+
+
+def _shape(principal: Principal) -> Hashable:
+    return (principal.kind, principal.agency_kind, principal.roles, principal.agency_id is None,
+            principal.user_id is None, principal.person_id is None)
+
+
+def _bound(principal: Principal) -> Principal:
+    return _BoundPrincipal(
+        id=PRINCIPAL_USER if principal.user_id is not None else f"{principal.kind}:shape",  # type: ignore[arg-type]
+        kind=principal.kind, agency_kind=principal.agency_kind, roles=principal.roles,
+        agency_id=PRINCIPAL_AGENCY if principal.agency_id is not None else None,  # type: ignore[arg-type]
+        person_id=PRINCIPAL_PERSON if principal.person_id is not None else None,  # type: ignore[arg-type]
+    )
+
+
+_Built = TypeVar("_Built")
+
+
+class PerShape(Generic[_Built]):
+    """A statement (or anything built from visibility clauses) built once per principal shape by `build`, which
+    receives the stand-in principal; `params(principal)` are the values to execute it with."""
+
+    def __init__(self, build: Callable[[Principal], _Built]) -> None:
+        self._build = build
+        self._built: dict[Hashable, _Built] = {}
+
+    def __call__(self, principal: Principal) -> _Built:
+        key = _shape(principal)
+        built = self._built.get(key)
+        if built is None:
+            built = self._built[key] = self._build(_bound(principal))
+        return built
+
+    def clear(self) -> None:
+        self._built.clear()
+
+    @staticmethod
+    def params(principal: Principal) -> dict[str, Any]:
+        return {PRINCIPAL_AGENCY.key: principal.agency_id, PRINCIPAL_USER.key: principal.user_id,
+                PRINCIPAL_PERSON.key: principal.person_id}
 
 
 async def works_referral_on_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> bool:

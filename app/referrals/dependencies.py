@@ -1,5 +1,6 @@
-"""Loader dependency of the referrals domain: the referral a route names, found through the caller's
-visibility (404 otherwise). A transition checks If-Match itself, after the side check (403 before 412)."""
+"""Loader dependencies of the referrals domain: the referral a route names, found through the caller's
+visibility (404 otherwise): an ORM row for a transition, the read's Core row for a GET. A transition checks
+If-Match itself, after the side check (403 before 412)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from fastapi import Depends
 
 from app.auth.dependencies import Caller
 from app.core.db import SessionDep
-from app.referrals import lifecycle
+from app.referrals import lifecycle, reads
 from app.referrals.models import Referral
+from app.referrals.reads import ReferralView
 
 
 async def visible_referral(referral_id: uuid.UUID, session: SessionDep, principal: Caller) -> Referral:
@@ -19,3 +21,11 @@ async def visible_referral(referral_id: uuid.UUID, session: SessionDep, principa
 
 
 ReferralVisible = Annotated[Referral, Depends(visible_referral)]
+
+
+async def readable_referral(referral_id: uuid.UUID, session: SessionDep, principal: Caller) -> ReferralView:
+    return await reads.load_visible(session, principal, referral_id)
+
+
+# For a GET: the referral with everything its read needs, in one statement, as a Core row (no ORM object).
+ReferralReadable = Annotated[ReferralView, Depends(readable_referral)]

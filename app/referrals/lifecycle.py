@@ -1,10 +1,9 @@
-"""Rules for joint referrals: create, the lifecycle and its send gate, lists and the timeline.
+"""Rules for joint referrals: create, the lifecycle and its send gate, and the timeline.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from app.consent.consents import find_active_consent
 from app.consent.models import Consent
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.crypto import decrypt_text, encrypt_json
+from app.core.crypto import encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.http import check_if_match
 from app.core.pagination import PageParams, paginate
@@ -69,19 +68,10 @@ def legal_actions(status: str) -> list[str]:
     return [a for a, (starts, _) in TRANSITIONS.items() if status in starts]
 
 
-def is_overdue(referral: Referral, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    return (referral.status in AWAITING_ANSWER and referral.respond_by is not None
-            and referral.respond_by < now)
-
-
 def _seal(referral: Referral, field: str, value: str | None) -> None:
     setattr(referral, SEALED_TEXT[field], encrypt_json(value, referral_aad(referral.id, field),
                                                         owner=referral_owner(referral, field)))
 
-
-def unseal(referral: Referral, field: str) -> str | None:
-    return decrypt_text(getattr(referral, SEALED_TEXT[field]), referral_aad(referral.id, field))
 
 
 # ------------------------------------------------------------------ respond_by
@@ -156,29 +146,8 @@ async def _event(session: AsyncSession, principal: Principal, referral: Referral
     await session.flush()
 
 
-# ------------------------------------------------------------------ the services a referral led to
-
-# A domain above referrals whose records name the referral they came from (services) registers how to find,
-# of those records, the ids the caller may see: async (session, principal, referral_id) -> ids.
-ServiceIds = Callable[[AsyncSession, Principal, uuid.UUID], Awaitable[list[uuid.UUID]]]
-_SERVICE_IDS: list[ServiceIds] = []
-
-
-def register_service_ids(find: ServiceIds) -> None:
-    """Let the services domain tell a referral's read which services name it (registered once)."""
-    if find not in _SERVICE_IDS:
-        _SERVICE_IDS.append(find)
-
-
-async def service_ids_of(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> list[uuid.UUID]:
-    """The ids of the services naming the referral that the caller may see."""
-    out: list[uuid.UUID] = []
-    for find in _SERVICE_IDS:
-        out += await find(session, principal, referral_id)
-    return out
-
-
-# ------------------------------------------------------------------ create, read, list
+# ------------------------------------------------------------------ create, load (ORM: the transitions'), timeline
+# (The read and the boxes, as Core rows: reads.py.)
 
 
 async def create_referral(session: AsyncSession, principal: Principal, data: ReferralCreate) -> Referral:
@@ -227,77 +196,19 @@ async def _check_named_consent(session: AsyncSession, consent_id: uuid.UUID, per
                       loc=["body", "consent_id"], type="consent_mismatch")
 
 
+_VISIBLE: access.PerShape[sa.Select[Referral]] = access.PerShape(
+    lambda p: sa.select(Referral).where(Referral.id == sa.bindparam("referral_id"), access.referral_visible_clause(p)))
+
+
 async def get_referral(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> Referral:
-    """The referral if the caller's agency sent it (case visible) or received it (sent), else 404."""
-    stmt = sa.select(Referral).where(Referral.id == referral_id, access.referral_visible_clause(principal))
-    referral = (await session.execute(stmt)).scalar_one_or_none()
+    """The referral if the caller's agency sent it (case visible) or received it (sent), else 404: the ORM row a
+    transition changes (the statement built once per principal shape)."""
+    params = access.PerShape.params(principal)
+    params["referral_id"] = referral_id
+    referral = (await session.execute(_VISIBLE(principal), params)).scalar_one_or_none()
     if referral is None:
         raise NotFound("referral")
     return referral
-
-
-async def person_ids_of(session: AsyncSession, referral_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
-    out: dict[uuid.UUID, list[uuid.UUID]] = {rid: [] for rid in referral_ids}
-    if referral_ids:
-        rows = await session.execute(
-            sa.select(ReferralPerson.referral_id, ReferralPerson.person_id)
-            .where(ReferralPerson.referral_id.in_(referral_ids)).order_by(ReferralPerson.created_at))
-        for rid, pid in rows:
-            out[rid].append(pid)
-    return out
-
-
-def summary(referral: Referral, person_ids: list[uuid.UUID], now: datetime) -> dict[str, Any]:
-    return {
-        "id": referral.id, "case_id": referral.case_id, "from_agency_id": referral.from_agency_id,
-        "to_agency_id": referral.to_agency_id, "person_ids": person_ids, "status": referral.status,
-        "urgency": referral.urgency, "consent_id": referral.consent_id,
-        "decline_reason_code": referral.decline_reason_code, "outcome_code": referral.outcome_code,
-        "created_by": referral.created_by,
-        "assigned_to": referral.assigned_to, "created_at": referral.created_at, "sent_at": referral.sent_at,
-        "respond_by": referral.respond_by, "acknowledged_at": referral.acknowledged_at,
-        "accepted_at": referral.accepted_at, "declined_at": referral.declined_at,
-        "closed_at": referral.closed_at, "withdrawn_at": referral.withdrawn_at,
-        "overdue": is_overdue(referral, now), "version": referral.version,
-    }
-
-
-async def list_referrals(
-    session: AsyncSession, principal: Principal, page: PageParams, *, box: str | None = None,
-    status: str | None = None, urgency: str | None = None, overdue: bool | None = None,
-    person_id: uuid.UUID | None = None, created_from: datetime | None = None, created_to: datetime | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The caller's incoming and/or outgoing box, newest first, as summaries (no free text)."""
-    if box == "incoming":
-        visible = access.referral_incoming_clause(principal)
-    elif box == "outgoing":
-        visible = access.referral_outgoing_clause(principal)
-    else:
-        visible = access.referral_visible_clause(principal)
-    stmt = sa.select(Referral).where(visible)
-    now = utcnow()
-    if status is not None:
-        stmt = stmt.where(Referral.status == status)
-    if urgency is not None:
-        stmt = stmt.where(Referral.urgency == urgency)
-    if overdue is not None:
-        # The statuses are rendered into the SQL so the partial "awaiting" indexes apply (see models).
-        awaiting: sa.BindParameter[list[str]] = sa.bindparam("awaiting", list(AWAITING_ANSWER), expanding=True, literal_execute=True)
-        late = sa.and_(Referral.status.in_(awaiting), Referral.respond_by.is_not(None),
-                       Referral.respond_by < now)
-        stmt = stmt.where(late if overdue else sa.not_(late))
-    if person_id is not None:
-        stmt = stmt.where(sa.exists().where(ReferralPerson.referral_id == Referral.id,
-                                            ReferralPerson.person_id == person_id))
-    if created_from is not None:
-        stmt = stmt.where(Referral.created_at >= created_from)
-    if created_to is not None:
-        stmt = stmt.where(Referral.created_at <= created_to)
-    if created_from is not None and created_to is not None and created_from > created_to:
-        raise Invalid("created_from must not be after created_to.", loc=["query", "created_from"])
-    rows, cursor = await paginate(session, stmt, Referral, page)
-    people = await person_ids_of(session, [r.id for r in rows])
-    return [summary(r, people[r.id], now) for r in rows], cursor
 
 
 async def list_events(

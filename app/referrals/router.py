@@ -18,8 +18,8 @@ from app.core.db import SessionDep
 from app.core.http import IdempotencyDep, IfMatch, tagged
 from app.core.pagination import Page, PageParams, page_of
 from app.core.types import Timestamp
-from app.referrals import lifecycle, linking, sharing
-from app.referrals.dependencies import ReferralVisible
+from app.referrals import lifecycle, linking, reads, sharing
+from app.referrals.dependencies import ReferralReadable, ReferralVisible
 from app.referrals.schemas import (
     AcceptBody,
     Box,
@@ -57,7 +57,7 @@ async def list_referrals(
     created_from: Timestamp | None = Query(None, description="Created at or after (RFC 3339)."),
     created_to: Timestamp | None = Query(None, description="Created at or before (RFC 3339)."),
 ) -> dict[str, Any]:
-    items, cursor = await lifecycle.list_referrals(
+    items, cursor = await reads.list_referrals(
         session, principal, page, box=box.value if box else None, status=status.value if status else None,
         urgency=urgency.value if urgency else None, overdue=overdue, person_id=person_id,
         created_from=created_from, created_to=created_to)
@@ -66,7 +66,7 @@ async def list_referrals(
 
 @router.get("/referrals/{referral_id}", response_model=ReferralRead)
 async def get_referral(
-    session: SessionDep, response: Response, principal: RequiresReferralRead, referral: ReferralVisible,
+    session: SessionDep, response: Response, principal: RequiresReferralRead, referral: ReferralReadable,
 ) -> dict[str, Any]:
     return tagged(response, referral, await sharing.read_referral(session, principal, referral))
 

@@ -6,33 +6,25 @@ read, accounted for and audited.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.cases.links import links_of_referral
 from app.consent import elements as consent_elements
 from app.consent import rules
 from app.consent.consents import find_active_consent
 from app.consent.disclosures import disclose, disclose_held
 from app.consent.rules import Reason
 from app.core.clock import utcnow
+from app.core.crypto import decrypt_text
 from app.core.pagination import PageParams, paginate
 from app.core.vocab import DataCategory
-from app.referrals import access
-from app.referrals.lifecycle import (
-    REFERRAL,
-    S,
-    get_referral,
-    legal_actions,
-    person_ids_of,
-    service_ids_of,
-    summary,
-    unseal,
-)
-from app.referrals.models import SEALED_TEXT, Referral, ReferralPerson
+from app.referrals import access, reads
+from app.referrals.lifecycle import REFERRAL, S, get_referral, legal_actions
+from app.referrals.models import SEALED_TEXT, Referral, ReferralPerson, referral_aad
+from app.referrals.reads import ReferralView
 from app.trail.recorder import record
 
 if TYPE_CHECKING:
@@ -49,7 +41,7 @@ TEXT_CATEGORY = DataCategory.services.value
 
 
 async def _release_text(
-    session: AsyncSession, principal: Principal, referral: Referral, person_ids: list[uuid.UUID],
+    session: AsyncSession, principal: Principal, referral: Referral | ReferralView, person_ids: list[uuid.UUID],
     held: dict[str, str],
 ) -> Reason | None:
     """Apply the disclosure rule, now, for each person named to the free text on file (`held`, never empty):
@@ -73,9 +65,9 @@ async def _release_text(
     return reason
 
 
-async def read_referral(session: AsyncSession, principal: Principal, referral: Referral) -> dict[str, Any]:
-    """GET of one referral (found by `get_referral`). A read by the receiving agency releases the family's free
-    text across the boundary (or withholds it), so it is audited."""
+async def read_referral(session: AsyncSession, principal: Principal, referral: ReferralView) -> dict[str, Any]:
+    """GET of one referral (loaded with what its read needs by `reads.load_visible`). A read by the receiving
+    agency releases the family's free text across the boundary (or withholds it), so it is audited."""
     out = await referral_read(session, principal, referral)
     if access.referral_side(principal, referral) is access.ReferralSide.receiver:
         await record(session, principal, "referral.read", "referral", referral.id,
@@ -83,19 +75,25 @@ async def read_referral(session: AsyncSession, principal: Principal, referral: R
     return out
 
 
-async def referral_read(session: AsyncSession, principal: Principal, referral: Referral) -> dict[str, Any]:
-    """The referral as ReferralRead. The sending agency reads its own record in full. The receiving side gets
-    the free text written about the family only as the disclosure rule releases it for every person named
-    (`_release_text`); otherwise those fields are null, listed in `withheld`, with the rule's reason in
-    `withheld_reasons`. With no free text on file nothing crosses, and nothing is decided or accounted for."""
-    person_ids = (await person_ids_of(session, [referral.id]))[referral.id]
-    out = summary(referral, person_ids, utcnow())
-    out["service_ids"] = await service_ids_of(session, principal, referral.id)
-    text = {f: unseal(referral, f) for f in SEALED_TEXT}
+async def referral_read(
+    session: AsyncSession, principal: Principal, referral: Referral | ReferralView
+) -> dict[str, Any]:
+    """The referral as ReferralRead (a transition's ORM row is completed by `reads.view_of`, one statement). The
+    sending agency reads its own record in full. The receiving side gets the free text written about the family
+    only as the disclosure rule releases it for every person named (`_release_text`); otherwise those fields are
+    null, listed in `withheld`, with the rule's reason in `withheld_reasons`. With no free text on file nothing
+    crosses, and nothing is decided or accounted for."""
+    view = referral if isinstance(referral, ReferralView) else await reads.view_of(session, principal, referral)
+    out = reads.summary(view, utcnow())
+    out["service_ids"] = view.service_ids
+    text = {f: decrypt_text(getattr(view, column), referral_aad(view.id, f)) for f, column in SEALED_TEXT.items()}
     withheld: dict[str, str] = {}
-    if access.referral_side(principal, referral) is access.ReferralSide.receiver:
+    side = access.referral_side(principal, view)
+    if side is access.ReferralSide.receiver:
         held = {f: v for f in SHARED_TEXT if (v := text[f]) is not None}
-        reason = await _release_text(session, principal, referral, person_ids, held) if held else None
+        # The rule reads the referral's id and status only, which the view carries as the ORM row does.
+        reason = await _release_text(session, principal, cast(Referral, view), view.person_ids, held) \
+            if held else None
         if reason is not None:
             withheld = {f: reason.value for f in held}
             for f in SHARED_TEXT:
@@ -103,11 +101,10 @@ async def referral_read(session: AsyncSession, principal: Principal, referral: R
     out.update(text)
     out["withheld"] = list(withheld)
     out["withheld_reasons"] = withheld
-    out["allowed_actions"] = access.referral_actions_for(principal, referral, legal_actions(referral.status))
-    out["linked_case_id"], out["linked_person_ids"] = None, []
-    receiver = access.receiving_agency(principal, referral)
-    if receiver is not None:
-        out["linked_case_id"], out["linked_person_ids"] = await links_of_referral(session, referral.id, receiver)
+    out["allowed_actions"] = access.referral_actions_for(principal, view, legal_actions(view.status))
+    receiver = access.receiving_agency(principal, view) is not None
+    out["linked_case_id"] = view.linked_case_id if receiver else None
+    out["linked_person_ids"] = view.linked_person_ids if receiver else []
     return out
 
 

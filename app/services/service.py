@@ -26,8 +26,8 @@ from app.core.errors import Invalid
 from app.core.pagination import PageParams, paginate
 from app.identity.models import Agency
 from app.outbox.events import emit
-from app.referrals.lifecycle import register_service_ids
 from app.referrals.models import Referral
+from app.referrals.reads import register_service_ids
 from app.services import access
 from app.services.models import Service, service_aad
 from app.services.schemas import ServiceCreate, ServiceKind, ServiceStatus, ServiceUpdate
@@ -197,12 +197,11 @@ def release_item(service: Service) -> dict[str, Any]:
     }
 
 
-async def service_ids_naming(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> list[uuid.UUID]:
-    """The services naming a referral that the caller may see, oldest first (shown on the referral's read)."""
-    rows = await session.execute(
-        sa.select(Service.id).where(Service.referral_id == referral_id, access.service_visible_clause(principal))
-        .order_by(Service.created_at, Service.id))
-    return list(rows.scalars())
+def service_ids_naming(principal: Principal, referral_id: sa.SQLColumnExpression[uuid.UUID]) -> sa.Select[Any]:
+    """The services naming a referral that the caller may see, oldest first (shown on the referral's read): a
+    select correlated to `referral_id`, which the referral's read runs inside its own statement."""
+    return (sa.select(Service.id).where(Service.referral_id == referral_id, access.service_visible_clause(principal))
+            .order_by(Service.created_at, Service.id))
 
 
 register_service_ids(service_ids_naming)

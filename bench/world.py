@@ -192,8 +192,8 @@ REFERRAL_COLUMNS = [
     "closed_at", "withdrawn_at", "updated_at",
 ]
 RP_COLUMNS = ["id", "referral_id", "person_id", "consent_id", "categories", "created_at"]
-CASE_COLUMNS = ["version", "id", "agency_id", "reference", "dv_indicators", "office_id", "status", "created_by",
-                "created_at", "updated_at"]
+CASE_COLUMNS = ["version", "id", "agency_id", "reference", "dv_indicators", "office_id", "status", "stage",
+                "created_by", "created_at", "updated_at"]
 PERSON_COLUMNS = ["version", "id", "case_id", "agency_id", "case_role", "full_name", "date_of_birth",
                   "race_ethnicity", "language", "contact_enc", "address_enc", "safe_contact_enc", "created_at",
                   "updated_at"]
@@ -235,7 +235,7 @@ async def bulk_referrals(conn: asyncpg.Connection, w: World, target: int, *, see
                 case_created = now - SPAN * rng.random() - timedelta(days=1)
                 agency = uuid.UUID(w.agencies[frm])
                 office = uuid.UUID(w.office_id) if frm == "cps" else None
-                cases.append((1, case_id, agency, f"BULK-{have + done + i}", "[]", office, "open", None,
+                cases.append((1, case_id, agency, f"BULK-{have + done + i}", "[]", office, "open", "intake", None,
                               case_created, None))
                 people.append((1, person_id, case_id, agency, "adult_survivor", f"Bulk Survivor {have + done + i}",
                                None, "[]", "en", None, None, None, case_created, None))

@@ -102,20 +102,43 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> Server:
+    def start(self, timeout: float = 180.0) -> Server:
+        """Start the process, wait until it answers `ready_path`, then until its processes are idle (with
+        several workers the first one ready answers while the others are still importing)."""
         self.log_file = open(self.log_path, "wb")  # noqa: SIM115  (closed in stop)
         self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=self.cwd, stdout=self.log_file,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.log_tail()}")
             with suppress(httpx.HTTPError):
                 if httpx.get(self.url + self.ready_path, timeout=2).status_code == 200:
+                    self.wait_idle()
                     return self
             time.sleep(0.3)
+        tail = self.log_tail()
         self.stop()
-        raise RuntimeError(f"{self.name} did not become ready; see {self.log_path}")
+        raise RuntimeError(f"{self.name} did not become ready in {timeout:.0f} s: {tail}")
+
+    def log_tail(self, chars: int = 1500) -> str:
+        with suppress(OSError):
+            return self.log_path.read_text(errors="replace")[-chars:]
+        return f"(no log at {self.log_path})"
+
+    def wait_idle(self, *, quiet_cpu_s: float = 0.02, timeout: float = 30.0) -> bool:
+        """Wait until the server's processes use less than `quiet_cpu_s` of CPU in half a second: it has
+        finished what it was doing (starting, or the requests a load generator left in flight when it
+        stopped). False if it is still busy after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        last = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.cpu_seconds()
+            if now - last <= quiet_cpu_s:
+                return True
+            last = now
+        return False
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the server process and every process under it (uvicorn's

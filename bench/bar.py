@@ -364,8 +364,9 @@ def _met(ok: bool | None) -> str:
 
 
 def _bad_statuses(r: dict[str, Any]) -> bool:
-    return bool(r.get("socket_errors") or r.get("errors") or r.get("unfinished")) or any(
-        not 200 <= int(k) < 300 for k in r.get("codes", {}))
+    """Errors, non-2xx statuses, or nothing answered at all."""
+    return bool(r.get("socket_errors") or r.get("errors") or r.get("unfinished")) or not r.get("codes") or any(
+        not 200 <= int(k) < 300 for k in r["codes"])
 
 
 def report(info: dict[str, Any], args: argparse.Namespace, out: dict[str, Any]) -> str:
@@ -380,8 +381,9 @@ def report(info: dict[str, Any], args: argparse.Namespace, out: dict[str, Any]) 
           f"asyncpg {v['asyncpg']}, uvicorn {v['uvicorn']} (uvloop {v['uvloop']}, httptools {v['httptools']}), "
           f"load driver {v.get('wrk', driver_name())}",
           f"- settings: {args.seconds:g} s measured after {args.warmup:g} s warm-up per phase; closed loop "
-          f"{args.connections} connections (wrk, 1 thread); servers are uvicorn processes, CPU per request is the "
-          f"server processes' utime + stime over the measured seconds"]
+          f"{args.connections} connections (wrk, 1 thread); servers are uvicorn processes; CPU per request: the "
+          f"server processes' utime + stime from idle before the measured seconds to idle after them, over the "
+          f"requests answered (closed loop: plus the one left outstanding on each connection)"]
     if "world" in out:
         wd = out["world"]
         L.append(f"- world (PostgreSQL): {wd['referrals']} referrals, {wd['incoming_to_bench_dv']} in the DV "

@@ -241,8 +241,7 @@ async def _open_loop(spec: dict[str, Any]) -> dict[str, Any]:
         delay = due - clock()
         if delay > 0:
             await asyncio.sleep(delay)
-        else:
-            max_lag = max(max_lag, -delay)
+        max_lag = max(max_lag, clock() - due)  # how late the generator itself sends (its own CPU, timers)
         t = asyncio.create_task(one(raws[i % len(raws)], due))
         tasks.add(t)
         t.add_done_callback(tasks.discard)

@@ -186,6 +186,9 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, headers.get("connection", "").lower() != "close"
 
 
+KEEP_IDLE_S = 2.0
+
+
 def _ms_quantile(sorted_s: list[float], q: float) -> float:
     if not sorted_s:
         return 0.0
@@ -200,37 +203,56 @@ async def _open_loop(spec: dict[str, Any]) -> dict[str, Any]:
     raws = [_raw_request(Req(**r), f"{host}:{port}") for r in spec["reqs"]]
     rate, seconds = float(spec["rate"]), float(spec["seconds"])
     clock = time.perf_counter  # the event loop's own clock may tick in whole milliseconds (uvloop)
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    # Idle keep-alive connections with the time each was last used: uvicorn closes a connection idle for 5 s
+    # (timeout_keep_alive), so one idle for longer than KEEP_IDLE_S is closed here instead of reused.
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
     gate = asyncio.Semaphore(int(spec["max_connections"]))
     latencies: list[float] = []
     codes: dict[int, int] = {}
     errors = opened = 0
 
+    async def connection() -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
+        nonlocal opened
+        while idle:
+            reader, writer, used = idle.pop()
+            if clock() - used < KEEP_IDLE_S:
+                return reader, writer, True
+            writer.close()
+        reader, writer = await asyncio.open_connection(host, port)
+        opened += 1
+        return reader, writer, False
+
     async def one(raw: bytes, due: float) -> None:
-        nonlocal errors, opened
+        nonlocal errors
         async with gate:
-            if idle:
-                reader, writer = idle.pop()
-            else:
+            for attempt in (1, 2):
                 try:
-                    reader, writer = await asyncio.open_connection(host, port)
+                    reader, writer, reused = await connection()
                 except OSError:
                     errors += 1
                     return
-                opened += 1
-            try:
-                writer.write(raw)
-                status, keep = await _read_response(reader)
-            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
-                errors += 1
-                writer.close()
+                try:
+                    writer.write(raw)
+                    status, keep = await _read_response(reader)
+                except asyncio.IncompleteReadError as e:
+                    writer.close()
+                    if reused and not e.partial and attempt == 1:
+                        continue  # the server had closed the kept connection before reading it: send again
+                    errors += 1
+                    return
+                except (OSError, ValueError, IndexError):
+                    writer.close()
+                    if reused and attempt == 1:
+                        continue
+                    errors += 1
+                    return
+                latencies.append(clock() - due)
+                codes[status] = codes.get(status, 0) + 1
+                if keep:
+                    idle.append((reader, writer, clock()))
+                else:
+                    writer.close()
                 return
-            latencies.append(clock() - due)
-            codes[status] = codes.get(status, 0) + 1
-            if keep:
-                idle.append((reader, writer))
-            else:
-                writer.close()
 
     n = max(1, int(rate * seconds))
     tasks: set[asyncio.Task[None]] = set()
@@ -253,7 +275,7 @@ async def _open_loop(spec: dict[str, Any]) -> dict[str, Any]:
         for t in pending:
             t.cancel()
     finished = clock()
-    for _, writer in idle:
+    for _, writer, _ in idle:
         writer.close()
     latencies.sort()
     return {"rate": rate, "seconds": seconds, "scheduled": n, "completed": len(latencies),

@@ -93,29 +93,58 @@ class Server:
     """A server process (Tandem or the bare app) on its own port; stopped with SIGTERM, then SIGKILL."""
 
     def __init__(self, name: str, cmd: list[str], env: dict[str, str], port: int, ready_path: str,
-                 log_path: Path) -> None:
+                 log_path: Path, cwd: Path = ROOT) -> None:
         self.name, self.cmd, self.env, self.port, self.ready_path = name, cmd, env, port, ready_path
-        self.log_path = log_path
+        self.log_path, self.cwd = log_path, cwd
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> Server:
+    def start(self, timeout: float = 180.0) -> Server:
+        """Start the process, wait until it answers `ready_path`, then until its processes are idle (with
+        several workers the first one ready answers while the others are still importing)."""
         self.log_file = open(self.log_path, "wb")  # noqa: SIM115  (closed in stop)
-        self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=ROOT, stdout=self.log_file,
+        self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=self.cwd, stdout=self.log_file,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.log_tail()}")
             with suppress(httpx.HTTPError):
                 if httpx.get(self.url + self.ready_path, timeout=2).status_code == 200:
+                    self.wait_idle()
                     return self
             time.sleep(0.3)
+        tail = self.log_tail()
         self.stop()
-        raise RuntimeError(f"{self.name} did not become ready; see {self.log_path}")
+        raise RuntimeError(f"{self.name} did not become ready in {timeout:.0f} s: {tail}")
+
+    def log_tail(self, chars: int = 1500) -> str:
+        with suppress(OSError):
+            return self.log_path.read_text(errors="replace")[-chars:]
+        return f"(no log at {self.log_path})"
+
+    def wait_idle(self, *, quiet_cpu_s: float = 0.02, timeout: float = 30.0) -> bool:
+        """Wait until the server's processes use less than `quiet_cpu_s` of CPU in half a second: it has
+        finished what it was doing (starting, or the requests a load generator left in flight when it
+        stopped). False if it is still busy after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        last = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.cpu_seconds()
+            if now - last <= quiet_cpu_s:
+                return True
+            last = now
+        return False
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server process and every process under it (uvicorn's
+        worker processes when it runs more than one)."""
+        assert self.proc is not None
+        return tree_cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -130,17 +159,51 @@ class Server:
             self.log_file.close()
 
 
-def tandem_server(db: BenchDatabase) -> Server:
+def tandem_server(db: BenchDatabase, *, workers: int = 1, tandem: list[str] | None = None,
+                  cwd: Path = ROOT, name: str = "tandem") -> Server:
+    """`tandem serve` with `workers` uvicorn workers; `tandem`: the command that runs the CLI (default this
+    checkout's)."""
     port = free_port()
-    cmd = [str(BIN / "tandem"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    return Server("tandem", cmd, db.env, port, "/readyz", db.tmp / "tandem.log")
+    cmd = [*(tandem or [str(BIN / "tandem")]), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
+           str(workers)]
+    return Server(name, cmd, db.env, port, "/readyz", db.tmp / f"{name}.log", cwd=cwd)
 
 
-def bare_server(db: BenchDatabase) -> Server:
+def bare_server(db: BenchDatabase, module: str = "bench.bare_app") -> Server:
+    """A reference app (bench/bare_app.py, or bench/raw_app.py with module="bench.raw_app"), one worker."""
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port),
+    name = module.rsplit(".", 1)[-1]
+    cmd = [sys.executable, "-m", "uvicorn", f"{module}:app", "--host", "127.0.0.1", "--port", str(port),
            "--workers", "1", "--no-access-log", "--log-level", "warning"]
-    return Server("bare", cmd, db.env, port, "/healthz", db.tmp / "bare.log")
+    return Server(name, cmd, db.env, port, "/healthz", db.tmp / f"{name}.log")
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after "pid (comm)": fields[0] is field 3 (state), fields[1] the ppid."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2:].split()
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """utime + stime (fields 14 and 15 of /proc/<pid>/stat) of `pid` and its live descendants."""
+    stats: dict[int, list[str]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            with suppress(OSError, ValueError, IndexError):
+                stats[int(d.name)] = _stat(int(d.name))
+    kids: dict[int, list[int]] = {}
+    for p, f in stats.items():
+        kids.setdefault(int(f[1]), []).append(p)
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        if p in stats:
+            total += int(stats[p][11]) + int(stats[p][12])
+        todo += kids.get(p, [])
+    return total / _TICK
 
 
 def machine() -> dict[str, Any]:

@@ -192,8 +192,8 @@ REFERRAL_COLUMNS = [
     "closed_at", "withdrawn_at", "updated_at",
 ]
 RP_COLUMNS = ["id", "referral_id", "person_id", "consent_id", "categories", "created_at"]
-CASE_COLUMNS = ["version", "id", "agency_id", "reference", "dv_indicators", "office_id", "status", "created_by",
-                "created_at", "updated_at"]
+CASE_COLUMNS = ["version", "id", "agency_id", "reference", "dv_indicators", "office_id", "status", "stage",
+                "created_by", "created_at", "updated_at"]
 PERSON_COLUMNS = ["version", "id", "case_id", "agency_id", "case_role", "full_name", "date_of_birth",
                   "race_ethnicity", "language", "contact_enc", "address_enc", "safe_contact_enc", "created_at",
                   "updated_at"]
@@ -235,7 +235,7 @@ async def bulk_referrals(conn: asyncpg.Connection, w: World, target: int, *, see
                 case_created = now - SPAN * rng.random() - timedelta(days=1)
                 agency = uuid.UUID(w.agencies[frm])
                 office = uuid.UUID(w.office_id) if frm == "cps" else None
-                cases.append((1, case_id, agency, f"BULK-{have + done + i}", "[]", office, "open", None,
+                cases.append((1, case_id, agency, f"BULK-{have + done + i}", "[]", office, "open", "intake", None,
                               case_created, None))
                 people.append((1, person_id, case_id, agency, "adult_survivor", f"Bulk Survivor {have + done + i}",
                                None, "[]", "en", None, None, None, case_created, None))
@@ -283,4 +283,65 @@ async def bulk_referrals(conn: asyncpg.Connection, w: World, target: int, *, see
         done += n
         if todo > chunk:
             log(f"  referrals: {have + done:,} / {target:,}")
+    return have + done
+
+
+# ---------------------------------------------------------------- bulk audit events
+
+AUDIT_COLUMNS = ["id", "chain", "seq", "at", "actor_type", "actor_id", "agency_id", "action", "object_type",
+                 "object_id", "request_id", "outcome", "prev_hash", "hash"]
+ACTIONS = [("referral.read", "referral"), ("referral.create", "referral"), ("referral.send", "referral"),
+           ("disclosure.request", "disclosure"), ("person.read", "person"), ("case.update", "case"),
+           ("auth.login", "user"), ("consent.create", "consent")]
+AUDIT_WEIGHTS = [30, 30, 15, 15, 10]  # the agencies of the world, in their order
+
+
+class _Ev:
+    __slots__ = AUDIT_COLUMNS
+
+
+async def bulk_audit(conn: asyncpg.Connection, w: World, target: int, *, chunk: int = 100_000) -> int:
+    """Append events until the trail holds `target` of them, spread over the agencies' chains (one hash chain
+    per agency, as app.trail.recorder appends them): each chain continues from its head row (locked while it
+    is extended, as the service locks it) and its newest event's hash, and its head row is moved on."""
+    from app.trail.recorder import GENESIS, chain_hash
+
+    have = await count(conn, "audit_events")
+    todo = target - have
+    if todo <= 0:
+        return have
+    rng = random.Random(target)
+    agencies = [uuid.UUID(a) for a in w.agencies.values()]
+    weights = AUDIT_WEIGHTS[: len(agencies)]
+    share = [todo * wt // sum(weights) for wt in weights]
+    share[0] += todo - sum(share)
+    actors = [u.user_id for u in w.users.values()]
+    done = 0
+    for agency, n in zip(agencies, share, strict=False):
+        chain = str(agency)
+        async with conn.transaction():
+            await conn.execute("INSERT INTO audit_chain_heads (chain, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+                               chain)
+            seq = int(await conn.fetchval("SELECT seq FROM audit_chain_heads WHERE chain = $1 FOR UPDATE", chain))
+            last = await conn.fetchrow("SELECT hash, at FROM audit_events WHERE chain = $1 AND seq = $2", chain, seq)
+            prev = last["hash"] if last else GENESIS
+            at = max(last["at"] if last else datetime.now(UTC), datetime.now(UTC)).astimezone(UTC)
+            end = seq + n
+            while seq < end:
+                rows = []
+                for _ in range(min(chunk, end - seq)):
+                    seq += 1
+                    action, otype = ACTIONS[rng.randrange(len(ACTIONS))]
+                    ev = _Ev()
+                    ev.id, ev.chain, ev.seq, ev.at = uuid.uuid4(), chain, seq, at + timedelta(microseconds=seq)
+                    ev.actor_type, ev.actor_id, ev.agency_id = "user", rng.choice(actors), agency
+                    ev.action, ev.object_type, ev.object_id = action, otype, str(uuid.uuid4())
+                    ev.request_id, ev.outcome, ev.prev_hash = uuid.uuid4().hex, "success", prev
+                    ev.hash = prev = chain_hash(prev, ev)
+                    rows.append(tuple(getattr(ev, c) for c in AUDIT_COLUMNS))
+                await conn.copy_records_to_table("audit_events", records=rows, columns=AUDIT_COLUMNS)
+                done += len(rows)
+                if todo > chunk:
+                    log(f"  audit events: {have + done:,} / {target:,}")
+            await conn.execute("UPDATE audit_chain_heads SET seq = $2 WHERE chain = $1", chain, seq)
     return have + done

@@ -6,7 +6,7 @@ read, accounted for and audited.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,9 +91,7 @@ async def referral_read(
     side = access.referral_side(principal, view)
     if side is access.ReferralSide.receiver:
         held = {f: v for f in SHARED_TEXT if (v := text[f]) is not None}
-        # The rule reads the referral's id and status only, which the view carries as the ORM row does.
-        reason = await _release_text(session, principal, cast(Referral, view), view.person_ids, held) \
-            if held else None
+        reason = await _release_text(session, principal, view, view.person_ids, held) if held else None
         if reason is not None:
             withheld = {f: reason.value for f in held}
             for f in SHARED_TEXT:

@@ -1,8 +1,7 @@
 """SQL statements per request on the hot paths, counted on the engine as the database receives them.
 
-The ceilings are today's counts: a change that adds a round trip to one of these requests fails here and
-must say why. Lowering them (the referral read to 6, the disclosure to 8) is the work of the performance
-issue; when a count goes down, lower its ceiling with it."""
+The ceilings are today's counts, per database: a change that adds a round trip to one of these requests
+fails here and must say why; when a count goes down, lower its ceiling with it."""
 
 from __future__ import annotations
 
@@ -16,20 +15,21 @@ from app.core.db import get_engine
 from tests.factories import PASSWORD
 from tests.referrals.scene import build_scene
 
-# Measured 2026-12-04 (SQLite / PostgreSQL): read 14 / 15, incoming list 4 / 3, disclosure 13 / 13,
-# create 16 / 16, token 10 / 9; each ceiling is the larger of the two. The referral read then gained two for its
-# linked records (`linked_case_id`, `linked_person_ids`: the case link and the person links): 16 / 17.
-# The audit append at commit (one chain per agency: the head row's UPDATE ... RETURNING, on PostgreSQL a read of
-# the previous hash, the INSERT) then took the PostgreSQL read to 16 (SQLite 15). On SQLite the switch of a
-# reading transaction to BEGIN IMMEDIATE at its first write (app.core.db) runs on the driver's cursor, in
-# process, and is not counted here.
-# The principal cache (app.auth.principal_cache) then took the caller's account query off each request: -1.
+# Before the performance work (2026-12-04, PostgreSQL / SQLite): referral read 16 / 15, incoming list 3 / 4,
+# disclosure 13 / 13, referral create 16 / 16, token 9 / 10.
+# After it (2026-12-05): the caller's account comes from the principal cache (app.auth.principal_cache: 0);
+# the referral with its people, services and links is one statement (app.referrals.reads); the disclosure
+# rule reads the people, the link, mandates, agreements and consents in one (app.consent.rules.read_facts) and
+# each category source once; the audit append takes two statements whatever the number of chains
+# (app.trail.recorder). The referral read is then: referral 1, rule 1, accounting INSERT 1, audit 2; the
+# disclosure: rule 1, notes 1, contact preferences 1, accounting INSERT 1, audit 2. SQLite counts one more for
+# its BEGIN (the switch to BEGIN IMMEDIATE at the first write runs on the driver's cursor and is not counted).
+# The issue's targets are on PostgreSQL's wire: read <= 6, disclosure <= 8.
 CEILINGS = {
-    "referral read (receiver)": 15,
-    "incoming list": 3,
-    "disclosure": 12,
-    "referral create": 15,
-    "token": 10,
+    "postgresql": {"referral read (receiver)": 5, "incoming list": 1, "disclosure": 6, "referral create": 13,
+                   "token": 8},
+    "sqlite": {"referral read (receiver)": 6, "incoming list": 2, "disclosure": 7, "referral create": 14,
+               "token": 10},
 }
 
 
@@ -70,5 +70,6 @@ async def test_statements_per_request_stay_within_their_ceilings(client, world):
         assert r.status_code < 300, (name, r.status_code, r.text)
         counts[name] = len(seen)
     print("statements per request:", counts)
-    over = {n: (c, CEILINGS[n]) for n, c in counts.items() if c > CEILINGS[n]}
+    ceilings = CEILINGS[get_engine().dialect.name]
+    over = {n: (c, ceilings[n]) for n, c in counts.items() if c > ceilings[n]}
     assert over == {}, over

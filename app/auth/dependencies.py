@@ -19,6 +19,7 @@ from app.auth.permissions import AgencyKind, P, Role, role_fits_agency
 from app.auth.principal import Principal, PrincipalKind
 from app.auth.principal_cache import Account
 from app.auth.tokens import TokenError, verify_access_token
+from app.core import keyring
 from app.core.db import SessionDep
 from app.core.errors import Unauthorized
 from app.identity.models import Agency, ApiClient, PersonAccount, User
@@ -170,6 +171,7 @@ async def current_principal(token: Annotated[str | None, Depends(oauth2_scheme)]
         principal = await principal_from_token(session, token)
     except TokenError:
         raise Unauthorized("The token is invalid or has expired.")
+    await keyring.ensure_agency_known(principal.agency_id)
     # Every authenticated route passes here: a person's token reaches her own view only, whatever the route.
     route = request.scope.get("route")
     ensure_route_open_to(principal, getattr(route, "path", None) or request.url.path)

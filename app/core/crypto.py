@@ -115,6 +115,7 @@ class KeyRing:
 
     wrapped: dict[str, WrappedKey] = field(default_factory=dict)
     current: dict[uuid.UUID, str] = field(default_factory=dict)
+    agencies: set[uuid.UUID] = field(default_factory=set)  # every agency with a key here (shredded ones too)
     loaded: bool = False
     stale: bool = False
     _cache: OrderedDict[str, tuple[bytes, float]] = field(default_factory=OrderedDict)
@@ -123,6 +124,7 @@ class KeyRing:
     def add(self, key: WrappedKey, current: bool = True) -> None:
         with self._lock:
             self.wrapped[key.kid] = key
+            self.agencies.add(key.agency_id)
             self._cache.pop(key.kid, None)
             if current and key.wrapped is not None:
                 self.current[key.agency_id] = key.kid
@@ -139,6 +141,7 @@ class KeyRing:
         with self._lock:
             self.wrapped = {k.kid: k for k in keys}
             self.current = {k.agency_id: k.kid for k in keys if k.wrapped is not None}
+            self.agencies = {k.agency_id for k in keys}
             self._cache.clear()
             self.loaded, self.stale = True, False
 

@@ -100,6 +100,15 @@ async def ensure_loaded() -> None:
 REQUEST_HOOKS.append(ensure_loaded)
 
 
+async def ensure_agency_known(agency_id: uuid.UUID | None) -> None:
+    """Load the ring when it holds no key of `agency_id` (an agency another worker process made since this
+    one loaded), so its staff's first write here seals under its key instead of answering key-unavailable.
+    Called once the caller is known; no query when the agency is known (shredded agencies included)."""
+    if agency_id is not None and agency_id not in ring.agencies:
+        ring.stale = True
+        await ensure_loaded()
+
+
 async def agency_key(session: AsyncSession, agency_id: uuid.UUID) -> tuple[AgencyKey, DataKey | None]:
     """The agency's KEK record and current data key (None once destroyed)."""
     config = await session.get(AgencyKey, agency_id)

@@ -273,3 +273,16 @@ def test_replicas_that_may_not_generate_keys_use_the_configured_local_kek(monkey
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+async def test_a_worker_that_has_not_seen_a_new_agency_loads_its_key_before_the_first_write(client, world):
+    """An agency made by another worker process is not in this process's ring yet: its staff's first sealed
+    write here must load the ring (not answer 503 key-unavailable and leave the reload to the next request)."""
+    agency = await world.agency("dv")
+    actor = await world.user(agency, "dv_advocate")
+    case = await world.case(actor)
+    # As a process that loaded its ring before the agency existed.
+    crypto.ring.replace([w for w in crypto.ring.wrapped.values() if w.agency_id != agency.id])
+    assert agency.id not in crypto.ring.current
+    person = await world.person(actor, case["id"], address=ADDRESS, contact={"phone": "555 0142"})
+    assert _kids(await _raw(person["id"])) == {crypto.ring.current[agency.id]}

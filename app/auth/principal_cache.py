@@ -250,15 +250,19 @@ class Listener:
         loop = asyncio.get_running_loop()
         if self._task is not None and self._loop is loop and not self._task.done():
             return
+        _cancel_elsewhere(self._task, loop)
         self._loop = loop
         self._task = loop.create_task(self._run(), name="principal-cache-listener")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if task is None:
+            return
+        if _cancel_elsewhere(task, asyncio.get_running_loop()):
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     def expect(self, nonce: str) -> None:
         """Called before a commit that sends `nonce`: its waiter must exist before the notification arrives."""
@@ -331,6 +335,20 @@ class Listener:
                     conn.terminate()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+def _cancel_elsewhere(task: asyncio.Task[None] | None, loop: asyncio.AbstractEventLoop) -> bool:
+    """Cancel a listener task that runs in another event loop than `loop` (an app whose lifespan runs in a
+    loop of its own, as some ASGI test clients do, beside requests served in another): a task can only be
+    awaited in its own loop. True when the task was another loop's (then it is not awaited here); a task
+    whose loop has closed is gone already. While two loops' listeners overlap, the one that ends turns the
+    cache off, which only costs queries."""
+    if task is None or task.get_loop() is loop:
+        return False
+    if not task.done():
+        with contextlib.suppress(RuntimeError):  # its loop is closed
+            task.get_loop().call_soon_threadsafe(task.cancel)
+    return True
 
 
 listener = Listener()

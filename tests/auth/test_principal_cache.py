@@ -390,3 +390,20 @@ async def test_two_workers_end_a_deactivated_users_token_on_the_next_request(cli
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
+
+
+@postgresql_only
+async def test_a_lifespan_in_another_event_loop_stops_without_awaiting_this_loops_listener(client, world):
+    """An app whose lifespan runs in an event loop of its own (as schemathesis's ASGI client does) beside
+    requests served in another: its shutdown cancels the listener of the other loop instead of awaiting a task
+    it cannot await ("attached to a different loop"), and the requests' loop starts its own again."""
+    ensure_listening()
+    task = listener._task
+    assert task is not None and not task.done()
+    await asyncio.to_thread(asyncio.run, listener.stop())
+    await _until(task.done, 10)
+    assert task.cancelled()
+    agency = await world.agency("cps")
+    actor = await world.user(agency, "cps_worker")
+    assert (await world.get(actor, "/api/v1/me")).status_code == 200  # the listener of this loop, again
+    await _until(lambda: listener.up, 10)

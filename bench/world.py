@@ -320,8 +320,8 @@ async def bulk_audit(conn: asyncpg.Connection, w: World, target: int, *, chunk: 
     for agency, n in zip(agencies, share, strict=False):
         chain = str(agency)
         async with conn.transaction():
-            await conn.execute("INSERT INTO audit_chain_heads (chain, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING",
-                               chain)
+            await conn.execute("INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, 0, $2) "
+                               "ON CONFLICT DO NOTHING", chain, GENESIS)
             seq = int(await conn.fetchval("SELECT seq FROM audit_chain_heads WHERE chain = $1 FOR UPDATE", chain))
             last = await conn.fetchrow("SELECT hash, at FROM audit_events WHERE chain = $1 AND seq = $2", chain, seq)
             prev = last["hash"] if last else GENESIS
@@ -343,5 +343,5 @@ async def bulk_audit(conn: asyncpg.Connection, w: World, target: int, *, chunk: 
                 done += len(rows)
                 if todo > chunk:
                     log(f"  audit events: {have + done:,} / {target:,}")
-            await conn.execute("UPDATE audit_chain_heads SET seq = $2 WHERE chain = $1", chain, seq)
+            await conn.execute("UPDATE audit_chain_heads SET seq = $2, hash = $3 WHERE chain = $1", chain, seq, prev)
     return have + done

@@ -6,24 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from app.audit.service import verify_chain
 from app.auth.permissions import AgencyKind, Role
 from app.auth.principal import Principal
 from app.cli import alembic_config
 from app.core.config import get_settings
-from app.core.db import get_engine, sessionmaker
+from app.core.db import sessionmaker
 from app.trail.models import PLATFORM_CHAIN, AuditChainHead, AuditEvent
 from app.trail.recorder import GENESIS, chain_hash, record
 from tests.audit.test_audit import _exec
 from tests.core.test_migrations import _on, scratch_url  # noqa: F401  (the fixture)
+from tests.statements import statements
 
 
 def actor(agency_id: uuid.UUID) -> Principal:
@@ -31,20 +28,6 @@ def actor(agency_id: uuid.UUID) -> Principal:
                      roles=frozenset({Role.agency_admin}))
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The statements the database receives meanwhile (as tests/core/test_statement_counts.py counts them)."""
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    engine = get_engine().sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def chain_state(chain: str) -> tuple[list[AuditEvent], tuple[int, str] | None]:

@@ -11,8 +11,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from app.core.config import get_settings
 from app.core.db import get_engine, sessionmaker
 from app.identity.models import Agency, PersonAccount, User
 from tests.factories import PASSWORD
+from tests.statements import statements
 
 TOKEN = "/api/v1/auth/token"
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,19 +40,6 @@ postgresql_only = pytest.mark.skipif(os.environ.get("TANDEM_TEST_DB") != "postgr
                                      reason="the LISTEN connection and other processes: PostgreSQL")
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    engine = get_engine().sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _reads_account(seen: list[str], table: str) -> bool:

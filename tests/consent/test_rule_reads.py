@@ -4,32 +4,15 @@ their grantors), and each category source once per request, whichever categories
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
-
-from app.core.db import get_engine
 from tests.consent.helpers import build_scene
+from tests.statements import statements
 
 RULE_TABLES = ("legal_mandates", "agreements", "consents ", "consents\n", "notification_tasks", "person_links",
                "referral_people")
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def keep(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    engine = get_engine().sync_engine
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
 
 
 def reads_of(seen: list[str], *tables: str) -> list[str]:

@@ -5,15 +5,10 @@ fails here and must say why; when a count goes down, lower its ceiling with it."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
 from app.core.db import get_engine
 from tests.factories import PASSWORD
 from tests.referrals.scene import build_scene
+from tests.statements import statements
 
 # Before the performance work (2026-12-04, PostgreSQL / SQLite): referral read 16 / 15, incoming list 3 / 4,
 # disclosure 13 / 13, referral create 16 / 16, token 9 / 10.
@@ -33,19 +28,6 @@ CEILINGS = {
 }
 
 
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement.split(None, 1)[0].upper())
-
-    engine = get_engine().sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def test_statements_per_request_stay_within_their_ceilings(client, world):
@@ -65,7 +47,7 @@ async def test_statements_per_request_stay_within_their_ceilings(client, world):
     counts = {}
     for name, send in requests.items():
         await send()  # warm: first-use lookups (keys, caches) are not the steady state
-        with counting() as seen:
+        with statements() as seen:
             r = await send()
         assert r.status_code < 300, (name, r.status_code, r.text)
         counts[name] = len(seen)

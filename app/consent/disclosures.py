@@ -269,8 +269,24 @@ def _requester(principal: Principal) -> dict[str, Any]:
             "requester_id": str(principal.id)[:300]}
 
 
+@dataclass(frozen=True, slots=True)
+class Accounted:
+    """What the request needs of the accounting row it wrote (the row itself is inserted with Core: an ORM
+    object and a flush cost more than the rule's own work on a read)."""
+
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    basis: str
+    outcome: str
+    created_at: datetime
+
+
+# The accounting row's INSERT, built once: every column, so the statement's shape never changes.
+_ACCOUNT = sa.insert(Disclosure.__table__)
+
+
 async def _audit_request(
-    session: AsyncSession, principal: Principal, person_id: uuid.UUID, row: Disclosure | None
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, row: Accounted | None
 ) -> None:
     """The audit of one disclosure request, written after its accounting row (`row`; None when the id names
     no one). The agency holding the record gets an event on the row, whatever the outcome. A refused request
@@ -421,17 +437,15 @@ async def _apply_rule(
     ev = await _evaluate(session, person, cats, decisions, fetch)
     released_basis, mandate_ids = ev.released_basis, ev.mandate_ids
     notice = ev.notice
-    row = Disclosure(
-        person_id=person.id, agency_id=person.agency_id, **_requester(principal), purpose=purpose,
-        categories_requested=cats, categories_released=list(ev.released),
-        withheld=[w.model_dump(mode="json") for w in ev.withheld],
-        released_basis=released_basis, released_elements=ev.released_elements or None,
-        basis=_overall_basis(released_basis), outcome=_outcome(decisions, ev.released),
-        consent_ids=sorted(ev.consent_ids), mandate_ids=sorted(mandate_ids), context=ctx,
-        redisclosure_notice=notice is not None,
-    )
-    session.add(row)
-    await session.flush()
+    row = Accounted(id=uuid.uuid4(), agency_id=person.agency_id, basis=_overall_basis(released_basis),
+                    outcome=_outcome(decisions, ev.released), created_at=utcnow())
+    await session.execute(_ACCOUNT, {
+        "id": row.id, "created_at": row.created_at, "person_id": person.id, "agency_id": row.agency_id,
+        **_requester(principal), "purpose": purpose, "categories_requested": cats,
+        "categories_released": list(ev.released), "withheld": [w.model_dump(mode="json") for w in ev.withheld],
+        "released_basis": released_basis, "released_elements": ev.released_elements or None,
+        "basis": row.basis, "outcome": row.outcome, "consent_ids": sorted(ev.consent_ids),
+        "mandate_ids": sorted(mandate_ids), "context": ctx, "redisclosure_notice": notice is not None})
     await _audit_request(session, principal, person.id, row)
     if row.outcome == "refused":
         raise PersonNotLinked()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -140,6 +140,8 @@ class Disclosure(SQLModel, table=True):
     """One row of the accounting of disclosures: every request, granted or not. Never the released data."""
 
     __tablename__ = "disclosures"
+    if TYPE_CHECKING:  # set by SQLModel on each table class; its stubs do not say so
+        __table__: ClassVar[sa.Table]
     __table_args__ = (sa.Index("ix_disclosures_person_created", "person_id", "created_at"),)
 
     id: uuid.UUID = id_field()

@@ -3,8 +3,8 @@ py-spy sampling the server process.
 
     .venv/bin/python -m bench.profile [--endpoint read|disclosure|list|me] [--seconds 20] [--out stacks.txt]
 
-The world is bench.bar's (a seeded PostgreSQL database created and dropped by the run). py-spy (`pip install
-py-spy`) writes collapsed stacks (one line per stack, frames separated by ';', then the sample count) to
+The world is bench.bar's (a seeded PostgreSQL database created and dropped by the run). py-spy (`pip install -e
+".[bench]"`) writes collapsed stacks (one line per stack, frames separated by ';', then the sample count) to
 `--out`; the run prints the share of samples under the frames that matter most (SQLAlchemy, asyncpg, FastAPI,
 pydantic, Tandem's own code) and the heaviest Tandem functions, counted inclusively.
 """

@@ -8,7 +8,7 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 import httpx
@@ -25,6 +25,7 @@ from app.core.files import PRIVATE_FILE, create_private_file, key_dir, replace_p
 log = logging.getLogger("tandem.auth")
 
 ALGORITHMS = ["RS256"]
+VERIFIED_TOKENS_KEPT = 4096  # per worker: about 4 MB at most
 
 
 class TokenError(Exception):
@@ -64,6 +65,17 @@ class KeyRing:
     # Parsed once: loading an RSA private key from PEM costs far more than signing with it.
     signing_key: Key | None = None
     verifying_keys: dict[str, Key] | None = None
+    # Local tokens whose signature, issuer and audience this ring has verified: token -> (issuer, audience,
+    # claims). A partner sends the same token on every request for its lifetime, and the signature check and
+    # the JOSE parsing are the larger part of authenticating it. Times are checked on every use (see
+    # `_check_times`); the account behind the token is checked on every request by the caller (the principal
+    # cache), so deactivation still ends the token at once. A new ring (rotation) starts empty.
+    verified: dict[str, tuple[str, str, dict[str, Any]]] = field(default_factory=dict)
+
+    def remember(self, token: str, issuer: str, audience: str, claims: dict[str, Any]) -> None:
+        if len(self.verified) >= VERIFIED_TOKENS_KEPT:
+            del self.verified[next(iter(self.verified))]  # the oldest first
+        self.verified[token] = (issuer, audience, claims)
 
     def signer(self) -> Key:
         if self.signing_key is None:
@@ -181,6 +193,11 @@ def _decode(token: str, key: dict[str, Any] | Key, *, audience: str, issuer: str
         raise TokenError(type(e).__name__)
     except (ValueError, TypeError, KeyError) as e:  # a malformed token or key the library did not wrap
         raise TokenError(type(e).__name__)
+    _check_times(claims, s)
+    return claims
+
+
+def _check_times(claims: dict[str, Any], s: Settings) -> None:
     now = utcnow().timestamp()
     leeway = s.jwt_leeway_seconds
     iat, exp, nbf = claims.get("iat"), claims.get("exp"), claims.get("nbf")
@@ -190,7 +207,6 @@ def _decode(token: str, key: dict[str, Any] | Key, *, audience: str, issuer: str
         raise TokenError("iat in the future")
     if exp <= now - leeway or nbf > now + leeway:
         raise TokenError("outside validity window")
-    return claims
 
 
 def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -286,21 +302,27 @@ jwks_cache = JWKSCache()
 
 async def verify_access_token(token: str) -> tuple[str, dict[str, Any], ExternalIdP | None]:
     """Return ("local"|"external", claims, idp) for a token that passes every check, else TokenError."""
+    s = get_settings()
+    ring = keyring()
+    seen = ring.verified.get(token)
+    if seen is not None and seen[:2] == (s.jwt_issuer, s.jwt_audience):
+        _check_times(seen[2], s)
+        return "local", seen[2], None
     header, unverified = unverified_parts(token)
     alg = header.get("alg")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise TokenError("no kid")
-    s = get_settings()
     iss = unverified.get("iss")
     if iss == s.jwt_issuer:
         if alg not in ALGORITHMS:
             raise TokenError("algorithm not allowed")
-        local_key = keyring().verifier(kid)
+        local_key = ring.verifier(kid)
         if local_key is None:
             raise TokenError("unknown kid")
         claims = _decode(token, local_key, audience=s.jwt_audience, issuer=s.jwt_issuer, algorithms=ALGORITHMS,
                          require_jti=True)
+        ring.remember(token, s.jwt_issuer, s.jwt_audience, claims)
         return "local", claims, None
     idp = external_idps().get(iss) if isinstance(iss, str) else None
     if idp is None:

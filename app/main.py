@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from starlette.types import ASGIApp
 
 from app import models  # noqa: F401  (register every table)
@@ -76,6 +76,19 @@ SOURCE_REGISTRATIONS: tuple[Callable[[], None], ...] = (
 )
 
 
+# Every request is matched against the routers in this order, one route after another (twice: FastAPI finds the
+# router, then the route in it), so the most requested come first: the token, who-am-I, the referrals and the
+# disclosure rule's doors. No two routers answer the same method and path (tests/core/test_routes.py), so the
+# order decides nothing else.
+ROUTERS: tuple[APIRouter, ...] = (
+    health_router, token_router, auth_router, referrals_router, consent_router, auth_public, cases_router,
+    tasks_router, checklists_router, advocates_router, services_router, agencies_router, agreements_router,
+    audit_router, webhooks_router, reports_router, treatment_router, protective_orders_router, court_router,
+    assessments_router, safety_plans_router, children_router, contacts_router, notes_router, keys_router,
+    family_public, family_router,
+)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     worker = None
@@ -109,13 +122,7 @@ def create_app() -> FastAPI:
     for register in SOURCE_REGISTRATIONS:
         register()
     task_sources.register()  # the task inbox listens to the events that open and close tasks
-    for r in (
-        health_router, auth_public, token_router, auth_router, agencies_router, agreements_router, cases_router,
-        consent_router, referrals_router, checklists_router, advocates_router, audit_router,
-        webhooks_router, reports_router, services_router, treatment_router, protective_orders_router,
-        court_router, assessments_router, safety_plans_router, children_router, contacts_router, notes_router,
-        tasks_router, keys_router, family_public, family_router,
-    ):
+    for r in ROUTERS:
         app.include_router(r)
     install_openapi(app, extensions=[document_webhooks])
     install_docs(app)

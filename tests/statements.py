@@ -12,12 +12,24 @@ from sqlalchemy import event
 from app.core.db import get_engine
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
+class Seen(list[str]):
+    """The statements sent, in order; `rewritten`: those whose text SQLAlchemy rewrote for this execution (an
+    expanding IN, a literal rendered at execution), which a statement built once should not need."""
 
-    def keep(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def __init__(self) -> None:
+        super().__init__()
+        self.rewritten: list[str] = []
+
+
+@contextmanager
+def statements() -> Iterator[Seen]:
+    seen = Seen()
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         seen.append(statement)
+        compiled = getattr(context, "compiled", None)
+        if compiled is not None and "POSTCOMPILE" in compiled.string:
+            seen.rewritten.append(statement)
 
     engine = get_engine().sync_engine
     event.listen(engine, "before_cursor_execute", keep)

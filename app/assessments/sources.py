@@ -14,6 +14,7 @@ from app.assessments.models import Assessment
 from app.assessments.service import assessment_read
 from app.cases.models import Person
 from app.consent.disclosures import Sourced, register_category_source
+from app.core.sql import any_of
 from app.core.vocab import DataCategory
 from app.identity.models import User
 
@@ -22,7 +23,7 @@ _ASSESSMENTS = (sa.select(Assessment)
                 .where(Assessment.person_id == sa.bindparam("person_id"),
                        Assessment.agency_id == sa.bindparam("agency_id"))
                 .order_by(Assessment.administered_at.desc(), Assessment.id))
-_RECORDERS = sa.select(User.id, User.full_name).where(User.id.in_(sa.bindparam("ids", expanding=True)))
+_RECORDERS = sa.select(User.id, User.full_name).where(any_of(User.id, "ids"))
 
 
 async def assessments(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:

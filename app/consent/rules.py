@@ -52,6 +52,7 @@ from app.consent.models import Consent, LegalMandate, NotificationTask
 from app.core.clock import today, utcnow
 from app.core.config import get_settings
 from app.core.db import UTCDateTime
+from app.core.sql import AnyOf, any_of
 from app.core.vocab import CaseRole, DataCategory
 
 
@@ -371,8 +372,8 @@ def _part(kind: str, **columns: Any) -> sa.Select[Any]:
     return sa.select(*out)
 
 
-def _people() -> sa.BindParameter[Any]:
-    return sa.bindparam("person_ids", expanding=True)
+def _people(column: Any) -> AnyOf:
+    return any_of(column, "person_ids")
 
 
 def _requester() -> sa.BindParameter[Any]:
@@ -389,12 +390,12 @@ def _build_facts_statement() -> sa.Select[Any]:
         categories=LegalMandate.categories, created_at=LegalMandate.created_at, expires_at=LegalMandate.expires_at,
         activated_at=LegalMandate.activated_at, flag=LegalMandate.immediate_release, warned=warned,
         status=LegalMandate.status, basis=LegalMandate.basis, citation=LegalMandate.court_order_citation,
-    ).where(LegalMandate.person_id.in_(_people()), LegalMandate.recipient_agency_id == _requester())
+    ).where(_people(LegalMandate.person_id), LegalMandate.recipient_agency_id == _requester())
     owner = Person.__table__.alias("owner")
     agreements = _part(
         "a", person_id=owner.c.id, id=Agreement.id, categories=Agreement.categories, purposes=Agreement.purposes,
     ).select_from(owner.join(Agreement, sa.true())).where(
-        owner.c.id.in_(_people()),
+        _people(owner.c.id),
         agreements_access.active_agreement_clause(owner.c.agency_id, _requester(),
                                                   sa.bindparam("today", type_=sa.Date())))
     grantor = Person.__table__.alias("consent_grantor")
@@ -405,13 +406,13 @@ def _build_facts_statement() -> sa.Select[Any]:
         grantor_id=Consent.grantor_person_id, relationship=Consent.grantor_relationship,
         grantor_case_id=grantor.c.case_id, grantor_case_role=grantor.c.case_role,
     ).select_from(sa.outerjoin(Consent, grantor, grantor.c.id == Consent.grantor_person_id)).where(
-        Consent.person_id.in_(_people()), Consent.recipient_agency_id == _requester())
+        _people(Consent.person_id), Consent.recipient_agency_id == _requester())
     reads = sa.union_all(mandates, agreements, consents).subquery("rule_reads")
     person_id: sa.ColumnElement[uuid.UUID] = Person.__table__.c.id
     links = [link(person_id, _requester()) for link in access.PERSON_LINKS.values()]
     linked = sa.or_(*links) if links else sa.false()
     return (sa.select(Person, linked.label("linked"), *[reads.c[name] for name, _ in _SLOTS[1:]])
-            .outerjoin(reads, reads.c.person_id == Person.id).where(Person.id.in_(_people())))
+            .outerjoin(reads, reads.c.person_id == Person.id).where(_people(Person.id)))
 
 
 _facts_statement: tuple[tuple[str, ...], sa.Select[Any]] | None = None

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cases.models import Person
 from app.consent.disclosures import BatchedSource, CategorySource, Sourced, register_category_source
 from app.core.crypto import decrypt_text
+from app.core.sql import any_of
 from app.core.vocab import DataCategory
 from app.notes.models import CaseNote, note_text_aad
 from app.notes.schemas import Audience
@@ -23,7 +24,7 @@ _SHARED_NOTES = (
     sa.select(CaseNote.id, CaseNote.category, CaseNote.text_enc, CaseNote.created_at, CaseNote.updated_at)
     .where(CaseNote.person_id == sa.bindparam("person_id"), CaseNote.agency_id == sa.bindparam("agency_id"),
            CaseNote.audience == Audience.shared.value,
-           CaseNote.category.in_(sa.bindparam("categories", expanding=True)))
+           any_of(CaseNote.category, "categories"))
     .order_by(CaseNote.created_at, CaseNote.id)
 )
 

@@ -24,6 +24,7 @@ from app.core.crypto import encrypt_json
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.http import check_if_match
 from app.core.pagination import PageParams, paginate
+from app.core.sql import any_of
 from app.core.vocab import Purpose
 from app.identity.models import Agency, Office, User
 from app.outbox.events import emit
@@ -113,7 +114,8 @@ async def _case_timezone(session: AsyncSession, case_id: uuid.UUID) -> ZoneInfo:
 async def _snapshot(session: AsyncSession, referral: Referral) -> dict[str, Any]:
     """The agencies and the workers involved at this step, so the history stays true when staff move."""
     agencies = {a.id: a for a in (await session.execute(
-        sa.select(Agency).where(Agency.id.in_([referral.from_agency_id, referral.to_agency_id])))).scalars()}
+        sa.select(Agency).where(any_of(Agency.id, "ids")), {"ids": [referral.from_agency_id, referral.to_agency_id]}
+    )).scalars()}
     team = (await session.execute(
         sa.select(User.id, User.full_name).join(CaseTeamMember, CaseTeamMember.user_id == User.id)
         .where(CaseTeamMember.case_id == referral.case_id).order_by(CaseTeamMember.created_at).limit(20)
@@ -163,7 +165,8 @@ async def create_referral(session: AsyncSession, principal: Principal, data: Ref
         raise Invalid("A referral goes to an agency of the other kind (CPS to DV, or DV to CPS).",
                       loc=["body", "to_agency_id"], type="same_agency_kind")
     in_case = set((await session.execute(
-        sa.select(Person.id).where(Person.case_id == case.id, Person.id.in_(data.person_ids)))).scalars())
+        sa.select(Person.id).where(Person.case_id == case.id, any_of(Person.id, "ids")), {"ids": data.person_ids}
+    )).scalars())
     bad = [{"loc": ["body", "person_ids", i], "msg": "not a person in this case", "type": "person_not_in_case"}
            for i, pid in enumerate(data.person_ids) if pid not in in_case]
     if bad:

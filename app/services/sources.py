@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.models import Person
 from app.consent.disclosures import Sourced, register_category_source
+from app.core.sql import any_of
 from app.core.vocab import DataCategory
 from app.services.models import Service
 from app.services.schemas import ServiceKind
@@ -29,7 +30,7 @@ GENERAL_KINDS = [k for k in ServiceKind if k not in TREATMENT_KINDS.values()]
 # Built once; the person's record, agency and the kinds are bound at each read.
 _HELD = (sa.select(Service)
          .where(Service.person_id == sa.bindparam("person_id"), Service.agency_id == sa.bindparam("agency_id"),
-                Service.kind.in_(sa.bindparam("kinds", expanding=True)))
+                any_of(Service.kind, "kinds"))
          .order_by(Service.created_at, Service.id))
 
 

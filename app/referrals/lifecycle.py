@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from app.agreements import access as agreements_access
 from app.auth.principal import Principal
@@ -113,9 +114,16 @@ async def _case_timezone(session: AsyncSession, case_id: uuid.UUID) -> ZoneInfo:
 
 async def _snapshot(session: AsyncSession, referral: Referral) -> dict[str, Any]:
     """The agencies and the workers involved at this step, so the history stays true when staff move."""
-    agencies = {a.id: a for a in (await session.execute(
-        sa.select(Agency).where(any_of(Agency.id, "ids")), {"ids": [referral.from_agency_id, referral.to_agency_id]}
-    )).scalars()}
+    wanted = {referral.from_agency_id, referral.to_agency_id}
+    # Both agencies are usually loaded already (the create and the transitions check them): no query for those.
+    agencies: dict[uuid.UUID, Agency] = {}
+    for aid in wanted:
+        loaded = session.identity_map.get(identity_key(Agency, aid))
+        if isinstance(loaded, Agency) and "name" not in sa.inspect(loaded).unloaded:
+            agencies[aid] = loaded
+    if missing := sorted(wanted - set(agencies)):
+        agencies.update((a.id, a) for a in (await session.execute(
+            sa.select(Agency).where(any_of(Agency.id, "ids")), {"ids": missing})).scalars())
     team = (await session.execute(
         sa.select(User.id, User.full_name).join(CaseTeamMember, CaseTeamMember.user_id == User.id)
         .where(CaseTeamMember.case_id == referral.case_id).order_by(CaseTeamMember.created_at).limit(20)

@@ -1,7 +1,7 @@
 """Where a hot endpoint's CPU goes under load: Tandem served by one uvicorn worker, wrk driving the endpoint,
 py-spy sampling the server process.
 
-    .venv/bin/python -m bench.profile [--endpoint read|disclosure|list|me] [--seconds 20] [--out stacks.txt]
+    .venv/bin/python -m bench.profile [--endpoint read|disclosure|list|me|create] [--seconds 20] [--out stacks.txt]
 
 The world is bench.bar's (a seeded PostgreSQL database created and dropped by the run). py-spy (`pip install -e
 ".[bench]"`) writes collapsed stacks (one line per stack, frames separated by ';', then the sample count) to
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.driver import Req, run_phase
 from bench.harness import BIN, BenchDatabase, log, tandem_server
-from bench.world import CATEGORIES, bulk_referrals, seed_world
+from bench.world import CATEGORIES, bulk_referrals, referral_body, seed_world
 
 GROUPS = {
     "sqlalchemy": "(sqlalchemy/",
@@ -93,6 +93,9 @@ async def main(args: argparse.Namespace) -> None:
             "read": [Req("GET", f"/api/v1/referrals/{rid}", advocate.h) for rid in ids],
             "list": [Req("GET", "/api/v1/referrals?box=incoming", advocate.h)],
             "me": [Req("GET", "/api/v1/me", advocate.h)],
+            "create": [Req("POST", "/api/v1/referrals", {**w.users["cps.cps_worker"].h, "Content-Type":
+                                                         "application/json"}, json.dumps(referral_body(w, k)))
+                       for k in range(len(w.cases))],
             "disclosure": [Req("POST", "/api/v1/disclosures", {**advocate.h, "Content-Type": "application/json"},
                                json.dumps({"person_id": pid, "purpose": "service_coordination",
                                            "categories": CATEGORIES})) for pid in w.survivors],
@@ -114,7 +117,7 @@ async def main(args: argparse.Namespace) -> None:
 
 def cli() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--endpoint", choices=("read", "disclosure", "list", "me"), default="read")
+    p.add_argument("--endpoint", choices=("read", "disclosure", "list", "me", "create"), default="read")
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--connections", type=int, default=8)
     p.add_argument("--cases", type=int, default=40)

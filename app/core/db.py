@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -73,20 +74,41 @@ class Versioned(SQLModel):
         return {"version_id_col": cls.__table__.c.version}
 
 
+def factory(make: Callable[[], Any]) -> Callable[[], Any]:
+    """`make` as a table field's default factory that states its signature up front.
+
+    Building a row object, SQLModel asks pydantic, for every field with a default factory, whether the factory
+    takes the validated data; pydantic answers with `inspect.signature`, on every object built (for a builtin
+    such as `list`, by parsing its text signature). A `__signature__` set here answers at once."""
+
+    def make_default() -> Any:
+        return make()
+
+    make_default.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
+    make_default.__name__ = getattr(make, "__name__", "make_default")
+    return make_default
+
+
+_NEW_ID = factory(uuid.uuid4)
+_NOW = factory(utcnow)
+_EMPTY: dict[Callable[[], Any], Callable[[], Any]] = {list: factory(list), dict: factory(dict)}
+
+
 def id_field() -> Any:
-    return Field(default_factory=uuid.uuid4, primary_key=True)
+    return Field(default_factory=_NEW_ID, primary_key=True)
 
 
 def created_field() -> Any:
-    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    return Field(default_factory=_NOW, sa_type=UTCDateTime, nullable=False, index=True)
 
 
 def time_field(nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
 
 
-def json_field(default_factory: Any = list) -> Any:
-    return Field(default_factory=default_factory, sa_type=sa.JSON, nullable=False)
+def json_field(default_factory: Callable[[], Any] = list) -> Any:
+    return Field(default_factory=_EMPTY.get(default_factory) or factory(default_factory), sa_type=sa.JSON,
+                 nullable=False)
 
 
 _engine: AsyncEngine | None = None

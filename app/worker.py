@@ -74,16 +74,21 @@ async def run_pass(pass_jobs: list[Job]) -> dict[str, int]:
     return done
 
 
+_BACKLOG_JOBS = ("webhook delivery", "overdue referrals", "expiring consents")
+
+
 async def run_forever(stop: asyncio.Event | None = None, batch_size: int = delivery.DEFAULT_BATCH) -> None:
     """Run passes until `stop` is set (or the task is cancelled); idle for the poll interval after a pass
-    that delivered nothing."""
+    that delivered nothing and opened no task."""
     stop = stop or asyncio.Event()
     settings = get_settings()
     async with delivery.delivery_client() as client:
         pass_jobs = jobs(client, batch_size)
         while not stop.is_set():
             done = await run_pass(pass_jobs)
-            if done["webhook delivery"] == 0:
+            # Straight on to the next pass while there is a backlog: deliveries sent, or tasks opened (a
+            # detection pass takes a bounded batch, app.tasks.detect.DETECT_BATCH).
+            if not any(done.get(name) for name in _BACKLOG_JOBS):
                 with suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=settings.webhook_poll_seconds)
 

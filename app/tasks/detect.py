@@ -30,6 +30,10 @@ from app.tasks.service import open_task
 from app.tasks.sources import worker_on_case
 
 _LOCK_KEY = 7_234_014  # pg advisory lock serialising detection passes across workers
+# At most this many subjects of each kind per pass: a backlog (an import, a worker down for a day) is worked
+# through in short transactions of bounded size, one after another, not in one that holds the detection lock,
+# every row and the process's CPU until all of it is done.
+DETECT_BATCH = 200
 
 
 def _without_task(kind: InboxTaskKind, subject: sa.SQLColumnExpression[uuid.UUID]) -> sa.ColumnElement[bool]:
@@ -41,7 +45,7 @@ async def _lock(session: AsyncSession) -> None:
         await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
 
 
-async def open_overdue_tasks(session: AsyncSession, now: datetime) -> int:
+async def open_overdue_tasks(session: AsyncSession, now: datetime, limit: int = DETECT_BATCH) -> int:
     """A task for the receiving agency's supervisors for each referral past `respond_by` and unanswered, and
     a second one of high priority once it is still unanswered `referral_escalation_hours` later; each with
     `referral.overdue` to both agencies."""
@@ -55,7 +59,7 @@ async def open_overdue_tasks(session: AsyncSession, now: datetime) -> int:
             sa.select(Referral, Agency.kind).join(Agency, Agency.id == Referral.to_agency_id).where(
                 Referral.status.in_(AWAITING_ANSWER), Referral.respond_by.is_not(None), Referral.respond_by < since,
                 _without_task(kind, Referral.id))
-            .order_by(Referral.respond_by, Referral.id))).all()
+            .order_by(Referral.respond_by, Referral.id).limit(limit))).all()
         for referral, agency_kind in rows:
             assert referral.respond_by is not None  # the query selects referrals with a deadline only
             escalated = kind is InboxTaskKind.referral_escalated
@@ -75,7 +79,7 @@ async def open_overdue_tasks(session: AsyncSession, now: datetime) -> int:
     return opened
 
 
-async def open_expiry_tasks(session: AsyncSession, now: datetime) -> int:
+async def open_expiry_tasks(session: AsyncSession, now: datetime, limit: int = DETECT_BATCH) -> int:
     """A renewal task for the owning agency's worker on the case (the assigned worker, else the case team)
     for each consent in force that expires within `consent_expiry_warning_days`, unless a later consent of
     the same person to the same agency, not revoked, already runs past it; each with `consent.expiring` to
@@ -89,7 +93,7 @@ async def open_expiry_tasks(session: AsyncSession, now: datetime) -> int:
         sa.select(Consent).where(Consent.revoked_at.is_(None), Consent.valid_from <= now, Consent.expires_at > now,
                                  Consent.expires_at <= horizon, ~renewed,
                                  _without_task(InboxTaskKind.consent_expiring, Consent.id))
-        .order_by(Consent.expires_at, Consent.id))).scalars().all()
+        .order_by(Consent.expires_at, Consent.id).limit(limit))).scalars().all()
     opened = 0
     for consent in consents:
         user_id, team_case_id = await worker_on_case(session, consent.case_id)
@@ -107,19 +111,21 @@ async def open_expiry_tasks(session: AsyncSession, now: datetime) -> int:
     return opened
 
 
-async def detect_overdue_referrals() -> int:
-    """One background pass of open_overdue_tasks, in its own transaction; returns how many tasks it opened."""
+async def detect_overdue_referrals(limit: int = DETECT_BATCH) -> int:
+    """One background pass of open_overdue_tasks (at most `limit` referrals of each kind), in its own
+    transaction; returns how many tasks it opened."""
     async with sessionmaker()() as session:
         await _lock(session)
-        opened = await open_overdue_tasks(session, utcnow())
+        opened = await open_overdue_tasks(session, utcnow(), limit)
         await session.commit()
         return opened
 
 
-async def detect_expiring_consents() -> int:
-    """One background pass of open_expiry_tasks, in its own transaction; returns how many tasks it opened."""
+async def detect_expiring_consents(limit: int = DETECT_BATCH) -> int:
+    """One background pass of open_expiry_tasks (at most `limit` consents), in its own transaction; returns
+    how many tasks it opened."""
     async with sessionmaker()() as session:
         await _lock(session)
-        opened = await open_expiry_tasks(session, utcnow())
+        opened = await open_expiry_tasks(session, utcnow(), limit)
         await session.commit()
         return opened

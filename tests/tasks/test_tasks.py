@@ -297,3 +297,15 @@ async def test_a_mandate_notice_is_a_task_closed_by_completing_the_notification(
     assert r.status_code == 200, r.text
     [closed] = await _about(s, "cps_worker", notice["id"])
     assert closed["status"] == "done" and closed["done_by"] == "system"
+
+
+async def test_a_backlog_of_overdue_referrals_is_worked_through_in_bounded_passes(world, clock):
+    clock.set(FRIDAY)
+    s = await build_scene(world, full=True)
+    refs = [await s.referral("sent", urgency="emergency") for _ in range(5)]  # each due by 19:00
+    clock.set(FRIDAY + timedelta(hours=5))
+    opened = [await detect_overdue_referrals(limit=2) for _ in range(4)]
+    assert opened == [2, 2, 1, 0]
+    s.retoken()
+    for ref in refs:
+        assert [t["kind"] for t in await _about(s, "dv_supervisor", ref["id"])] == ["referral_overdue"]

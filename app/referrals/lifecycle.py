@@ -163,12 +163,14 @@ async def _event(session: AsyncSession, principal: Principal, referral: Referral
 async def create_referral(session: AsyncSession, principal: Principal, data: ReferralCreate) -> Referral:
     """A draft on a case the caller may see, to an agency of the other kind, naming people of that case."""
     case = await cases_access.get_visible_case(session, principal, data.case_id)
-    to_agency = await session.get(Agency, data.to_agency_id)
+    # Both agencies in one statement (they stay in the session for the history snapshot).
+    agencies = {a.id: a for a in (await session.execute(
+        sa.select(Agency).where(any_of(Agency.id, "ids")), {"ids": [data.to_agency_id, case.agency_id]})).scalars()}
+    to_agency = agencies.get(data.to_agency_id)
     if to_agency is None:
         raise Invalid("to_agency_id is not an existing agency.", loc=["body", "to_agency_id"],
                       type="unknown_agency")
-    from_agency = await session.get(Agency, case.agency_id)
-    assert from_agency is not None
+    from_agency = agencies[case.agency_id]
     if to_agency.id == from_agency.id or to_agency.kind == from_agency.kind:
         raise Invalid("A referral goes to an agency of the other kind (CPS to DV, or DV to CPS).",
                       loc=["body", "to_agency_id"], type="same_agency_kind")
@@ -187,10 +189,9 @@ async def create_referral(session: AsyncSession, principal: Principal, data: Ref
     _seal(referral, "reason", data.reason)
     _seal(referral, "family_goals", data.family_goals)
     session.add(referral)
-    await session.flush()
-    for pid in data.person_ids:
-        session.add(ReferralPerson(referral_id=referral.id, person_id=pid))
-    await session.flush()
+    # The referral, its people and its first event go in one flush (_event's): the unit of work inserts them in
+    # the order of their tables' foreign keys.
+    session.add_all([ReferralPerson(referral_id=referral.id, person_id=pid) for pid in data.person_ids])
     await _event(session, principal, referral, None)
     await record(session, principal, "referral.create", "referral", referral.id, agency_id=from_agency.id)
     # A draft is the sending agency's own: the receiving agency hears of it only once it is sent.

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
+from app.core.sql import any_of
 from app.outbox.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 
@@ -151,6 +152,10 @@ def register_listener(event_type: str, name: str, listener: Listener) -> None:
     LISTENERS.setdefault(event_type, {})[name] = listener
 
 
+_ACTIVE_ENDPOINTS = select(WebhookEndpoint.id, WebhookEndpoint.agency_id, WebhookEndpoint.events).where(
+    any_of(WebhookEndpoint.agency_id, "agency_ids"), WebhookEndpoint.active)
+
+
 async def emit(
     session: AsyncSession, event_type: str, agency_ids: Iterable[uuid.UUID | None], data: dict[str, str]
 ) -> None:
@@ -162,13 +167,12 @@ async def emit(
     check_payload(data)
     now = utcnow()
     subject = f"{spec.subject.removesuffix('_id')}:{data[spec.subject]}"
-    for agency_id in {a for a in agency_ids if a is not None}:
-        endpoints = (
-            await session.execute(
-                select(WebhookEndpoint).where(WebhookEndpoint.agency_id == agency_id, WebhookEndpoint.active)
-            )
-        ).scalars().all()
-        targets = [e for e in endpoints if any(fnmatch.fnmatchcase(event_type, p) for p in e.events)]
+    agencies = list(dict.fromkeys(a for a in agency_ids if a is not None))
+    # Every agency's active endpoints in one statement, as rows (id, agency, patterns): no ORM objects.
+    endpoints = (await session.execute(_ACTIVE_ENDPOINTS, {"agency_ids": agencies})).all() if agencies else []
+    for agency_id in agencies:
+        targets = [ep_id for ep_id, owner, patterns in endpoints
+                   if owner == agency_id and any(fnmatch.fnmatchcase(event_type, p) for p in patterns)]
         if not targets:
             continue
         last = (await session.execute(
@@ -178,9 +182,8 @@ async def emit(
         ev = WebhookEvent(agency_id=agency_id, type=event_type, data=data, created_at=now, subject=subject,
                           subject_seq=(last or 0) + 1)
         session.add(ev)
-        await session.flush()
-        for ep in targets:
-            session.add(WebhookDelivery(event_id=ev.id, endpoint_id=ep.id, next_attempt_at=now))
+        await session.flush()  # the event before its deliveries (the unit of work does not order them by key)
+        session.add_all([WebhookDelivery(event_id=ev.id, endpoint_id=ep_id, next_attempt_at=now) for ep_id in targets])
     await session.flush()
     for listener in LISTENERS.get(event_type, {}).values():
         await listener(session, event_type, data)

@@ -189,8 +189,9 @@ async def create_referral(session: AsyncSession, principal: Principal, data: Ref
     _seal(referral, "reason", data.reason)
     _seal(referral, "family_goals", data.family_goals)
     session.add(referral)
-    # The referral, its people and its first event go in one flush (_event's): the unit of work inserts them in
-    # the order of their tables' foreign keys.
+    # The referral first (the unit of work does not order unrelated mappers by foreign key); then its people
+    # and its first event, which do not refer to each other, in one flush (_event's).
+    await session.flush()
     session.add_all([ReferralPerson(referral_id=referral.id, person_id=pid) for pid in data.person_ids])
     await _event(session, principal, referral, None)
     await record(session, principal, "referral.create", "referral", referral.id, agency_id=from_agency.id)

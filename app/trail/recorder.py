@@ -7,12 +7,13 @@ Reading and verifying the trail (with the caller's visibility) is app.audit's bu
 Each agency has a hash chain of its own (events of no agency go to the platform's chain, `PLATFORM_CHAIN`).
 `record` only queues the event on the session; just before the session commits (a `before_commit` hook, so
 every commit appends: the request's, `own_transaction`'s, the jobs' and commands'), the queued events are
-appended in the same transaction, after its other writes, in two statements whatever the number of chains:
-the first takes the head row of every chain appended to (in chain order; its row lock on PostgreSQL, the write
-lock on SQLite), moves its seq on by the chain's number of events and returns the seq and hash of the chain's
-newest event as of that lock; the events are hashed here (`chain_hash`) and the second inserts them all and
-moves each head's hash on (on PostgreSQL in one data-modifying CTE; on SQLite a trigger on the events does).
-The lock is held only for the append and the commit, and only appends to the same chain wait for it. A
+appended in the same transaction, after its other writes. On PostgreSQL that is one statement, whatever the
+number of chains: the function audit_append takes the head row of every chain appended to (in chain order, with
+its row lock), moves its seq on by the chain's number of events, links and hashes each event after its chain's
+newest (the same SHA-256 as `chain_hash`, from the canonical JSON this module passes), inserts them and moves
+each head's hash on. On SQLite it is two: the first takes the heads (under the write lock) and returns the seq
+and hash of each chain's newest event; the events are hashed here and the second inserts them (a trigger moves
+the heads' hashes on). The lock is held only for the append and the commit, and only appends to the same chain wait for it. A
 rolled-back transaction appends nothing.
 """
 
@@ -40,19 +41,9 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # the same b
 _QUEUE = "audit_queue"  # session.info key: the events recorded in the open transaction, in order
 _EVENTS = AuditEvent.__table__
 
-# The append's statements, built once. Statement 1 takes the heads: an upsert, so that a chain's first append
-# creates its head row (two first appends to one chain: the second waits for the first's row and updates it),
-# and on PostgreSQL the row it returns is the newest committed one even when it waited for another append's
-# lock (which a read in the same statement would not see). The rows are taken in chain order.
-_PG_TAKE = sa.text("""
-    INSERT INTO audit_chain_heads AS h (chain, seq, hash)
-    SELECT v.chain, v.n, :genesis
-    FROM unnest(CAST(:chains AS varchar[]), CAST(:counts AS integer[])) AS v(chain, n)
-    ORDER BY v.chain
-    ON CONFLICT (chain) DO UPDATE SET seq = h.seq + excluded.seq
-    RETURNING h.chain, h.seq, h.hash
-""")
-# On SQLite it runs under the write lock, which app.core.db takes at a transaction's first write.
+# The append's statements, built once. On SQLite, two: statement 1 takes the heads: an upsert, so that a chain's
+# first append creates its head row; it returns each chain's head as it stood, and runs under the write lock,
+# which app.core.db takes at a transaction's first write.
 _SQLITE_TAKE = sa.text("""
     INSERT INTO audit_chain_heads (chain, seq, hash)
     SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), :genesis FROM json_each(:heads) AS j
@@ -60,7 +51,7 @@ _SQLITE_TAKE = sa.text("""
     ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq + excluded.seq
     RETURNING chain, seq, hash
 """)
-# Statement 2 on PostgreSQL: every event of every chain, and every head's hash, in one data-modifying CTE.
+# audit_events' columns with their PostgreSQL types.
 _PG_ARRAYS = {
     "id": "uuid", "chain": "varchar", "seq": "integer", "at": "timestamptz", "actor_type": "varchar",
     "actor_id": "varchar", "agency_id": "uuid", "action": "varchar", "object_type": "varchar",
@@ -70,17 +61,17 @@ _PG_ARRAYS = {
 _COLUMNS = list(_PG_ARRAYS)
 if set(_COLUMNS) != set(_EVENTS.columns.keys()):
     raise RuntimeError("the audit append's column list is not audit_events' columns")
-_PG_INSERT = sa.text(f"""
-    WITH appended AS (
-        INSERT INTO audit_events ({", ".join(_COLUMNS)})
-        SELECT * FROM unnest({", ".join(f"CAST(:{c} AS {t}[])" for c, t in _PG_ARRAYS.items())})
-    )
-    UPDATE audit_chain_heads AS h SET hash = v.hash
-    FROM unnest(CAST(:head_chains AS varchar[]), CAST(:head_hashes AS varchar[])) AS v(chain, hash)
-    WHERE h.chain = v.chain
-""")
-# On SQLite (no data-modifying CTE): one executemany of the events; the trigger moves the heads' hashes on.
+# Statement 2 on SQLite: one executemany of the events; the trigger moves the heads' hashes on.
 _SQLITE_INSERT = _EVENTS.insert()
+# On PostgreSQL the whole append is one round trip: the function audit_append (migration audit_append_fn) takes
+# the heads as statement 1 does (the row it returns is the newest committed one even when it waited for another
+# append's lock), hashes each event after its chain's newest as chain_hash does (from the event's
+# canonical JSON up to its seq, `_canonical_before_seq`), inserts the events and moves the heads' hashes on.
+_PG_APPEND_ARRAYS = {c: t for c, t in _PG_ARRAYS.items() if c not in ("seq", "prev_hash", "hash")}
+_PG_APPEND = sa.text(
+    "SELECT o_seq, o_prev_hash, o_hash FROM audit_append("
+    + ", ".join(f"p_{c} => CAST(:{c} AS {t}[])" for c, t in _PG_APPEND_ARRAYS.items())
+    + ", p_body => CAST(:body AS text[]))")
 
 
 class Actor(Protocol):
@@ -98,8 +89,17 @@ class Actor(Protocol):
 
 def canonical(ev: Any) -> bytes:
     """The hashed form of an event (a QueuedEvent, an AuditEvent or a row with the same columns)."""
-    body: dict[str, Any] = {
-        "seq": ev.seq,
+    return _ENCODER.encode({"seq": ev.seq, **_body(ev)}).encode()
+
+
+def _canonical_before_seq(ev: Any) -> str:
+    """The canonical form of an event up to its seq, which sorts last among its members: `canonical(ev)` is
+    this, then the seq's digits, then "}" (what audit_append hashes on PostgreSQL, which alone knows the seq)."""
+    return _ENCODER.encode(_body(ev))[:-1] + ',"seq":'
+
+
+def _body(ev: Any) -> dict[str, Any]:
+    return {
         "id": str(ev.id),
         "at": ev.at.isoformat(),
         "actor_type": ev.actor_type,
@@ -111,7 +111,6 @@ def canonical(ev: Any) -> bytes:
         "request_id": ev.request_id,
         "outcome": ev.outcome,
     }
-    return _ENCODER.encode(body).encode()
 
 
 def chain_hash(prev_hash: str, ev: Any) -> str:
@@ -178,54 +177,55 @@ async def record(
 
 
 def _take_heads(conn: sa.Connection, counts: dict[str, int]) -> dict[str, tuple[int, str]]:
-    """Statement 1: take the head row of every chain the commit appends to, moving each seq on by its number of
-    events (a chain's first append creates its row at genesis), and return each chain's (seq, hash) as it
-    stood before: the newest event to link to."""
-    if conn.dialect.name == "postgresql":
-        chains = sorted(counts)
-        rows = conn.execute(_PG_TAKE, {"chains": chains, "counts": [counts[c] for c in chains],
-                                       "genesis": GENESIS}).all()
-    else:
-        heads = json.dumps([[c, n] for c, n in counts.items()])
-        rows = conn.execute(_SQLITE_TAKE, {"heads": heads, "genesis": GENESIS}).all()
+    """SQLite, statement 1: take the head row of every chain the commit appends to, moving each seq on by its
+    number of events (a chain's first append creates its row at genesis), and return each chain's (seq, hash)
+    as it stood before: the newest event to link to."""
+    heads = json.dumps([[c, n] for c, n in counts.items()])
+    rows = conn.execute(_SQLITE_TAKE, {"heads": heads, "genesis": GENESIS}).all()
     taken = {chain: (seq - counts[chain], hash_) for chain, seq, hash_ in rows}
     if len(taken) != len(counts):
         raise RuntimeError("the audit append did not take every chain's head")
     return taken
 
 
-def _insert(conn: sa.Connection, events: list[QueuedEvent], moved: dict[str, str]) -> None:
-    """Statement 2: insert the events, and move each chain's head hash on to its newest event's."""
-    if conn.dialect.name == "postgresql":
-        params: dict[str, Any] = {c: [getattr(ev, c) for ev in events] for c in _COLUMNS}
-        params["head_chains"], params["head_hashes"] = list(moved), list(moved.values())
-        if conn.execute(_PG_INSERT, params).rowcount != len(moved):
-            raise RuntimeError("the audit append did not move every chain's head")
-    else:  # the trigger audit_events_move_head moves the heads' hashes on
-        conn.execute(_SQLITE_INSERT, [{c: getattr(ev, c) for c in _COLUMNS} for ev in events])
+def _insert(conn: sa.Connection, events: list[QueuedEvent]) -> None:
+    """SQLite, statement 2: insert the events (the trigger audit_events_move_head moves the heads' hashes on)."""
+    conn.execute(_SQLITE_INSERT, [{c: getattr(ev, c) for c in _COLUMNS} for ev in events])
+
+
+def _append_pg(conn: sa.Connection, events: list[QueuedEvent]) -> None:
+    """The whole append on PostgreSQL, one statement: audit_append returns each event's seq and hashes."""
+    params: dict[str, Any] = {c: [getattr(ev, c) for ev in events] for c in _PG_APPEND_ARRAYS}
+    params["body"] = [_canonical_before_seq(ev) for ev in events]
+    rows = conn.execute(_PG_APPEND, params).all()
+    if len(rows) != len(events):
+        raise RuntimeError("the audit append did not append every event")
+    for ev, (seq, prev_hash, hash_) in zip(events, rows, strict=True):
+        ev.seq, ev.prev_hash, ev.hash = seq, prev_hash, hash_
 
 
 def append_queued(session: Session) -> None:
-    """Append the session's queued events to their chains in two statements whatever the number of chains
-    (the heads are taken in chain order, so two transactions that append to the same chains never wait on
-    each other in a cycle). Runs in the committing transaction."""
+    """Append the session's queued events to their chains, in one statement on PostgreSQL and two on SQLite,
+    whatever the number of chains (the heads are taken in chain order, so two transactions that append to the
+    same chains never wait on each other in a cycle). Runs in the committing transaction."""
     queue: list[QueuedEvent] | None = session.info.pop(_QUEUE, None)
     if not queue:
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        _append_pg(conn, queue)
         return
     by_chain: dict[str, list[QueuedEvent]] = defaultdict(list)
     for ev in queue:
         by_chain[ev.chain].append(ev)
-    conn = session.connection()
     taken = _take_heads(conn, {chain: len(evs) for chain, evs in by_chain.items()})
-    moved: dict[str, str] = {}
     for chain, events in by_chain.items():
         seq, prev = taken[chain]
         for ev in events:
             seq += 1
             ev.seq, ev.prev_hash = seq, prev
             ev.hash = prev = chain_hash(prev, ev)
-        moved[chain] = prev
-    _insert(conn, queue, moved)
+    _insert(conn, queue)
 
 
 @event.listens_for(Session, "before_commit")

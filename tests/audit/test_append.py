@@ -1,4 +1,5 @@
-"""The audit append at commit: every chain a commit touches in two statements, each head keeping its newest
+"""The audit append at commit: every chain a commit touches in one statement on PostgreSQL (the database hashes
+as chain_hash does) and two on SQLite, each head keeping its newest
 event's seq and hash; concurrent first appends to a new chain; a head altered is caught by verification; the
 migration that gave the heads their hash. (The chains under concurrent request traffic: test_audit.py.)"""
 
@@ -39,7 +40,7 @@ async def chain_state(chain: str) -> tuple[list[AuditEvent], tuple[int, str] | N
     return list(events), (head.seq, head.hash) if head else None
 
 
-async def test_a_commit_appends_to_every_chain_it_touches_in_two_statements(world):
+async def test_a_commit_appends_to_every_chain_it_touches_in_one_statement_or_two(world, db_kind):
     a, b = uuid.uuid4(), uuid.uuid4()
     # Each chain already has events: the commit below links to its head, not to genesis.
     for agency in (a, b):
@@ -50,13 +51,21 @@ async def test_a_commit_appends_to_every_chain_it_touches_in_two_statements(worl
     async with sessionmaker()() as s:
         # The disclosure accounting's chain and the reader's, as a referral read by the receiver touches them;
         # two events on one of them, and the platform's chain too.
-        await record(s, actor(a), "test.read", "test_object", "1")
-        await record(s, actor(a), "test.disclose", "test_object", "1", agency_id=b)
-        await record(s, actor(a), "test.read", "test_object", "2")
-        await record(s, None, "test.platform", "test_object", "3")
+        queued = [await record(s, actor(a), "test.read", "test_object", "1"),
+                  await record(s, actor(a), "test.disclose", "test_object", "1", agency_id=b),
+                  await record(s, actor(a), "test.read", "test_object", "2"),
+                  await record(s, None, "test.platform", "test_object", "3")]
         with statements() as seen:
             await s.commit()
-    assert len(seen) <= 2, seen
+    assert len(seen) == (1 if db_kind == "postgresql" else 2), seen
+    # Each queued event learns the seq and hashes it was stored with.
+    async with sessionmaker()() as s:
+        stored = {e.id: e for e in (await s.execute(
+            sa.select(AuditEvent).where(AuditEvent.id.in_([q.id for q in queued])))).scalars()}
+    assert [(q.chain, q.seq, q.prev_hash, q.hash) for q in queued] == [
+        (stored[q.id].chain, stored[q.id].seq, stored[q.id].prev_hash, stored[q.id].hash) for q in queued]
+    assert [q.seq for q in queued[:3]] == [2, 2, 3]
+    assert all(chain_hash(q.prev_hash, q) == q.hash for q in queued)
 
     for chain, n in ((str(a), 3), (str(b), 2)):
         events, head = await chain_state(chain)
@@ -65,6 +74,28 @@ async def test_a_commit_appends_to_every_chain_it_touches_in_two_statements(worl
         assert events[1].prev_hash == events[0].hash
         assert await verify_chain(chain, full=True) == {"ok": True, "length": n, "head_hash": events[-1].hash}
     assert (await verify_chain(PLATFORM_CHAIN, full=True))["ok"] is True
+
+
+async def test_a_long_append_hashes_every_seq_as_verification_does(world):
+    agency = uuid.uuid4()
+    async with sessionmaker()() as s:
+        for i in range(12):  # seqs of one and two digits, in one commit
+            await record(s, actor(agency), "test.many", "test_object", str(i))
+        await s.commit()
+    events, head = await chain_state(str(agency))
+    assert [e.seq for e in events] == list(range(1, 13)) and head == (12, events[-1].hash)
+    assert await verify_chain(str(agency), full=True) == {"ok": True, "length": 12, "head_hash": events[-1].hash}
+
+
+def test_the_canonical_form_ends_with_the_seq():
+    from app.trail.recorder import QueuedEvent, _canonical_before_seq, canonical
+
+    ev = QueuedEvent(chain="c", at=datetime(2026, 12, 5, tzinfo=UTC), actor_type="user", actor_id="u\u00e9",
+                     agency_id=uuid.uuid4(), action="a", object_type="o", object_id=None, request_id="r",
+                     outcome="success")
+    for seq in (1, 10, 123_456):
+        ev.seq = seq
+        assert canonical(ev) == f"{_canonical_before_seq(ev)}{seq}}}".encode()
 
 
 async def test_concurrent_first_appends_to_new_chains_leave_gap_free_verifiable_chains(world):

@@ -42,6 +42,7 @@ from app.consent.schemas import stored_scope
 from app.core.clock import utcnow
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, paginate
+from app.core.sql import Prebuilt
 from app.core.vocab import DataCategory, Purpose
 from app.identity.models import Agency, Office, User
 from app.outbox.events import emit
@@ -281,8 +282,9 @@ class Accounted:
     created_at: datetime
 
 
-# The accounting row's INSERT, built once: every column, so the statement's shape never changes.
-_ACCOUNT = sa.insert(Disclosure.__table__)
+# The accounting row's INSERT, built once: every column bound by name, so the statement's shape never changes.
+_ACCOUNT = Prebuilt(sa.insert(Disclosure.__table__).values(
+    {c.key: sa.bindparam(c.key, type_=c.type) for c in Disclosure.__table__.c}))
 
 
 async def _audit_request(
@@ -439,7 +441,7 @@ async def _apply_rule(
     notice = ev.notice
     row = Accounted(id=uuid.uuid4(), agency_id=person.agency_id, basis=_overall_basis(released_basis),
                     outcome=_outcome(decisions, ev.released), created_at=utcnow())
-    await session.execute(_ACCOUNT, {
+    await _ACCOUNT.run(session, {
         "id": row.id, "created_at": row.created_at, "person_id": person.id, "agency_id": row.agency_id,
         **_requester(principal), "purpose": purpose, "categories_requested": cats,
         "categories_released": list(ev.released), "withheld": [w.model_dump(mode="json") for w in ev.withheld],

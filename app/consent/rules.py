@@ -52,7 +52,7 @@ from app.consent.models import Consent, LegalMandate, NotificationTask
 from app.core.clock import today, utcnow
 from app.core.config import get_settings
 from app.core.db import UTCDateTime
-from app.core.sql import AnyOf, any_of
+from app.core.sql import AnyOf, Prebuilt, any_of
 from app.core.vocab import CaseRole, DataCategory
 
 
@@ -411,19 +411,21 @@ def _build_facts_statement() -> sa.Select[Any]:
     person_id: sa.ColumnElement[uuid.UUID] = Person.__table__.c.id
     links = [link(person_id, _requester()) for link in access.PERSON_LINKS.values()]
     linked = sa.or_(*links) if links else sa.false()
-    return (sa.select(Person, linked.label("linked"), *[reads.c[name] for name, _ in _SLOTS[1:]])
-            .outerjoin(reads, reads.c.person_id == Person.id).where(_people(Person.id)))
+    people = Person.__table__
+    return (sa.select(*people.c, linked.label("linked"), *[reads.c[name].label(f"r_{name}") for name, _ in _SLOTS[1:]])
+            .select_from(people.outerjoin(reads, reads.c.person_id == people.c.id)).where(_people(people.c.id)))
 
 
-_facts_statement: tuple[tuple[str, ...], sa.Select[Any]] | None = None
+_PERSON_COLUMNS = tuple(c.key for c in Person.__table__.c)
+_facts_statement: tuple[tuple[str, ...], Prebuilt] | None = None
 
 
-def _facts_statement_now() -> sa.Select[Any]:
+def _facts_statement_now() -> Prebuilt:
     """The statement of `read_facts`, built once (again only if another domain registers a link after it)."""
     global _facts_statement
     names = tuple(access.PERSON_LINKS)
     if _facts_statement is None or _facts_statement[0] != names:
-        _facts_statement = (names, _build_facts_statement())
+        _facts_statement = (names, Prebuilt(_build_facts_statement()))
     return _facts_statement[1]
 
 
@@ -435,34 +437,37 @@ async def read_facts(
     ids = list(dict.fromkeys(person_ids))
     if not ids:
         return {}
-    rows = await session.execute(_facts_statement_now(),
-                                 {"person_ids": ids, "agency_id": agency_id, "today": on or today()})
+    rows = await _facts_statement_now().rows(
+        session, {"person_ids": ids, "agency_id": agency_id, "today": on or today()})
     found: dict[uuid.UUID, tuple[Person, Facts]] = {}
     consents: dict[uuid.UUID, list[Any]] = {}
+    width = len(_PERSON_COLUMNS)
     for row in rows:
-        person = row[0]
-        if person.id not in found:
-            found[person.id] = (person, Facts(agency_id, linked=bool(row.linked)))
-            consents[person.id] = []
-        facts = found[person.id][1]
-        if row.kind == "m":
+        if row.id not in found:
+            # A read-only copy of the record, not in the session: the rule and the sources read it, no one
+            # writes through it (built without validation: the values are the database's own).
+            person = Person.model_construct(**dict(zip(_PERSON_COLUMNS, row[:width], strict=True)))
+            found[row.id] = (person, Facts(agency_id, linked=bool(row.linked)))
+            consents[row.id] = []
+        person, facts = found[row.id]
+        if row.r_kind == "m":
             facts.linked = True
-            if row.agency_id == person.agency_id:
+            if row.r_agency_id == person.agency_id:
                 facts.mandates.append(MandateRead(
-                    row.id, row.agency_id, list(row.categories), row.status, row.basis, row.expires_at, row.citation,
-                    bool(row.flag), row.activated_at, row.created_at, bool(row.warned)))
-        elif row.kind == "a":
-            facts.agreements.append(AgreementRead(row.id, list(row.categories), list(row.purposes)))
-        elif row.kind == "c":
+                    row.r_id, row.r_agency_id, list(row.r_categories), row.r_status, row.r_basis, row.r_expires_at,
+                    row.r_citation, bool(row.r_flag), row.r_activated_at, row.r_created_at, bool(row.r_warned)))
+        elif row.r_kind == "a":
+            facts.agreements.append(AgreementRead(row.r_id, list(row.r_categories), list(row.r_purposes)))
+        elif row.r_kind == "c":
             facts.linked = True
-            consents[person.id].append(row)
+            consents[row.id].append(row)
     for person, facts in found.values():
         facts.mandates.sort(key=lambda m: (m.created_at, m.id))
         facts.consents = [
-            ConsentRead(c.id, list(c.categories), list(c.purposes), c.valid_from, c.expires_at, c.revoked_at,
-                        c.flag, c.created_at)
-            for c in sorted(consents[person.id], key=lambda c: (c.created_at, c.id), reverse=True)
-            if _may_grant(person, c.grantor_id, c.relationship, c.grantor_case_id, c.grantor_case_role)
+            ConsentRead(c.r_id, list(c.r_categories), list(c.r_purposes), c.r_valid_from, c.r_expires_at,
+                        c.r_revoked_at, c.r_flag, c.r_created_at)
+            for c in sorted(consents[person.id], key=lambda c: (c.r_created_at, c.r_id), reverse=True)
+            if _may_grant(person, c.r_grantor_id, c.r_relationship, c.r_grantor_case_id, c.r_grantor_case_role)
         ]
     return found
 

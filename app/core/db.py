@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sqlite3
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -116,6 +117,8 @@ _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 _SQLITE_WRITING = "tandem_sqlite_writing"  # connection info: the open transaction holds the write lock
 _SQLITE_READS = frozenset({"SELECT", "PRAGMA"})  # statements that leave a transaction a reader
 
+PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection sits unused before its checkout pings it
+_LAST_USED = "tandem_last_used"  # pool record info: when the connection was last handed back
 _SQLITE_BUSY_SECONDS = 30  # how long a writer waits for SQLite's write lock (and for its turn in the process)
 _SQLITE_TURN = "tandem_sqlite_turn"  # connection info: the process's writer turn this transaction holds
 
@@ -219,16 +222,25 @@ def make_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_recycle=settings.db_pool_recycle,
-        # Pinged on checkout below: pool_pre_ping's asyncpg ping takes three round trips (BEGIN, ";",
-        # ROLLBACK) on every request; this one takes one.
+        # Pinged on checkout below, after an idle spell only: pool_pre_ping's asyncpg ping takes three round
+        # trips (BEGIN, ";", ROLLBACK) on every request; this one takes one, and none on a busy connection.
         pool_pre_ping=False,
     )
     if url.startswith("postgresql+asyncpg"):
 
+        @event.listens_for(engine.sync_engine, "checkin")
+        def _used(dbapi_conn: Any, record: Any) -> None:
+            record.info[_LAST_USED] = time.monotonic()
+
         @event.listens_for(engine.sync_engine, "checkout")
         def _ping(dbapi_conn: Any, record: Any, proxy: Any) -> None:
-            """A pooled connection the database dropped (restart, failover, idle timeout) is replaced before
-            the request uses it: DisconnectionError makes the pool reconnect."""
+            """A pooled connection the database dropped while it sat idle (restart, failover, idle timeout) is
+            replaced before the request uses it: DisconnectionError makes the pool reconnect. One handed back
+            less than PING_AFTER_IDLE ago is not pinged: if the database went away in that moment, the
+            request's first statement finds out, is answered 503, and invalidates the whole pool (every
+            connection made before is replaced at its next checkout), as the ping would have."""
+            if time.monotonic() - record.info.get(_LAST_USED, -PING_AFTER_IDLE) < PING_AFTER_IDLE:
+                return
             try:
                 await_only(record.driver_connection.fetchrow(";"))
             except Exception as e:

@@ -29,6 +29,7 @@ from app.cases.links import links_of_referral
 from app.core.clock import utcnow
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
+from app.core.sql import Prebuilt
 from app.referrals import access
 from app.referrals.lifecycle import AWAITING_ANSWER
 from app.referrals.models import Referral, ReferralPerson
@@ -161,9 +162,9 @@ def _extra_columns(principal: Principal) -> list[sa.ColumnElement[Any]]:
     ]
 
 
-_READ: access.PerShape[sa.Select[Any]] = access.PerShape(
-    lambda p: sa.select(*_READ_COLUMNS, *_extra_columns(p)).where(
-        Referral.id == _REFERRAL_ID, access.referral_visible_clause(p)))
+_READ: access.PerShape[Prebuilt] = access.PerShape(
+    lambda p: Prebuilt(sa.select(*_READ_COLUMNS, *_extra_columns(p)).where(
+        Referral.id == _REFERRAL_ID, access.referral_visible_clause(p))))
 # After a transition the referral is already loaded (through the visibility clause) and flushed: only the rest.
 _EXTRAS: access.PerShape[sa.Select[Any]] = access.PerShape(
     lambda p: sa.select(*_extra_columns(p)).where(Referral.id == _REFERRAL_ID))
@@ -183,10 +184,10 @@ async def load_visible(session: AsyncSession, principal: Principal, referral_id:
     it (sent), else 404: one statement."""
     params = access.PerShape.params(principal)
     params[_REFERRAL_ID.key] = referral_id
-    row = (await session.execute(_READ(principal), params)).first()
-    if row is None:
+    rows = await _READ(principal).rows(session, params)
+    if not rows:
         raise NotFound("referral")
-    m = row._mapping
+    m = rows[0]._asdict()
     return ReferralView(**{f: m[f] for f in SUMMARY_FIELDS}, **{f: m[f] for f in SEALED_FIELDS}, **_extras(m))
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.core.clock import utcnow
 from app.core.context import request_id_var
+from app.core.sql import Prebuilt
 from app.trail.models import AuditEvent, chain_of
 
 GENESIS = "0" * 64
@@ -68,10 +69,11 @@ _SQLITE_INSERT = _EVENTS.insert()
 # append's lock), hashes each event after its chain's newest as chain_hash does (from the event's
 # canonical JSON up to its seq, `_canonical_before_seq`), inserts the events and moves the heads' hashes on.
 _PG_APPEND_ARRAYS = {c: t for c, t in _PG_ARRAYS.items() if c not in ("seq", "prev_hash", "hash")}
-_PG_APPEND = sa.text(
+_PG_APPEND = Prebuilt(sa.text(
     "SELECT o_seq, o_prev_hash, o_hash FROM audit_append("
     + ", ".join(f"p_{c} => CAST(:{c} AS {t}[])" for c, t in _PG_APPEND_ARRAYS.items())
-    + ", p_body => CAST(:body AS text[]))")
+    + ", p_body => CAST(:body AS text[]))").columns(
+        sa.column("o_seq", sa.BigInteger()), sa.column("o_prev_hash", sa.String()), sa.column("o_hash", sa.String())))
 
 
 class Actor(Protocol):
@@ -197,7 +199,7 @@ def _append_pg(conn: sa.Connection, events: list[QueuedEvent]) -> None:
     """The whole append on PostgreSQL, one statement: audit_append returns each event's seq and hashes."""
     params: dict[str, Any] = {c: [getattr(ev, c) for ev in events] for c in _PG_APPEND_ARRAYS}
     params["body"] = [_canonical_before_seq(ev) for ev in events]
-    rows = conn.execute(_PG_APPEND, params).all()
+    rows = _PG_APPEND.rows_in(conn, params)
     if len(rows) != len(events):
         raise RuntimeError("the audit append did not append every event")
     for ev, (seq, prev_hash, hash_) in zip(events, rows, strict=True):

@@ -11,10 +11,11 @@ from app.cases.models import Person
 from app.checklists.models import JunctureRecord
 from app.consent.disclosures import Sourced, register_category_source
 from app.core.clock import utcnow
+from app.core.sql import Prebuilt
 from app.core.vocab import DataCategory
 
 # Built once; the case, its agency and the moment are bound at each read.
-_NEXT_JUNCTURE = (
+_NEXT_JUNCTURE = Prebuilt(
     sa.select(JunctureRecord.juncture, JunctureRecord.scheduled_for, JunctureRecord.recorded_at)
     .where(JunctureRecord.case_id == sa.bindparam("case_id"), JunctureRecord.agency_id == sa.bindparam("agency_id"),
            JunctureRecord.scheduled_for >= sa.bindparam("now"))
@@ -25,11 +26,11 @@ _NEXT_JUNCTURE = (
 async def next_juncture(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
     """The earliest juncture scheduled from now on, on the person's case (`next_juncture: null` when none is:
     a partner learns there is nothing scheduled)."""
-    row = (await session.execute(_NEXT_JUNCTURE, {"case_id": person.case_id, "agency_id": person.agency_id,
-                                                  "now": utcnow()})).first()
-    if row is None:
+    rows = await _NEXT_JUNCTURE.rows(session, {"case_id": person.case_id, "agency_id": person.agency_id,
+                                               "now": utcnow()})
+    if not rows:
         return Sourced({"next_juncture": None})
-    juncture, scheduled_for, recorded_at = row
+    juncture, scheduled_for, recorded_at = rows[0]
     return Sourced({"next_juncture": {"juncture": juncture, "scheduled_for": scheduled_for}},
                    recorded_at)
 

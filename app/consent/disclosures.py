@@ -182,8 +182,9 @@ async def _location(session: AsyncSession, person: Person, payload: dict[str, An
 
 
 # Built once; the case is bound at each read.
-_CASE_STATUS = (
-    sa.select(Case.status, Case.stage, Case.updated_at, Case.created_at, User.id, User.full_name, Office.id, Office.name)
+_CASE_STATUS = Prebuilt(
+    sa.select(Case.status, Case.stage, Case.updated_at, Case.created_at, User.id.label("worker_id"),
+              User.full_name.label("worker_name"), Office.id.label("office_id"), Office.name.label("office_name"))
     .select_from(Case).outerjoin(User, User.id == Case.assigned_worker_id)
     .outerjoin(Office, Office.id == Case.office_id).where(Case.id == sa.bindparam("case_id"))
 )
@@ -193,10 +194,10 @@ async def _case_status(session: AsyncSession, person: Person, payload: dict[str,
     """The state of the person's case as a partner needs it: open or closed, the stage of the work, and the
     assigned worker with the case's office (staff details, so the partner knows whom to call). The next
     scheduled juncture comes from the checklists' source of the same category."""
-    row = (await session.execute(_CASE_STATUS, {"case_id": person.case_id})).first()
-    if row is None:
+    rows = await _CASE_STATUS.rows(session, {"case_id": person.case_id})
+    if not rows:
         return None
-    status, stage, updated_at, created_at, worker_id, worker_name, office_id, office_name = row
+    status, stage, updated_at, created_at, worker_id, worker_name, office_id, office_name = rows[0]
     data = {
         "status": status, "stage": stage,
         "assigned_worker": None if worker_id is None else {"id": str(worker_id), "full_name": worker_name},
@@ -441,7 +442,7 @@ async def _apply_rule(
     notice = ev.notice
     row = Accounted(id=uuid.uuid4(), agency_id=person.agency_id, basis=_overall_basis(released_basis),
                     outcome=_outcome(decisions, ev.released), created_at=utcnow())
-    await _ACCOUNT.run(session, {
+    await _ACCOUNT.defer(session, {
         "id": row.id, "created_at": row.created_at, "person_id": person.id, "agency_id": row.agency_id,
         **_requester(principal), "purpose": purpose, "categories_requested": cats,
         "categories_released": list(ev.released), "withheld": [w.model_dump(mode="json") for w in ev.withheld],

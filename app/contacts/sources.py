@@ -13,20 +13,22 @@ from app.cases.models import Person
 from app.consent.disclosures import Sourced, register_category_source
 from app.contacts.models import ContactPreferences
 from app.contacts.service import preferences_data
+from app.core.sql import Prebuilt
 from app.core.vocab import DataCategory
 
 # Built once; the person's record and agency are bound at each read.
-_PREFERENCES = sa.select(ContactPreferences).where(
-    ContactPreferences.person_id == sa.bindparam("person_id"), ContactPreferences.agency_id == sa.bindparam("agency_id"))
+_PREFERENCES = Prebuilt(sa.select(*ContactPreferences.__table__.c).where(
+    ContactPreferences.person_id == sa.bindparam("person_id"), ContactPreferences.agency_id == sa.bindparam("agency_id")))
 
 
 async def contact_preferences_source(
     session: AsyncSession, person: Person, payload: dict[str, Any]
 ) -> Sourced | None:
-    row = (await session.execute(_PREFERENCES, {"person_id": person.id, "agency_id": person.agency_id})
-           ).scalar_one_or_none()
-    if row is None:
+    rows = await _PREFERENCES.rows(session, {"person_id": person.id, "agency_id": person.agency_id})
+    if not rows:
         return None
+    # A read-only copy of the row, not in the session (its values are the database's own: not validated again).
+    row = ContactPreferences.model_construct(**rows[0]._asdict())
     return Sourced({"preferences": preferences_data(row)}, row.updated_at or row.created_at)
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import asyncpg as _asyncpg  # noqa: F401 - the dialect `Prebuilt` checks against
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import SelectBase
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -119,14 +122,24 @@ class Prebuilt:
     more per request than the driver's own execution. Elsewhere (SQLite) it runs through the session as any
     statement does.
 
-    It is the same statement, in the same transaction, begun as SQLAlchemy begins it; the engine's
-    `before_cursor_execute` listeners still see it (the statement counts), a write still marks the session as
-    having written (`end_reads`), and a database error is raised as SQLAlchemy raises it (a lost connection
-    invalidates the pool, and is answered 503)."""
+    It is the same statement on the session's connection; the engine's `before_cursor_execute` listeners
+    still see it (the statement counts), a write still marks the session as having written (`end_reads`), and
+    a database error is raised as SQLAlchemy raises it (a lost connection invalidates the pool, and is
+    answered 503). Two round trips are saved on PostgreSQL:
+
+    - A plain select (no FOR UPDATE) sent before the transaction has written anything does not open it: under
+      READ COMMITTED every statement reads its own snapshot whether or not a BEGIN came first, and a read
+      holds no lock worth keeping. The first write (or any statement through the session) sends the BEGIN,
+      so every write of a request stays in one transaction. A request that only reads through here, and
+      whose one write is the commit's (`deferred` below), sends neither BEGIN nor COMMIT.
+    - `defer` holds a write that nothing in the request reads back (an accounting row) until the next
+      statement, or until the commit, where the audit append sends it in the same statement
+      (`rows_in(..., first=deferred, last=True)`)."""
 
     def __init__(self, statement: sa.Executable) -> None:
         self.statement = statement
         self._plans: dict[str, _Plan] = {}
+        self.reads = isinstance(statement, sa.Select) and statement._for_update_arg is None
         _plan(statement, postgresql.asyncpg.dialect())  # checked when built, not at the first request
 
     def _plan_for(self, dialect: Any) -> _Plan:
@@ -142,11 +155,14 @@ class Prebuilt:
         assert sync is not None
         if sync.dialect.driver != "asyncpg":
             return list((await session.execute(self.statement, params)).all())
+        if _DEFERRED in session.info:
+            await greenlet_spawn(send_deferred, session.sync_session, sync)
         plan = self._plan_for(sync.dialect)
-        return plan.rows(await _on_driver(sync, plan, params, async_caller=True))
+        records = await _on_driver(sync, plan.sql, plan.arguments(params), begin=not self.reads, async_caller=True)
+        return plan.rows(records)
 
     async def run(self, session: AsyncSession, params: Mapping[str, Any]) -> None:
-        """Run a write that returns nothing."""
+        """Run a write that returns nothing, now."""
         session.info["wrote"] = True
         conn = await session.connection()
         sync = conn.sync_connection
@@ -154,35 +170,131 @@ class Prebuilt:
         if sync.dialect.driver != "asyncpg":
             await session.execute(self.statement, params)
             return
-        await _on_driver(sync, self._plan_for(sync.dialect), params, async_caller=True)
+        if _DEFERRED in session.info:
+            await greenlet_spawn(send_deferred, session.sync_session, sync)
+        plan = self._plan_for(sync.dialect)
+        await _on_driver(sync, plan.sql, plan.arguments(params), begin=True, async_caller=True)
 
-    def rows_in(self, conn: sa.Connection, params: Mapping[str, Any]) -> list[Any]:
-        """`rows` from synchronous code running in the session's greenlet (a flush or commit hook)."""
+    async def defer(self, session: AsyncSession, params: Mapping[str, Any]) -> None:
+        """A write that nothing in the request reads back: on PostgreSQL it is sent with the transaction's next
+        statement, or with the audit append at the commit, and dropped if the transaction rolls back; it is
+        sent at once inside a savepoint, and elsewhere (SQLite)."""
+        session.info["wrote"] = True
+        conn = await session.connection()
+        sync = conn.sync_connection
+        assert sync is not None
+        if sync.dialect.driver != "asyncpg" or session.in_nested_transaction():
+            await self.run(session, params)
+            return
+        session.info.setdefault(_DEFERRED, []).append((self, dict(params)))
+
+    def rows_in(self, conn: sa.Connection, params: Mapping[str, Any], *,
+                first: list[tuple[Prebuilt, dict[str, Any]]] | None = None, last: bool = False) -> list[Any]:
+        """`rows` from synchronous code running in the session's greenlet (a flush or commit hook). `first`:
+        deferred writes (`take_deferred`) sent in the same statement, ahead of this one. `last`: nothing
+        follows in the transaction (the commit's statement), so it opens none: on its own it is atomic."""
         if conn.dialect.driver != "asyncpg":
+            if first:
+                raise RuntimeError("writes are deferred on PostgreSQL only")
             return list(conn.execute(self.statement, params).all())
         plan = self._plan_for(conn.dialect)
-        return plan.rows(await_only(_on_driver(conn, plan, params, async_caller=False)))
+        if not first:
+            sql, args = plan.sql, plan.arguments(params)
+        else:
+            plans = [w._plan_for(conn.dialect) for w, _ in first]
+            sql = _combined([*plans, plan])
+            args = [a for p, (_, ps) in zip(plans, first, strict=True) for a in p.arguments(ps)]
+            args += plan.arguments(params)
+        begin = not last and not (self.reads and not first)
+        return plan.rows(await_only(_on_driver(conn, sql, args, begin=begin, async_caller=False)))
 
 
-async def _on_driver(sync: sa.Connection, plan: _Plan, params: Mapping[str, Any], *, async_caller: bool) -> Any:
-    """Run `plan` on the asyncpg connection under `sync`, in its transaction (begun here if the session's
-    has not sent its BEGIN yet, as the dialect's cursor would), through the dialect's prepared-statement
-    cache; returns asyncpg's records."""
-    args = plan.arguments(params)
+_DEFERRED = "tandem_deferred_writes"  # session.info: the writes `Prebuilt.defer` holds, in order
+_COMBINED: dict[tuple[str, ...], str] = {}
+_POSITION = re.compile(r"\$(\d+)")
+
+
+def _combined(plans: list[_Plan]) -> str:
+    """One statement running every plan but the last as a data-modifying WITH query, then the last: the
+    positional parameters numbered on from one part to the next."""
+    key = tuple(p.sql for p in plans)
+    sql = _COMBINED.get(key)
+    if sql is None:
+        parts, offset = [], 0
+        for p in plans:
+            if "'" in p.sql or p.sql.lstrip()[:4].upper() == "WITH":
+                raise ValueError("only statements without literals or WITH queries of their own are combined")
+            parts.append(_POSITION.sub(_shift(offset), p.sql))
+            offset += len(p.args)
+        sql = _COMBINED[key] = "WITH " + ", ".join(f"deferred_{i} AS ({q})" for i, q in enumerate(parts[:-1])) \
+            + " " + parts[-1]
+    return sql
+
+
+def _shift(offset: int) -> Callable[[re.Match[str]], str]:
+    return lambda m: f"${int(m.group(1)) + offset}"
+
+
+def take_deferred(session: Session) -> list[tuple[Prebuilt, dict[str, Any]]]:
+    """The writes `defer` holds, handed to the caller to send (the audit append at commit)."""
+    return session.info.pop(_DEFERRED, None) or []
+
+
+def send_deferred(session: Session, conn: sa.Connection | None = None, *, last: bool = False) -> None:
+    """Send the writes `defer` holds, in order (before any other statement of the session, so that what it
+    sends can refer to them)."""
+    pending = take_deferred(session)
+    if not pending:
+        return
+    conn = conn or session.connection()
+    alone = last and len(pending) == 1  # the transaction's one statement needs no transaction of its own
+    for write, params in pending:
+        plan = write._plan_for(conn.dialect)
+        await_only(_on_driver(conn, plan.sql, plan.arguments(params), begin=not alone, async_caller=False))
+
+
+@event.listens_for(Session, "before_flush")
+def _send_before_flush(session: Session, *_: Any) -> None:
+    if _DEFERRED in session.info and (session.new or session.dirty or session.deleted):
+        send_deferred(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _send_before_statement(state: ORMExecuteState) -> None:
+    if _DEFERRED in state.session.info:
+        send_deferred(state.session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _send_before_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested and _DEFERRED in session.info:
+        send_deferred(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_with_transaction(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_DEFERRED, None)
+
+
+async def _on_driver(sync: sa.Connection, sql: str, args: list[Any], *, begin: bool, async_caller: bool) -> Any:
+    """Run `sql` on the asyncpg connection under `sync` through the dialect's prepared-statement cache, in
+    the connection's transaction: begun here first (as the dialect's cursor would) when `begin` and none is
+    open; returns asyncpg's records."""
     if sync._has_events or sync.engine._has_events:
-        sync.dispatch.before_cursor_execute(sync, None, plan.sql, args, None, False)
+        sync.dispatch.before_cursor_execute(sync, None, sql, args, None, False)
     adapted: Any = sync.connection.dbapi_connection
     try:
         async with adapted._execute_mutex:
-            if adapted._transaction is None:
+            if begin and adapted._transaction is None:
                 await adapted._start_transaction()
             dialect: Any = sync.dialect
-            prepared, _ = await adapted._prepare(plan.sql, dialect._invalidate_schema_cache_asof)
+            prepared, _ = await adapted._prepare(sql, dialect._invalidate_schema_cache_asof)
             return await prepared.fetch(*args)
     except Exception as error:
         if async_caller:
-            await greenlet_spawn(_raise_as_sqlalchemy, sync, adapted, error, plan.sql, args)
-        _raise_as_sqlalchemy(sync, adapted, error, plan.sql, args)
+            await greenlet_spawn(_raise_as_sqlalchemy, sync, adapted, error, sql, args)
+        _raise_as_sqlalchemy(sync, adapted, error, sql, args)
         raise  # unreachable: the above raises
 
 

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cases.models import Person
 from app.consent.disclosures import BatchedSource, CategorySource, Sourced, register_category_source
 from app.core.crypto import decrypt_text
-from app.core.sql import any_of
+from app.core.sql import Prebuilt, any_of
 from app.core.vocab import DataCategory
 from app.notes.models import CaseNote, note_text_aad
 from app.notes.schemas import Audience
 
 # The shared notes about a person filed under any of some categories, oldest first (built once).
-_SHARED_NOTES = (
+_SHARED_NOTES = Prebuilt(
     sa.select(CaseNote.id, CaseNote.category, CaseNote.text_enc, CaseNote.created_at, CaseNote.updated_at)
     .where(CaseNote.person_id == sa.bindparam("person_id"), CaseNote.agency_id == sa.bindparam("agency_id"),
            CaseNote.audience == Audience.shared.value,
@@ -34,8 +34,8 @@ async def shared_notes(
 ) -> dict[str, Sourced | None]:
     """The shared notes filed under each category asked ({"notes": [{id, written_at, text, category}, ...]}, or
     None when there are none), in one statement."""
-    rows = (await session.execute(_SHARED_NOTES, {"person_id": person.id, "agency_id": person.agency_id,
-                                                  "categories": list(categories)})).all()
+    rows = await _SHARED_NOTES.rows(session, {"person_id": person.id, "agency_id": person.agency_id,
+                                              "categories": list(categories)})
     by_category: dict[str, list[Any]] = {}
     for n in rows:
         by_category.setdefault(n.category, []).append(n)

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.core.clock import utcnow
 from app.core.context import request_id_var
-from app.core.sql import Prebuilt
+from app.core.sql import Prebuilt, send_deferred, take_deferred
 from app.trail.models import AuditEvent, chain_of
 
 GENESIS = "0" * 64
@@ -195,11 +195,14 @@ def _insert(conn: sa.Connection, events: list[QueuedEvent]) -> None:
     conn.execute(_SQLITE_INSERT, [{c: getattr(ev, c) for c in _COLUMNS} for ev in events])
 
 
-def _append_pg(conn: sa.Connection, events: list[QueuedEvent]) -> None:
-    """The whole append on PostgreSQL, one statement: audit_append returns each event's seq and hashes."""
+def _append_pg(conn: sa.Connection, events: list[QueuedEvent], deferred: list[Any]) -> None:
+    """The whole append on PostgreSQL, one statement: audit_append returns each event's seq and hashes. The
+    transaction's deferred writes (`Prebuilt.defer`, e.g. an accounting row) go in the same statement, and as
+    the transaction's last statement it opens none: a request whose only write is this one sends no BEGIN and
+    no COMMIT (the one statement is atomic)."""
     params: dict[str, Any] = {c: [getattr(ev, c) for ev in events] for c in _PG_APPEND_ARRAYS}
     params["body"] = [_canonical_before_seq(ev) for ev in events]
-    rows = _PG_APPEND.rows_in(conn, params)
+    rows = _PG_APPEND.rows_in(conn, params, first=deferred, last=True)
     if len(rows) != len(events):
         raise RuntimeError("the audit append did not append every event")
     for ev, (seq, prev_hash, hash_) in zip(events, rows, strict=True):
@@ -212,10 +215,11 @@ def append_queued(session: Session) -> None:
     same chains never wait on each other in a cycle). Runs in the committing transaction."""
     queue: list[QueuedEvent] | None = session.info.pop(_QUEUE, None)
     if not queue:
+        send_deferred(session, last=True)
         return
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        _append_pg(conn, queue)
+        _append_pg(conn, queue, take_deferred(session))
         return
     by_chain: dict[str, list[QueuedEvent]] = defaultdict(list)
     for ev in queue:
@@ -234,8 +238,9 @@ def append_queued(session: Session) -> None:
 def _append_at_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint's release: the events wait for the real commit
         return
-    if session.info.get(_QUEUE):
-        # The transaction's own writes first, so the chains' heads are held only for the append and the commit.
+    if session.new or session.dirty or session.deleted:
+        # The transaction's own writes first, so the chains' heads are held only for the append and the commit
+        # (and the append, the transaction's last statement, goes in the same transaction as they do).
         session.flush()
     append_queued(session)
 

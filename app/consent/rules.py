@@ -34,9 +34,10 @@ ask and no one to account to, so the domain holding it audits the read and write
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections import namedtuple
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -380,9 +381,10 @@ def _requester() -> sa.BindParameter[Any]:
     return sa.bindparam("agency_id", type_=sa.Uuid())
 
 
-def _build_facts_statement() -> sa.Select[Any]:
-    """People by id (`person_ids`), each with: whether a registered link names the agency (`agency_id`), and
-    the mandates, agreements in force on `today` and consents (with their grantors) the rule reads."""
+def _build_facts_statement(people: Callable[[Any], Any] = _people) -> sa.Select[Any]:
+    """People by id (`people(column)`: by default, among the list bound as `person_ids`), each with: whether a
+    registered link names the agency (`agency_id`), and the mandates, agreements in force on `today` and
+    consents (with their grantors) the rule reads."""
     warned = sa.exists().where(NotificationTask.mandate_id == LegalMandate.id,
                                NotificationTask.kind == "mandate_notice", NotificationTask.status == "done")
     mandates = _part(
@@ -390,12 +392,12 @@ def _build_facts_statement() -> sa.Select[Any]:
         categories=LegalMandate.categories, created_at=LegalMandate.created_at, expires_at=LegalMandate.expires_at,
         activated_at=LegalMandate.activated_at, flag=LegalMandate.immediate_release, warned=warned,
         status=LegalMandate.status, basis=LegalMandate.basis, citation=LegalMandate.court_order_citation,
-    ).where(_people(LegalMandate.person_id), LegalMandate.recipient_agency_id == _requester())
+    ).where(people(LegalMandate.person_id), LegalMandate.recipient_agency_id == _requester())
     owner = Person.__table__.alias("owner")
     agreements = _part(
         "a", person_id=owner.c.id, id=Agreement.id, categories=Agreement.categories, purposes=Agreement.purposes,
     ).select_from(owner.join(Agreement, sa.true())).where(
-        _people(owner.c.id),
+        people(owner.c.id),
         agreements_access.active_agreement_clause(owner.c.agency_id, _requester(),
                                                   sa.bindparam("today", type_=sa.Date())))
     grantor = Person.__table__.alias("consent_grantor")
@@ -406,14 +408,55 @@ def _build_facts_statement() -> sa.Select[Any]:
         grantor_id=Consent.grantor_person_id, relationship=Consent.grantor_relationship,
         grantor_case_id=grantor.c.case_id, grantor_case_role=grantor.c.case_role,
     ).select_from(sa.outerjoin(Consent, grantor, grantor.c.id == Consent.grantor_person_id)).where(
-        _people(Consent.person_id), Consent.recipient_agency_id == _requester())
+        people(Consent.person_id), Consent.recipient_agency_id == _requester())
     reads = sa.union_all(mandates, agreements, consents).subquery("rule_reads")
     person_id: sa.ColumnElement[uuid.UUID] = Person.__table__.c.id
     links = [link(person_id, _requester()) for link in access.PERSON_LINKS.values()]
     linked = sa.or_(*links) if links else sa.false()
-    people = Person.__table__
-    return (sa.select(*people.c, linked.label("linked"), *[reads.c[name].label(f"r_{name}") for name, _ in _SLOTS[1:]])
-            .select_from(people.outerjoin(reads, reads.c.person_id == people.c.id)).where(_people(people.c.id)))
+    table = Person.__table__
+    return (sa.select(*table.c, linked.label("linked"), *[reads.c[name].label(f"r_{name}") for name, _ in _SLOTS[1:]])
+            .select_from(table.outerjoin(reads, reads.c.person_id == table.c.id)).where(people(table.c.id)))
+
+
+def facts_column(people: Callable[[Any], Any]) -> sa.ColumnElement[Any]:
+    """The rows of `read_facts` for the people `people(column)` selects, as one JSON column another domain's
+    statement can carry (PostgreSQL), so the rule's read travels in the same round trip as that statement;
+    `facts_from_json` reads it back. Its parameters are `facts_params`'."""
+    rows = _build_facts_statement(people).subquery("rule_facts")
+    return sa.select(sa.func.coalesce(sa.func.json_agg(sa.func.json_build_array(*rows.c)),
+                                      sa.literal_column("'[]'::json"))).scalar_subquery()
+
+
+def facts_params(agency_id: uuid.UUID | None, on: date | None = None) -> dict[str, Any]:
+    """The values `facts_column` is executed with, for the requesting agency."""
+    return {"agency_id": agency_id, "today": on or today()}
+
+
+def _json_reader(type_: Any) -> Callable[[Any], Any] | None:
+    """How a value of a column of `type_`, as PostgreSQL renders it in JSON, is read back."""
+    if isinstance(type_, sa.Uuid):
+        return uuid.UUID
+    if isinstance(type_, UTCDateTime | sa.DateTime):
+        return lambda v: datetime.fromisoformat(v).astimezone(UTC)
+    if isinstance(type_, sa.Date):
+        return date.fromisoformat
+    return None
+
+
+_FactsRow: Any = None
+_FACTS_READERS: tuple[Callable[[Any], Any] | None, ...] = ()
+
+
+def facts_from_json(rows: list[list[Any]], agency_id: uuid.UUID | None) -> dict[uuid.UUID, tuple[Person, Facts]]:
+    """`read_facts`' answer from what `facts_column` carried."""
+    global _FactsRow, _FACTS_READERS
+    if _FactsRow is None:
+        statement = _build_facts_statement()
+        _FactsRow = namedtuple("FactsRow", list(statement.selected_columns.keys()))  # type: ignore[misc]  # noqa: PYI024
+        _FACTS_READERS = tuple(_json_reader(c.type) for c in statement.selected_columns)
+    readers = _FACTS_READERS
+    return _collect([_FactsRow._make([v if r is None or v is None else r(v) for v, r in zip(row, readers, strict=True)])
+                     for row in rows], agency_id)
 
 
 _PERSON_COLUMNS = tuple(c.key for c in Person.__table__.c)
@@ -437,8 +480,12 @@ async def read_facts(
     ids = list(dict.fromkeys(person_ids))
     if not ids:
         return {}
-    rows = await _facts_statement_now().rows(
-        session, {"person_ids": ids, "agency_id": agency_id, "today": on or today()})
+    rows = await _facts_statement_now().rows(session, {"person_ids": ids, **facts_params(agency_id, on)})
+    return _collect(rows, agency_id)
+
+
+def _collect(rows: Iterable[Any], agency_id: uuid.UUID | None) -> dict[uuid.UUID, tuple[Person, Facts]]:
+    """The people and their Facts from the rows of the rule's read (one or more per person)."""
     found: dict[uuid.UUID, tuple[Person, Facts]] = {}
     consents: dict[uuid.UUID, list[Any]] = {}
     width = len(_PERSON_COLUMNS)

@@ -26,6 +26,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from app.auth.principal import Principal
 from app.cases.links import links_of_referral
+from app.consent import rules
 from app.core.clock import utcnow
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
@@ -91,6 +92,7 @@ def register_service_ids(find: ServiceIds) -> None:
     if find not in _SERVICE_IDS:
         _SERVICE_IDS.append(find)
         _READ.clear()
+        _READ_PG.clear()
         _EXTRAS.clear()
 
 
@@ -140,6 +142,9 @@ class ReferralView:
     service_ids: list[uuid.UUID] = field(default_factory=list)
     linked_case_id: uuid.UUID | None = None
     linked_person_ids: list[uuid.UUID] = field(default_factory=list)
+    # For the receiving agency's read of free text on file (PostgreSQL): the disclosure rule's read of the
+    # people named, carried by the same statement (`rules.facts_column`); None when not read with it.
+    rule_facts: list[Any] | None = None
 
 
 _REFERRAL_ID = sa.bindparam("referral_id", type_=sa.Uuid())
@@ -165,6 +170,21 @@ def _extra_columns(principal: Principal) -> list[sa.ColumnElement[Any]]:
 _READ: access.PerShape[Prebuilt] = access.PerShape(
     lambda p: Prebuilt(sa.select(*_READ_COLUMNS, *_extra_columns(p)).where(
         Referral.id == _REFERRAL_ID, access.referral_visible_clause(p))))
+
+
+def _rule_facts() -> sa.ColumnElement[Any]:
+    """The disclosure rule's read of the people named, for the caller's agency, when it is the receiving side
+    and free text is on file (what `sharing.referral_read` then decides about): one round trip less."""
+    people = sa.select(ReferralPerson.person_id).where(ReferralPerson.referral_id == _REFERRAL_ID)
+    facts = rules.facts_column(lambda column: column.in_(people))
+    held = sa.or_(*(getattr(Referral, f"{f}_enc").is_not(None) for f in ("reason", "family_goals", "outcome")))
+    return sa.case((sa.and_(Referral.from_agency_id != access.PRINCIPAL_AGENCY, held), facts)).label("rule_facts")
+
+
+# The same on PostgreSQL, with the rule's read (`_rule_facts`, which builds its JSON there).
+_READ_PG: access.PerShape[Prebuilt] = access.PerShape(
+    lambda p: Prebuilt(sa.select(*_READ_COLUMNS, *_extra_columns(p), _rule_facts()).where(
+        Referral.id == _REFERRAL_ID, access.referral_visible_clause(p))))
 # After a transition the referral is already loaded (through the visibility clause) and flushed: only the rest.
 _EXTRAS: access.PerShape[sa.Select[Any]] = access.PerShape(
     lambda p: sa.select(*_extra_columns(p)).where(Referral.id == _REFERRAL_ID))
@@ -184,11 +204,16 @@ async def load_visible(session: AsyncSession, principal: Principal, referral_id:
     it (sent), else 404: one statement."""
     params = access.PerShape.params(principal)
     params[_REFERRAL_ID.key] = referral_id
-    rows = await _READ(principal).rows(session, params)
+    if session.get_bind().dialect.name == "postgresql":
+        params.update(rules.facts_params(principal.agency_id))
+        rows = await _READ_PG(principal).rows(session, params)
+    else:
+        rows = await _READ(principal).rows(session, params)
     if not rows:
         raise NotFound("referral")
     m = rows[0]._asdict()
-    return ReferralView(**{f: m[f] for f in SUMMARY_FIELDS}, **{f: m[f] for f in SEALED_FIELDS}, **_extras(m))
+    return ReferralView(**{f: m[f] for f in SUMMARY_FIELDS}, **{f: m[f] for f in SEALED_FIELDS}, **_extras(m),
+                        rule_facts=m.get("rule_facts"))
 
 
 async def view_of(session: AsyncSession, principal: Principal, referral: Referral) -> ReferralView:

@@ -49,7 +49,10 @@ async def _release_text(
     the referral no longer links the agencies. Each decision is accounted for and audited. None when it was
     released for every person named, else the reason it was withheld (the first person's that withheld it)."""
     # The people named, each with what the rule reads about them for the caller's agency, in one statement.
-    people = await rules.read_facts(session, person_ids, principal.agency_id)
+    if isinstance(referral, ReferralView) and referral.rule_facts is not None:  # read with the referral
+        people = rules.facts_from_json(referral.rule_facts, principal.agency_id)
+    else:
+        people = await rules.read_facts(session, person_ids, principal.agency_id)
     active = None if referral.status in RECEIVER_ACTIVE else False
     if not people:
         (decision,) = rules.without_subject([TEXT_CATEGORY])

@@ -4,7 +4,14 @@ and each person's decision is still their own."""
 
 from __future__ import annotations
 
+import uuid
+
+from app.consent import rules
+from app.core.db import get_engine, sessionmaker
+from app.referrals import reads
+from tests.consent.helpers import mandate_body
 from tests.referrals.scene import build_scene
+from tests.referrals.test_prebuilt_reads import principal_of
 from tests.statements import statements
 
 
@@ -37,3 +44,31 @@ async def test_a_grantor_who_may_no_longer_grant_withholds_for_that_person_only(
     assert r.status_code == 200, r.text
     body = (await world.get(s["dv_advocate"], f"/api/v1/referrals/{ref['id']}")).json()
     assert body["withheld_reasons"] == {"reason": "no_consent", "family_goals": "no_consent"}
+
+
+async def test_the_rule_read_carried_by_the_referral_read_is_read_facts_answer(world):
+    """On PostgreSQL the receiver's read carries the rule's read in its own statement, as JSON: read back, it
+    is what `read_facts` answers, value for value and type for type (mandate, agreement, consents with their
+    grantors, the person's record), so the decisions taken from it are the same."""
+    if get_engine().dialect.name != "postgresql":
+        return  # SQLite reads the rule in its own statement (read_facts itself)
+    s = await build_scene(world)
+    await s.consent(s.child, grantor={"person_id": s.survivor["id"], "relationship": "parent"})
+    r = await world.post(s["cps_supervisor"], f"/api/v1/people/{s.survivor['id']}/legal-mandates",
+                         mandate_body(s.dv, ["identity"]))
+    assert r.status_code == 201, r.text
+    ref = await s.referral("sent", person_ids=[s.survivor["id"], s.child["id"]])
+    advocate = principal_of(s["dv_advocate"])
+    async with sessionmaker()() as session:
+        view = await reads.load_visible(session, advocate, uuid.UUID(ref["id"]))
+        assert view.rule_facts is not None
+        carried = rules.facts_from_json(view.rule_facts, advocate.agency_id)
+        read = await rules.read_facts(session, view.person_ids, advocate.agency_id)
+    assert set(carried) == set(read) == {uuid.UUID(s.survivor["id"]), uuid.UUID(s.child["id"])}
+    for pid, (person, facts) in read.items():
+        c_person, c_facts = carried[pid]
+        assert c_person.model_dump() == person.model_dump()
+        assert c_facts == facts
+    survivor_facts = read[uuid.UUID(s.survivor["id"])][1]
+    assert survivor_facts.mandates and survivor_facts.agreements and survivor_facts.consents
+    assert read[uuid.UUID(s.child["id"])][1].consents  # granted by her mother: the grantor's row came along

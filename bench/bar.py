@@ -79,6 +79,25 @@ _OTHER_PYTEST = ("import sys; sys.meta_path[:] = [f for f in sys.meta_path if '_
 # ---------------------------------------------------------------- measuring
 
 
+async def settled(db: BenchDatabase, limit: float = 180) -> int:
+    """Wait until the server's background worker has worked off the backlog the bulk world gives it (a task
+    for every referral already overdue, opened in batches), so the measured seconds see the steady state a
+    running service is in, not a one-off catch-up; returns how many tasks were opened meanwhile."""
+    conn = await db.connect()
+    try:
+        start = last = await conn.fetchval("SELECT count(*) FROM tasks")
+        still, deadline = 0, time.monotonic() + limit
+        while still < 4 and time.monotonic() < deadline:  # unchanged across two worker poll intervals
+            await asyncio.sleep(1)
+            now = await conn.fetchval("SELECT count(*) FROM tasks")
+            still = still + 1 if now == last else 0
+            last = now
+    finally:
+        await conn.close()
+    log(f"[1-3] background worker settled: {last - start} tasks opened for the world's overdue referrals")
+    return int(last - start)
+
+
 async def settle(server: Server) -> None:
     """Wait until the server has finished what a phase left in flight (wrk stops at its deadline with one
     request outstanding on each connection; the server still works each of them through)."""
@@ -166,7 +185,8 @@ async def step_pg(args: argparse.Namespace, out: dict[str, Any]) -> None:
                 "SELECT id FROM referrals WHERE to_agency_id = $1 AND sent_at IS NOT NULL", w.agencies["dv"])
         finally:
             await conn.close()
-        out["world"] = {"referrals": total, "incoming_to_bench_dv": len(rows), "cases": len(w.cases)}
+        out["world"] = {"referrals": total, "incoming_to_bench_dv": len(rows), "cases": len(w.cases),
+                        "tasks_opened_before_measuring": await settled(db)}
         read_ids = [str(r["id"]) for r in random.Random(1).sample(rows, min(200, len(rows)))]
         bare = bare_server(db).start()
         servers.append(bare)

@@ -85,8 +85,11 @@ class Settings(BaseSettings):
         default="",
         validation_alias=AliasChoices("DATABASE_URL", "TANDEM_DATABASE_URL"),
     )
-    db_pool_size: int = 10
-    db_max_overflow: int = 20
+    # Connections kept open per process. A connection beyond them (overflow) is closed when handed back, so a
+    # burst above the pool size opens and closes PostgreSQL connections request after request (a new backend,
+    # its type codecs and every prepared statement again): the pool covers the concurrency a process serves.
+    db_pool_size: int = 20
+    db_max_overflow: int = 10
     db_pool_timeout: float = 10.0
     db_pool_recycle: int = 1800
     db_echo: bool = False

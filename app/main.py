@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -95,11 +96,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if get_settings().webhook_worker_enabled:
         worker = start_background_worker()
     principal_cache.ensure_listening()  # PostgreSQL: the LISTEN connection that keeps the principal cache on
+    settle_heap()
     yield
     await principal_cache.listener.stop()
     if worker is not None:
         await worker.stop()
     await dispose_engine()
+
+
+def settle_heap() -> None:
+    """Move what startup built (modules, tables, routes, schemas: it lives as long as the process) out of the
+    garbage collector's reach. A full collection walks every object it tracks, and stops the process while it
+    does: over the few hundred thousand objects a started process holds, one took 200 ms in a measured run, a
+    pause that every request then waiting sees. Frozen, it walks only what requests since made."""
+    gc.collect()
+    gc.freeze()
 
 
 class Tandem(FastAPI):

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.models import Person
 from app.checklists.models import JunctureRecord
-from app.consent.disclosures import Sourced, register_category_source
+from app.consent.disclosures import Sourced, register_category_source, statement_source
 from app.core.clock import utcnow
 from app.core.sql import Prebuilt
 from app.core.vocab import DataCategory
@@ -23,16 +22,20 @@ _NEXT_JUNCTURE = Prebuilt(
 )
 
 
-async def next_juncture(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
+def _next_juncture(rows: list[Any], person: Person, payload: dict[str, Any]) -> Sourced | None:
     """The earliest juncture scheduled from now on, on the person's case (`next_juncture: null` when none is:
     a partner learns there is nothing scheduled)."""
-    rows = await _NEXT_JUNCTURE.rows(session, {"case_id": person.case_id, "agency_id": person.agency_id,
-                                               "now": utcnow()})
     if not rows:
         return Sourced({"next_juncture": None})
     juncture, scheduled_for, recorded_at = rows[0]
     return Sourced({"next_juncture": {"juncture": juncture, "scheduled_for": scheduled_for}},
                    recorded_at)
+
+
+next_juncture = statement_source(
+    DataCategory.case_status, _NEXT_JUNCTURE,
+    lambda person: {"case_id": person.case_id, "agency_id": person.agency_id, "now": utcnow()},
+    _next_juncture, "next_juncture")
 
 
 def register() -> None:

@@ -42,7 +42,7 @@ from app.consent.schemas import stored_scope
 from app.core.clock import utcnow
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, paginate
-from app.core.sql import Prebuilt
+from app.core.sql import Prebuilt, rows_together
 from app.core.vocab import DataCategory, Purpose
 from app.identity.models import Agency, Office, User
 from app.outbox.events import emit
@@ -110,6 +110,30 @@ class BatchedSource:
         return (await self.batch(session, person, payload, [self.category])).get(self.category)
 
 
+class StatementBatch:
+    """A batch (`BatchedSource.batch`) that is one select built once: `params(person, categories)` are its
+    parameters and `shape(rows, person, payload, categories)` what its rows hold of each category. A request
+    reads the selects of every such batch it needs in one round trip (`read_categories`, `rows_together`)."""
+
+    def __init__(self, statement: Prebuilt, params: Callable[[Person, list[str]], dict[str, Any]],
+                 shape: Callable[[list[Any], Person, dict[str, Any], list[str]], dict[str, Sourced | None]]) -> None:
+        self.statement, self.params, self.shape = statement, params, shape
+
+    async def __call__(self, session: AsyncSession, person: Person, payload: dict[str, Any],
+                       categories: list[str]) -> dict[str, Sourced | None]:
+        rows = await self.statement.rows(session, self.params(person, categories))
+        return self.shape(rows, person, payload, categories)
+
+
+def statement_source(category: DataCategory, statement: Prebuilt, params: Callable[[Person], dict[str, Any]],
+                     shape: Callable[[list[Any], Person, dict[str, Any]], Sourced | None], name: str) -> BatchedSource:
+    """The source of one category that is one select built once (read with the other selects a request needs,
+    in one round trip): `params(person)`, `shape(rows, person, payload)`."""
+    batch = StatementBatch(statement, lambda person, _: params(person),
+                           lambda rows, person, payload, _: {category.value: shape(rows, person, payload)})
+    return BatchedSource(batch, category.value, name)
+
+
 def register_category_source(category: DataCategory | str, source: CategorySource) -> None:
     """Let a domain that holds (part of) a category's data supply it to released disclosures. Registering the
     same function twice has no effect."""
@@ -143,7 +167,15 @@ async def read_categories(
         for source in CATEGORY_SOURCES.get(category, []):
             if isinstance(source, BatchedSource):
                 batches.setdefault(source.batch, []).append(category)
-    batched = {batch: await batch(session, person, payload, cats) for batch, cats in batches.items()}
+    # The selects of every statement batch in one round trip, then the other batches one by one.
+    selects = [b for b in batches if isinstance(b, StatementBatch)]
+    params = [b.params(person, batches[b]) for b in selects]
+    rows = await rows_together(session, [(b.statement, p) for b, p in zip(selects, params, strict=True)])
+    batched: dict[CategoryBatch, dict[str, Sourced | None]] = {
+        b: b.shape(r, person, payload, batches[b]) for b, r in zip(selects, rows, strict=True)}
+    for batch, cats in batches.items():
+        if batch not in batched:
+            batched[batch] = await batch(session, person, payload, cats)
     out: dict[str, Sourced | None] = {}
     for category in categories:
         parts = []
@@ -190,11 +222,10 @@ _CASE_STATUS = Prebuilt(
 )
 
 
-async def _case_status(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
+def _case_status(rows: list[Any], person: Person, payload: dict[str, Any]) -> Sourced | None:
     """The state of the person's case as a partner needs it: open or closed, the stage of the work, and the
     assigned worker with the case's office (staff details, so the partner knows whom to call). The next
     scheduled juncture comes from the checklists' source of the same category."""
-    rows = await _CASE_STATUS.rows(session, {"case_id": person.case_id})
     if not rows:
         return None
     status, stage, updated_at, created_at, worker_id, worker_name, office_id, office_name = rows[0]
@@ -207,8 +238,10 @@ async def _case_status(session: AsyncSession, person: Person, payload: dict[str,
 
 
 for _cat, _src in ((DataCategory.identity, _identity), (DataCategory.contact, _contact),
-                   (DataCategory.location, _location), (DataCategory.case_status, _case_status)):
+                   (DataCategory.location, _location)):
     register_category_source(_cat, _src)
+register_category_source(DataCategory.case_status, statement_source(
+    DataCategory.case_status, _CASE_STATUS, lambda person: {"case_id": person.case_id}, _case_status, "case_status"))
 
 
 class WithheldItem(BaseModel):

@@ -34,10 +34,9 @@ ask and no one to account to, so the domain holding it audits the read and write
 from __future__ import annotations
 
 import uuid
-from collections import namedtuple
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -432,31 +431,9 @@ def facts_params(agency_id: uuid.UUID | None, on: date | None = None) -> dict[st
     return {"agency_id": agency_id, "today": on or today()}
 
 
-def _json_reader(type_: Any) -> Callable[[Any], Any] | None:
-    """How a value of a column of `type_`, as PostgreSQL renders it in JSON, is read back."""
-    if isinstance(type_, sa.Uuid):
-        return uuid.UUID
-    if isinstance(type_, UTCDateTime | sa.DateTime):
-        return lambda v: datetime.fromisoformat(v).astimezone(UTC)
-    if isinstance(type_, sa.Date):
-        return date.fromisoformat
-    return None
-
-
-_FactsRow: Any = None
-_FACTS_READERS: tuple[Callable[[Any], Any] | None, ...] = ()
-
-
 def facts_from_json(rows: list[list[Any]], agency_id: uuid.UUID | None) -> dict[uuid.UUID, tuple[Person, Facts]]:
-    """`read_facts`' answer from what `facts_column` carried."""
-    global _FactsRow, _FACTS_READERS
-    if _FactsRow is None:
-        statement = _build_facts_statement()
-        _FactsRow = namedtuple("FactsRow", list(statement.selected_columns.keys()))  # type: ignore[misc]  # noqa: PYI024
-        _FACTS_READERS = tuple(_json_reader(c.type) for c in statement.selected_columns)
-    readers = _FACTS_READERS
-    return _collect([_FactsRow._make([v if r is None or v is None else r(v) for v, r in zip(row, readers, strict=True)])
-                     for row in rows], agency_id)
+    """`read_facts`' answer from what `facts_column` carried (its rows, each a JSON array of the columns)."""
+    return _collect(_facts_statement_now().from_json(rows), agency_id)
 
 
 _PERSON_COLUMNS = tuple(c.key for c in Person.__table__.c)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +20,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import SelectBase
 from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only, greenlet_spawn
 
 
@@ -70,6 +73,7 @@ class _Plan:
     args: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
     row: Any  # the named-tuple class of a select's rows (None for a write)
     results: tuple[Callable[[Any], Any] | None, ...]
+    from_json: tuple[Callable[[Any], Any] | None, ...] = ()  # each column's value as PostgreSQL's JSON renders it
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         out = []
@@ -78,6 +82,22 @@ class _Plan:
             if value is _MISSING:
                 raise KeyError(f"statement parameter {name!r} is not given")
             out.append(process(value) if process is not None and value is not None else value)
+        return out
+
+    def json_rows(self, rows: list[list[Any]]) -> list[Any]:
+        """The rows of the select from the JSON array `rows_together` carried them in."""
+        readers = [(j, p) for j, p in zip(self.from_json, self.results, strict=True)]
+        out = []
+        for row in rows:
+            values = []
+            for v, (j, p) in zip(row, readers, strict=True):
+                if v is not None:
+                    if j is not None:
+                        v = j(v)
+                    if p is not None:
+                        v = p(v)
+                values.append(v)
+            out.append(self.row._make(values))
         return out
 
     def rows(self, records: Iterable[Any]) -> list[Any]:
@@ -112,7 +132,22 @@ def _plan(statement: Any, dialect: Any) -> _Plan:
         results = tuple(c.type._cached_result_processor(dialect, None) for c in compiled._result_columns)
         if len(results) != len(keys):
             raise ValueError("every selected column is one result column")
+        return _Plan(compiled.string, tuple(args), row, results,
+                     tuple(json_reader(c.type) for c in compiled._result_columns))
     return _Plan(compiled.string, tuple(args), row, results)
+
+
+def json_reader(type_: Any) -> Callable[[Any], Any] | None:
+    """How a value of a column of `type_`, as PostgreSQL renders it in JSON (a uuid, a time stamp or a date as
+    a string), is read back as the driver would have returned it (None: as it is)."""
+    base = type_.impl_instance if isinstance(type_, TypeDecorator) else type_
+    if isinstance(base, sa.Uuid):
+        return uuid.UUID
+    if isinstance(base, sa.DateTime):
+        return datetime.fromisoformat
+    if isinstance(base, sa.Date):
+        return date.fromisoformat
+    return None
 
 
 class Prebuilt:
@@ -188,6 +223,12 @@ class Prebuilt:
             return
         session.info.setdefault(_DEFERRED, []).append((self, dict(params)))
 
+    def from_json(self, rows: list[list[Any]]) -> list[Any]:
+        """The select's rows from a JSON array of them that another statement carried (PostgreSQL renders each
+        row as `json_build_array` of the select's columns, in order): as `rows` would have returned them."""
+        plan = self._plans.get("postgresql") or self._plan_for(postgresql.asyncpg.dialect())
+        return plan.json_rows(rows)
+
     def rows_in(self, conn: sa.Connection, params: Mapping[str, Any], *,
                 first: list[tuple[Prebuilt, dict[str, Any]]] | None = None, last: bool = False) -> list[Any]:
         """`rows` from synchronous code running in the session's greenlet (a flush or commit hook). `first`:
@@ -228,6 +269,45 @@ def _combined(plans: list[_Plan]) -> str:
             offset += len(p.args)
         sql = _COMBINED[key] = "WITH " + ", ".join(f"deferred_{i} AS ({q})" for i, q in enumerate(parts[:-1])) \
             + " " + parts[-1]
+    return sql
+
+
+async def rows_together(session: AsyncSession, parts: list[tuple[Prebuilt, Mapping[str, Any]]]) -> list[list[Any]]:
+    """The rows of several selects (`Prebuilt`, each with its parameters), in one round trip on PostgreSQL: one
+    statement whose every column is one select's rows as a JSON array (read back with the columns' types, as
+    the select alone would have returned them; a sorted select's order is kept). Elsewhere, one by one."""
+    if len(parts) < 2:
+        return [await p.rows(session, params) for p, params in parts]
+    conn = await session.connection()
+    sync = conn.sync_connection
+    assert sync is not None
+    if sync.dialect.driver != "asyncpg":
+        return [await p.rows(session, params) for p, params in parts]
+    if _DEFERRED in session.info:
+        await greenlet_spawn(send_deferred, session.sync_session, sync)
+    plans = [p._plan_for(sync.dialect) for p, _ in parts]
+    args = [a for plan, (_, params) in zip(plans, parts, strict=True) for a in plan.arguments(params)]
+    (record,) = await _on_driver(sync, _together(plans), args, begin=not all(p.reads for p, _ in parts),
+                                 async_caller=True)
+    return [plan.json_rows(record[i]) for i, plan in enumerate(plans)]
+
+
+_TOGETHER: dict[tuple[str, ...], str] = {}
+
+
+def _together(plans: list[_Plan]) -> str:
+    key = tuple(p.sql for p in plans)
+    sql = _TOGETHER.get(key)
+    if sql is None:
+        columns, offset = [], 0
+        for i, p in enumerate(plans):
+            if "'" in p.sql or p.row is None:
+                raise ValueError("only selects without literals are read together")
+            fields = ", ".join(f'part_{i}."{k}"' for k in p.row._fields)
+            columns.append(f"(SELECT coalesce(json_agg(json_build_array({fields})), '[]'::json) "
+                           f"FROM ({_POSITION.sub(_shift(offset), p.sql)}) AS part_{i}) AS rows_{i}")
+            offset += len(p.args)
+        sql = _TOGETHER[key] = "SELECT " + ", ".join(columns)
     return sql
 
 

@@ -9,10 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.models import Person
-from app.consent.disclosures import BatchedSource, CategorySource, Sourced, register_category_source
+from app.consent.disclosures import (
+    BatchedSource,
+    CategorySource,
+    Sourced,
+    StatementBatch,
+    register_category_source,
+)
 from app.core.crypto import decrypt_text
 from app.core.sql import Prebuilt, any_of
 from app.core.vocab import DataCategory
@@ -29,13 +34,15 @@ _SHARED_NOTES = Prebuilt(
 )
 
 
-async def shared_notes(
-    session: AsyncSession, person: Person, payload: dict[str, Any], categories: list[str]
+def _notes_params(person: Person, categories: list[str]) -> dict[str, Any]:
+    return {"person_id": person.id, "agency_id": person.agency_id, "categories": list(categories)}
+
+
+def _notes_by_category(
+    rows: list[Any], person: Person, payload: dict[str, Any], categories: list[str]
 ) -> dict[str, Sourced | None]:
     """The shared notes filed under each category asked ({"notes": [{id, written_at, text, category}, ...]}, or
-    None when there are none), in one statement."""
-    rows = await _SHARED_NOTES.rows(session, {"person_id": person.id, "agency_id": person.agency_id,
-                                              "categories": list(categories)})
+    None when there are none)."""
     by_category: dict[str, list[Any]] = {}
     for n in rows:
         by_category.setdefault(n.category, []).append(n)
@@ -48,6 +55,11 @@ async def shared_notes(
                        for n in notes]},
             max(n.updated_at or n.created_at for n in notes))
     return out
+
+
+# The shared notes of every category a request releases, in one statement (read with the request's other
+# statement sources, `read_categories`).
+shared_notes = StatementBatch(_SHARED_NOTES, _notes_params, _notes_by_category)
 
 
 def notes_source(category: DataCategory) -> CategorySource:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import db as core_db
 from app.core.db import UTCDateTime, get_engine, own_transaction, sessionmaker
-from app.core.sql import Prebuilt, any_of
+from app.core.sql import Prebuilt, any_of, rows_together
 from app.trail.recorder import record
 from tests.statements import statements
 
@@ -206,3 +206,24 @@ async def test_a_connection_lost_while_idle_is_replaced_at_checkout(probe, engin
     await _terminate(await _pid(engine))
     async with AsyncSession(engine) as s:
         assert await select.rows(s, {"ids": []}) == []
+
+
+async def test_selects_read_together_are_read_as_each_alone(probe):
+    """rows_together: several selects (here the same one with other parameters, and one that finds nothing)
+    answer as each would alone, values, types and order; on PostgreSQL in one statement."""
+    insert, select = _insert(probe), _by_ids(probe)
+    rows = [(uuid.uuid4(), datetime(2026, 1, 1, 9, tzinfo=UTC) + timedelta(minutes=i), [f"t{i}"], f"n{i}" if i else None)
+            for i in range(3)]
+    async with own_transaction() as s:
+        for id_, at, tags, note in rows:
+            await insert.run(s, {"id": id_, "at": at, "tags": tags, "note": note})
+    asks = [{"ids": [r[0] for r in rows]}, {"ids": [rows[2][0], rows[0][0]]}, {"ids": [uuid.uuid4()]}]
+    async with sessionmaker()() as s:
+        alone = [await select.rows(s, params) for params in asks]
+        with statements() as seen:
+            together = await rows_together(s, [(select, params) for params in asks])
+    assert [[tuple(r) for r in rs] for rs in together] == [[tuple(r) for r in rs] for rs in alone]
+    assert [r.note for r in together[0]] == [None, "n1", "n2"]  # sorted by `at`, as the select sorts
+    assert isinstance(together[0][0].id, uuid.UUID) and together[0][0].at.tzinfo is not None
+    if get_engine().dialect.name == "postgresql":
+        assert len([st for st in seen if probe.name in st]) == 1

@@ -147,7 +147,15 @@ def json_reader(type_: Any) -> Callable[[Any], Any] | None:
         return datetime.fromisoformat
     if isinstance(base, sa.Date):
         return date.fromisoformat
+    if isinstance(base, sa.LargeBinary):
+        return lambda v: bytes.fromhex(v[2:])  # "\\x..."
+    if isinstance(base, sa.Numeric | sa.Interval | sa.Time):
+        return _NOT_IN_JSON
     return None
+
+
+def _NOT_IN_JSON(value: Any) -> Any:  # noqa: N802 - a marker as much as a function
+    raise ValueError("a column of this type is not read back from JSON")
 
 
 class Prebuilt:
@@ -301,8 +309,9 @@ def _together(plans: list[_Plan]) -> str:
     if sql is None:
         columns, offset = [], 0
         for i, p in enumerate(plans):
-            if "'" in p.sql or p.row is None:
-                raise ValueError("only selects without literals are read together")
+            if "'" in p.sql or p.row is None or _NOT_IN_JSON in p.from_json:
+                raise ValueError("only selects without literals, of columns JSON renders faithfully, are read "
+                                 "together")
             fields = ", ".join(f'part_{i}."{k}"' for k in p.row._fields)
             columns.append(f"(SELECT coalesce(json_agg(json_build_array({fields})), '[]'::json) "
                            f"FROM ({_POSITION.sub(_shift(offset), p.sql)}) AS part_{i}) AS rows_{i}")

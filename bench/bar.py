@@ -10,7 +10,8 @@ a separate process; each step creates and drops its own database):
    SQLAlchemy), Tandem's referral read (receiver) and disclosure request, the bare endpoint again at the end.
    req/s, p50/p95/p99, the server's CPU ms per request (utime + stime of the server's processes from
    /proc/<pid>/stat, before and after the measured seconds) and each Tandem endpoint's throughput as a share of
-   the bare endpoint (the mean of its two runs) and of the raw one.
+   the bare endpoint (the mean of its two runs) and of the raw one. Measured once the Tandem server's
+   background worker has opened the tasks for the bulk world's overdue referrals (`settled`).
 2. Tandem with two workers against the same database: the referral read, right after the one-worker read
    measured again (back to back, so both see the same machine); the ratio.
 3. An open loop at a constant rate of 70% of the peak measured in 1 (one worker; bench.driver.run_open_loop,

@@ -376,6 +376,10 @@ def _people(column: Any) -> AnyOf:
     return any_of(column, "person_ids")
 
 
+def _person(column: sa.ColumnElement[uuid.UUID]) -> sa.ColumnElement[bool]:
+    return column == sa.bindparam("person_id", type_=sa.Uuid())
+
+
 def _requester() -> sa.BindParameter[Any]:
     return sa.bindparam("agency_id", type_=sa.Uuid())
 
@@ -437,16 +441,21 @@ def facts_from_json(rows: list[list[Any]], agency_id: uuid.UUID | None) -> dict[
 
 
 _PERSON_COLUMNS = tuple(c.key for c in Person.__table__.c)
-_facts_statement: tuple[tuple[str, ...], Prebuilt] | None = None
+# The statements of `read_facts`, built once each (again only if another domain registers a link after them):
+# for a list of people, and for one. The second is not a nicety: with the list bound as one array, PostgreSQL
+# prices the plan it would keep for every execution (a generic plan) as if the array held ten people, finds the
+# plan made for the values at hand cheaper, and so plans the statement again on every execution, which costs
+# more than ten times what running it does (1.1 ms against 0.08). With the one person bound as a scalar the
+# kept plan is as cheap as a fresh one, and after five executions a connection plans it no more.
+_facts_statements: dict[bool, tuple[tuple[str, ...], Prebuilt]] = {}
 
 
-def _facts_statement_now() -> Prebuilt:
-    """The statement of `read_facts`, built once (again only if another domain registers a link after it)."""
-    global _facts_statement
+def _facts_statement_now(one: bool = False) -> Prebuilt:
     names = tuple(access.PERSON_LINKS)
-    if _facts_statement is None or _facts_statement[0] != names:
-        _facts_statement = (names, Prebuilt(_build_facts_statement()))
-    return _facts_statement[1]
+    built = _facts_statements.get(one)
+    if built is None or built[0] != names:
+        built = _facts_statements[one] = (names, Prebuilt(_build_facts_statement(_person if one else _people)))
+    return built[1]
 
 
 async def read_facts(
@@ -457,7 +466,10 @@ async def read_facts(
     ids = list(dict.fromkeys(person_ids))
     if not ids:
         return {}
-    rows = await _facts_statement_now().rows(session, {"person_ids": ids, **facts_params(agency_id, on)})
+    if len(ids) == 1:
+        rows = await _facts_statement_now(one=True).rows(session, {"person_id": ids[0], **facts_params(agency_id, on)})
+    else:
+        rows = await _facts_statement_now().rows(session, {"person_ids": ids, **facts_params(agency_id, on)})
     return _collect(rows, agency_id)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from app.consent import rules
 from app.core.db import sessionmaker
@@ -74,3 +75,38 @@ async def test_the_rule_read_carried_by_the_referral_read_is_read_facts_answer(w
     survivor_facts = read[uuid.UUID(s.survivor["id"])][1]
     assert survivor_facts.mandates and survivor_facts.agreements and survivor_facts.consents
     assert read[uuid.UUID(s.child["id"])][1].consents  # granted by her mother: the grantor's row came along
+
+
+@pytest.mark.skipif("os.environ.get('TANDEM_TEST_DB') != 'postgresql'",
+                    reason="plans kept across executions are PostgreSQL's prepared statements")
+async def test_the_rule_read_for_one_person_is_planned_once_per_connection(world):
+    """A disclosure asks about one person: the rule's read for one person is a statement whose kept (generic)
+    plan PostgreSQL uses from the sixth execution on a connection, instead of planning it again each time
+    (planning it cost more than ten times running it)."""
+    s = await build_scene(world)
+    advocate = principal_of(s["dv_advocate"])
+    person = uuid.UUID(s.survivor["id"])
+    async with sessionmaker()() as session:
+        for _ in range(8):
+            found = await rules.read_facts(session, [person], advocate.agency_id)
+            assert set(found) == {person}
+        # The statements this connection has prepared that read the rule (the scene's requests used it too).
+        plans = (await session.execute(sa.text(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%rule_reads%' "
+            "AND statement NOT LIKE '%json_agg%'"))).all()
+    ran_here = [(generic, custom) for generic, custom in plans if generic + custom >= 8]
+    assert len(ran_here) == 1, plans
+    generic, custom = ran_here[0]
+    assert custom <= 5 and generic >= 3, (generic, custom)
+
+
+async def test_the_rule_read_for_one_person_is_the_read_for_a_list_of_one(world):
+    s = await build_scene(world)
+    await s.consent(s.child, grantor={"person_id": s.survivor["id"], "relationship": "parent"})
+    advocate = principal_of(s["dv_advocate"])
+    child = uuid.UUID(s.child["id"])
+    async with sessionmaker()() as session:
+        one = await rules.read_facts(session, [child], advocate.agency_id)
+        both = await rules.read_facts(session, [child, uuid.UUID(s.survivor["id"])], advocate.agency_id)
+    assert one[child][1].consents and one[child][1] == both[child][1]
+    assert one[child][0].model_dump() == both[child][0].model_dump()

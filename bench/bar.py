@@ -62,6 +62,7 @@ from bench.harness import (
     BenchDatabase,
     Server,
     bare_server,
+    database_cpu_seconds,
     log,
     machine,
     tandem_server,
@@ -112,15 +113,20 @@ async def closed(server: Server, reqs: list[Req], args: argparse.Namespace, *, c
     c = connections or args.connections
     await asyncio.to_thread(run_phase, server.url, reqs, seconds=args.warmup, connections=c)
     await settle(server)
-    cpu0 = server.cpu_seconds()
+    cpu0, db0 = server.cpu_seconds(), database_cpu_seconds()
     r = await asyncio.to_thread(run_phase, server.url, reqs, seconds=args.seconds, connections=c)
     cpu_window = server.cpu_seconds() - cpu0
+    db1 = database_cpu_seconds()
     await settle(server)
     # The server's CPU from an idle start to an idle end paid for the requests wrk counted and for the one
     # left outstanding on each connection at its deadline.
     cpu = server.cpu_seconds() - cpu0
-    r.update(name=name, connections=c, cpu_s=cpu, cpu_ms_per_request=cpu * 1000 / (r["requests"] + c)
+    answered = r["requests"] + c
+    r.update(name=name, connections=c, cpu_s=cpu, cpu_ms_per_request=cpu * 1000 / answered
              if r["requests"] else 0.0, cpu_cores=cpu_window / r["seconds"] if r["seconds"] else 0.0)
+    if db0 is not None and db1 is not None and r["requests"] and r["seconds"]:
+        # The database's share of the same machine over the measured seconds (it runs on the same cores).
+        r.update(db_cpu_ms_per_request=(db1 - db0) * 1000 / r["requests"], db_cores=(db1 - db0) / r["seconds"])
     log(f"{name}: {r['rps']:.1f} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
         f"{r['cpu_ms_per_request']:.2f} CPU ms/request, statuses {r['codes']}")
     return r
@@ -376,6 +382,11 @@ def _codes(r: dict[str, Any]) -> str:
     return " ".join(f"{k}×{v}" for k, v in r.get("codes", {}).items())
 
 
+def _db(r: dict[str, Any], key: str) -> str:
+    """A database CPU figure of a phase, or a dash when PostgreSQL is not on this machine."""
+    return f"{r[key]:.2f}" if key in r else "—"
+
+
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x:.1%}"
 
@@ -421,12 +432,14 @@ def report(info: dict[str, Any], args: argparse.Namespace, out: dict[str, Any]) 
         L += ["", f"## 1. One worker each (PostgreSQL, closed loop, {args.connections} connections)", "",
               f"Ratios are throughput against the bare endpoint (mean of its two runs, {bare_rps:.1f} req/s) and "
               "against the raw FastAPI + asyncpg endpoint.", "",
-              "| endpoint | requests | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | statuses | vs bare | vs raw |",
-              "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+              "| endpoint | requests | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | PostgreSQL CPU ms/req | "
+              "statuses | vs bare | vs raw |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
         for r in out["one_worker"]:
             tandem = r["key"] in ("read", "disclosure")
             L.append(f"| {r['name']} | {r['requests']} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
-                     f"{r['p99_ms']:.1f} | {r['cpu_ms_per_request']:.2f} | {_codes(r)} | "
+                     f"{r['p99_ms']:.1f} | {r['cpu_ms_per_request']:.2f} | {_db(r, 'db_cpu_ms_per_request')} | "
+                     f"{_codes(r)} | "
                      f"{_pct(r['rps'] / bare_rps) if tandem else '—'} | "
                      f"{_pct(r['rps'] / raw_rps) if tandem and raw_rps else '—'} |")
         for key, share in (("read", 0.40), ("disclosure", 0.30)):
@@ -444,11 +457,15 @@ def report(info: dict[str, Any], args: argparse.Namespace, out: dict[str, Any]) 
         ratio = r2["rps"] / r1["rps"]
         L += ["", f"## 2. Two workers against one (referral read, PostgreSQL, {args.connections} connections, "
               "back to back)", "",
-              "| workers | req/s | p50 ms | p99 ms | CPU ms/req | server CPU (cores) | statuses |",
-              "|---|---:|---:|---:|---:|---:|---|"]
+              "The machine's cores are shared by the server, PostgreSQL and wrk: the two right-hand CPU columns "
+              "show how much of the two the server and the database used over the measured seconds.", "",
+              "| workers | req/s | p50 ms | p99 ms | CPU ms/req | PostgreSQL CPU ms/req | server CPU (cores) | "
+              "PostgreSQL CPU (cores) | statuses |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
         for n, r in (("1", r1), ("2", r2)):
             L.append(f"| {n} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-                     f"{r['cpu_ms_per_request']:.2f} | {r['cpu_cores']:.2f} | {_codes(r)} |")
+                     f"{r['cpu_ms_per_request']:.2f} | {_db(r, 'db_cpu_ms_per_request')} | {r['cpu_cores']:.2f} | "
+                     f"{_db(r, 'db_cores')} | {_codes(r)} |")
         L += ["", f"2 workers / 1 worker: **{ratio:.2f}×**"]
         bar.append(("referral read, 2 workers / 1 worker", f"{ratio:.2f}×", "≥ 1.7×",
                     ratio >= 1.7 and not _bad_statuses(r2)))

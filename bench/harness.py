@@ -206,6 +206,23 @@ def tree_cpu_seconds(pid: int) -> float:
     return total / _TICK
 
 
+def database_cpu_seconds() -> float | None:
+    """CPU time used so far by the local PostgreSQL server (its postmaster and every backend under it: the
+    processes named `postgres` whose parent is not one), or None when it does not run on this machine."""
+    total, found = 0.0, False
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        with suppress(OSError, ValueError, IndexError):
+            if (d / "comm").read_text().strip() != "postgres":
+                continue
+            parent = int(_stat(int(d.name))[1])
+            if (Path(f"/proc/{parent}/comm").read_text().strip() if parent > 1 else "") != "postgres":
+                total += tree_cpu_seconds(int(d.name))
+                found = True
+    return total if found else None
+
+
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
     cpu = "unknown"

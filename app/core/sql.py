@@ -19,6 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import SelectBase
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only, greenlet_spawn
@@ -57,6 +58,27 @@ def _any_array(element: AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
 
 def any_of(column: Any, name: str) -> AnyOf:
     return AnyOf(column, name)
+
+
+class JsonRows(FunctionElement[Any]):
+    """An aggregate: the rows it runs over as one JSON array, each row a JSON array of the given columns, in
+    order (`json_agg(json_build_array(...))` on PostgreSQL, `json_group_array(json_array(...))` on SQLite), e.g.
+    a record's child rows carried as one column of the record's row. Over no rows it is null on PostgreSQL and
+    an empty array on SQLite. The rows come in no set order: carry a column to sort them by when read."""
+
+    type = sa.JSON()
+    inherit_cache = True
+    name = "tandem_json_rows"
+
+
+@compiles(JsonRows)
+def _json_agg(element: JsonRows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(JsonRows, "sqlite")
+def _json_group_array(element: JsonRows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
 
 
 # ------------------------------------------------------------------ statements run on the driver

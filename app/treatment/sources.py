@@ -1,41 +1,58 @@
 """What the treatment domain supplies to the disclosure rule: a person's treatment participation held by the
 person's own agency, under the category its `domain` names (key "treatment"), once the rule has released that
-category. A substance_use release carries the redisclosure notice (the disclosure code adds it)."""
+category. A substance_use release carries the redisclosure notice (the disclosure code adds it).
+
+The two categories' sources form one batch (`StatementBatch`): one select of the domains of every category a
+request releases, read with the request's other statement sources (`read_categories`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.models import Person
-from app.consent.disclosures import Sourced, register_category_source
+from app.consent.disclosures import BatchedSource, Sourced, StatementBatch, register_category_source
+from app.core.sql import Prebuilt, any_of
 from app.core.vocab import DataCategory
 from app.treatment.models import Treatment
 from app.treatment.service import release_item
 
-# Built once; the person's record, agency and the domain are bound at each read.
-_HELD = (sa.select(Treatment)
-         .where(Treatment.person_id == sa.bindparam("person_id"), Treatment.agency_id == sa.bindparam("agency_id"),
-                Treatment.domain == sa.bindparam("domain"))
-         .order_by(Treatment.created_at, Treatment.id))
+# Built once; the person's record, agency and the domains are bound at each read.
+_HELD = Prebuilt(sa.select(*Treatment.__table__.c)
+                 .where(Treatment.person_id == sa.bindparam("person_id"),
+                        Treatment.agency_id == sa.bindparam("agency_id"), any_of(Treatment.domain, "domains"))
+                 .order_by(Treatment.created_at, Treatment.id))
 
 
-async def _held(session: AsyncSession, person: Person, domain: DataCategory) -> Sourced | None:
-    rows = list((await session.execute(_HELD, {"person_id": person.id, "agency_id": person.agency_id,
-                                               "domain": domain.value})).scalars())
-    if not rows:
-        return None
-    return Sourced({"treatment": [release_item(r) for r in rows]}, max(r.updated_at or r.created_at for r in rows))
+def _held_params(person: Person, categories: list[str]) -> dict[str, Any]:
+    return {"person_id": person.id, "agency_id": person.agency_id, "domains": list(categories)}
 
 
-async def substance_use_source(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
-    return await _held(session, person, DataCategory.substance_use)
+def _by_domain(
+    rows: list[Any], person: Person, payload: dict[str, Any], categories: list[str]
+) -> dict[str, Sourced | None]:
+    """The records released under each category asked ({"treatment": [...]}, oldest first; None when there are
+    none)."""
+    by_domain: dict[str, list[Treatment]] = {}
+    for r in rows:
+        # A read-only copy of the row, not in the session (its values are the database's own: not validated
+        # again); `release_item` only reads its columns.
+        record = Treatment.model_construct(**r._asdict())
+        by_domain.setdefault(record.domain, []).append(record)
+    out: dict[str, Sourced | None] = {}
+    for category in categories:
+        held = by_domain.get(category)
+        out[category] = None if not held else Sourced(
+            {"treatment": [release_item(t) for t in held]}, max(t.updated_at or t.created_at for t in held))
+    return out
 
 
-async def mental_health_source(session: AsyncSession, person: Person, payload: dict[str, Any]) -> Sourced | None:
-    return await _held(session, person, DataCategory.mental_health)
+# The records of every category a request releases, in one statement.
+held_treatment = StatementBatch(_HELD, _held_params, _by_domain)
+
+substance_use_source = BatchedSource(held_treatment, DataCategory.substance_use.value, "substance_use_treatment")
+mental_health_source = BatchedSource(held_treatment, DataCategory.mental_health.value, "mental_health_treatment")
 
 
 def register() -> None:

@@ -67,3 +67,27 @@ async def test_statements_per_request_stay_within_their_ceilings(client, world):
     if get_engine().dialect.name == "postgresql":
         # Lists are bound as one array (app.core.sql.AnyOf): no hot statement's text is rewritten per request.
         assert rewritten == {}
+
+
+# A disclosure of every category at once (the survivor's consent covers them all): on PostgreSQL the rule 1,
+# every category source's select together 1 (app.core.sql.rows_together; each domain declares its source as a
+# statement source), accounting and audit 1. On SQLite each source's select is its own statement.
+EVERY_CATEGORY_CEILINGS = {"postgresql": 3, "sqlite": 16}
+
+
+async def test_a_disclosure_of_every_category_reads_every_source_in_one_statement(client, world):
+    from app.core.vocab import DataCategory
+    from tests.consent.helpers import build_scene as consent_scene
+
+    s = await consent_scene(world)
+    await s.agreement()
+    await s.consent()  # every category (substance_use with its 42 CFR 2.31 elements)
+    every = [c.value for c in DataCategory]
+    assert (await s.disclose(categories=every)).status_code == 201  # warm
+    with statements() as seen:
+        r = await s.disclose(categories=every)
+    assert r.status_code == 201, r.text
+    # The rule released every category; those with nothing on file are listed as such (each source was read).
+    assert {w["reason"] for w in r.json()["withheld"]} <= {"no_data"}
+    print("statements, disclosure of every category:", len(seen))
+    assert len(seen) <= EVERY_CATEGORY_CEILINGS[get_engine().dialect.name], seen

@@ -134,6 +134,18 @@ def statement_source(category: DataCategory, statement: Prebuilt, params: Callab
     return BatchedSource(batch, category.value, name)
 
 
+def sourced_by_category(held: Mapping[str, list[Any]], categories: list[str], key: str,
+                        item: Callable[[Any], dict[str, Any]]) -> dict[str, Sourced | None]:
+    """What a batch's records hold of each category asked: its records (`held[category]`, each released as
+    `item(record)`) in a list under `key`, as of the latest change among them; None when it holds none."""
+    out: dict[str, Sourced | None] = {}
+    for category in categories:
+        records = held.get(category)
+        out[category] = None if not records else Sourced(
+            {key: [item(r) for r in records]}, max(r.updated_at or r.created_at for r in records))
+    return out
+
+
 def register_category_source(category: DataCategory | str, source: CategorySource) -> None:
     """Let a domain that holds (part of) a category's data supply it to released disclosures. Registering the
     same function twice has no effect."""

@@ -17,7 +17,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.cases.models import Person
-from app.consent.disclosures import BatchedSource, Sourced, StatementBatch, register_category_source
+from app.consent.disclosures import (
+    BatchedSource,
+    Sourced,
+    StatementBatch,
+    register_category_source,
+    sourced_by_category,
+)
 from app.core.sql import Prebuilt, any_of
 from app.core.vocab import DataCategory
 from app.services.models import Service
@@ -56,12 +62,7 @@ def _by_category(
         # again); `release_item` only reads its columns.
         service = Service.model_construct(**r._asdict())
         by_category.setdefault(CATEGORY_OF_KIND[service.kind], []).append(service)
-    out: dict[str, Sourced | None] = {}
-    for category in categories:
-        held = by_category.get(category)
-        out[category] = None if not held else Sourced(
-            {"services": [release_item(s) for s in held]}, max(s.updated_at or s.created_at for s in held))
-    return out
+    return sourced_by_category(by_category, categories, "services", release_item)
 
 
 # The services of every category a request releases, in one statement.

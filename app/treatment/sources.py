@@ -12,7 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.cases.models import Person
-from app.consent.disclosures import BatchedSource, Sourced, StatementBatch, register_category_source
+from app.consent.disclosures import (
+    BatchedSource,
+    Sourced,
+    StatementBatch,
+    register_category_source,
+    sourced_by_category,
+)
 from app.core.sql import Prebuilt, any_of
 from app.core.vocab import DataCategory
 from app.treatment.models import Treatment
@@ -40,12 +46,7 @@ def _by_domain(
         # again); `release_item` only reads its columns.
         record = Treatment.model_construct(**r._asdict())
         by_domain.setdefault(record.domain, []).append(record)
-    out: dict[str, Sourced | None] = {}
-    for category in categories:
-        held = by_domain.get(category)
-        out[category] = None if not held else Sourced(
-            {"treatment": [release_item(t) for t in held]}, max(t.updated_at or t.created_at for t in held))
-    return out
+    return sourced_by_category(by_domain, categories, "treatment", release_item)
 
 
 # The records of every category a request releases, in one statement.

@@ -9,19 +9,13 @@ from typing import Any
 
 import pytest
 
+from tests.children.test_child_details import DETAILS
 from tests.consent.helpers import build_scene
 from tests.consent.together import assert_read_together
 from tests.statements import statements
 
 CATEGORIES = ["identity", "children"]
 FIRST = {"living_arrangement": {"kind": "with_survivor", "with_whom": ["survivor_parent"]}}
-DETAILS = {
-    "living_arrangement": {"kind": "kinship_care", "with_whom": ["grandparent"]},
-    "school": {"name": "Larkspur Elementary", "grade": "3"},
-    "visitation": {"kind": "supervised", "supervisor_kind": "visitation_center",
-                   "schedule": "Saturdays 10-12 at the Fernhill center"},
-    "needs": {"codes": ["trauma_support", "educational"], "text": "Nightmares since the move."},
-}
 
 
 def _when(stamp: str) -> datetime:

@@ -10,17 +10,8 @@ import pytest
 
 from tests.consent.helpers import build_scene
 from tests.consent.together import assert_read_together
+from tests.services.test_services import _create
 from tests.statements import statements
-
-BASE = {"kind": "counselling", "provider_name": "Harbor Light Counselling", "referred_at": "2026-11-02T09:00:00Z",
-        "first_contact_at": "2026-11-03T10:00:00Z", "started_at": "2026-11-05T15:30:00Z", "status": "started",
-        "barriers": ["transport", "childcare"]}
-
-
-async def _create(s: Any, **over: Any) -> dict[str, Any]:
-    r = await s.post("advocate", f"/api/v1/people/{s.survivor['id']}/services", {**BASE, **over})
-    assert r.status_code == 201, r.text
-    return r.json()
 
 
 def _released(svc: dict[str, Any]) -> dict[str, Any]:

@@ -4,23 +4,12 @@ request's other category sources."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.consent.helpers import build_scene
 from tests.consent.together import assert_read_together
 from tests.statements import statements
-
-SU = {"domain": "substance_use", "program_kind": "intensive_outpatient", "status": "active",
-      "started_on": "2026-10-01"}
-MH = {"domain": "mental_health", "program_kind": "outpatient", "status": "enrolled", "started_on": "2026-09-15"}
-
-
-async def _create(s: Any, body: dict[str, Any], **over: Any) -> dict[str, Any]:
-    r = await s.post("advocate", f"/api/v1/people/{s.survivor['id']}/treatment", {**body, **over})
-    assert r.status_code == 201, r.text
-    return r.json()
+from tests.treatment.test_treatment import MH, SU, _create
 
 
 async def test_one_request_releasing_both_categories_gets_each_its_own(client, world):

@@ -143,7 +143,7 @@ async def open_loop(server: Server, reqs: list[Req], rate: float, args: argparse
     r.update(name=name, cpu_ms_per_request=cpu * 1000 / r["completed"] if r["completed"] else 0.0)
     log(f"{name}: offered {rate:.1f} req/s, achieved {r['achieved_rps']:.1f}, p50 {r['p50_ms']:.1f} ms, "
         f"p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms, statuses {r['codes']}, errors {r['errors']}, "
-        f"unfinished {r['unfinished']}")
+        f"unfinished {r['unfinished']}, slow {_slow(r)}")
     return r
 
 
@@ -378,6 +378,12 @@ def versions() -> dict[str, str]:
     return v
 
 
+def _slow(r: dict[str, Any]) -> str:
+    if not r.get("slow_count"):
+        return "0"
+    return f"{r['slow_count']} ({r['slow_first_due_s']}–{r['slow_last_due_s']})"
+
+
 def _codes(r: dict[str, Any]) -> str:
     return " ".join(f"{k}×{v}" for k, v in r.get("codes", {}).items())
 
@@ -473,15 +479,17 @@ def report(info: dict[str, Any], args: argparse.Namespace, out: dict[str, Any]) 
         L += ["", f"## 3. Open loop at {args.open_share:.0%} of peak (1 worker, PostgreSQL)", "",
               "Constant rate, latency from each request's scheduled time (coordinated omission counted); peak is "
               "step 1's closed-loop req/s. Driver lag: how late the generator itself sent its latest request (it "
-              "should stay at a few ms; if not, the driver, not the server, was short of CPU).", "",
+              "should stay at a few ms; if not, the driver, not the server, was short of CPU). Slow: the requests over "
+              "100 ms and the seconds of the run in which they were due (one short stretch is a stall; spread over "
+              "the run, a server short of capacity).", "",
               "| endpoint | peak req/s | offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | max ms | "
-              "CPU ms/req | statuses | errors / unfinished | connections | driver lag ms |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|"]
+              "CPU ms/req | statuses | errors / unfinished | connections | driver lag ms | slow (due at s) |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---|"]
         for r in out["open_loop"]:
             L.append(f"| {r['name']} | {r['peak_rps']:.1f} | {r['rate']:.1f} | {r['achieved_rps']:.1f} | "
                      f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.1f} | "
                      f"{r['cpu_ms_per_request']:.2f} | {_codes(r)} | {r['errors']} / {r['unfinished']} | "
-                     f"{r['connections_opened']} | {r['generator_max_lag_ms']:.1f} |")
+                     f"{r['connections_opened']} | {r['generator_max_lag_ms']:.1f} | {_slow(r)} |")
             bar.append((f"{r['name'].split(',')[0]}: p99 at {args.open_share:.0%} of peak", f"{r['p99_ms']:.1f} ms",
                         "< 100 ms", r["p99_ms"] < 100 and not _bad_statuses(r)))
     if out.get("create"):

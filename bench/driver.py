@@ -187,6 +187,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
 
 
 KEEP_IDLE_S = 2.0
+SLOW_S = 0.1  # a request slower than the open loop's p99 target
 
 
 def _ms_quantile(sorted_s: list[float], q: float) -> float:
@@ -207,6 +208,7 @@ async def _open_loop(spec: dict[str, Any]) -> dict[str, Any]:
     # (timeout_keep_alive), so one idle for longer than KEEP_IDLE_S is closed here instead of reused.
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
     gate = asyncio.Semaphore(int(spec["max_connections"]))
+    timeline: list[tuple[float, float]] = []  # (when it was due, from the start; its latency), in seconds
     latencies: list[float] = []
     codes: dict[int, int] = {}
     errors = opened = 0
@@ -247,6 +249,7 @@ async def _open_loop(spec: dict[str, Any]) -> dict[str, Any]:
                     errors += 1
                     return
                 latencies.append(clock() - due)
+                timeline.append((due - start, latencies[-1]))
                 codes[status] = codes.get(status, 0) + 1
                 if keep:
                     idle.append((reader, writer, clock()))
@@ -278,7 +281,12 @@ async def _open_loop(spec: dict[str, Any]) -> dict[str, Any]:
     for _, writer, _ in idle:
         writer.close()
     latencies.sort()
+    # When the slow requests (over SLOW_S) were due: one stretch of them is a stall, spread over the run is
+    # a server short of capacity.
+    slow = sorted(t for t, lat in timeline if lat > SLOW_S)
     return {"rate": rate, "seconds": seconds, "scheduled": n, "completed": len(latencies),
+            "slow_count": len(slow), "slow_first_due_s": round(slow[0], 2) if slow else None,
+            "slow_last_due_s": round(slow[-1], 2) if slow else None,
             "achieved_rps": len(latencies) / (finished - start) if finished > start else 0.0,
             "send_seconds": round(sent_until - start, 2), "generator_max_lag_ms": max_lag * 1000,
             "p50_ms": _ms_quantile(latencies, 0.50), "p95_ms": _ms_quantile(latencies, 0.95),
